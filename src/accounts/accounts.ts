@@ -1,0 +1,117 @@
+import { ulid } from 'ulid';
+import type { Role } from '../config.ts';
+import { AppError } from '../http/errors.ts';
+import { keys } from '../store/keys.ts';
+import type { Store } from '../store/port.ts';
+import type { ActorType } from '../tokens/jwt.ts';
+import type { PasswordHasher } from './passwords.ts';
+
+export interface Account {
+  id: string;
+  actor_type: ActorType;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  /** Back-office users only. */
+  role?: Role;
+  created_at: string;
+  updated_at: string;
+}
+
+interface StoredAccount extends Account {
+  password_hash?: string;
+}
+
+export class DuplicateEmailError extends AppError {
+  constructor(actorType: ActorType) {
+    super(409, 'duplicate_email', `A ${actorType} with this email already exists`);
+    this.medusaType = 'duplicate_error';
+  }
+}
+
+const ID_PREFIX: Record<ActorType, string> = { user: 'user_', customer: 'cus_' };
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+function publicView(stored: StoredAccount): Account {
+  const { password_hash: _omit, ...account } = stored;
+  return account;
+}
+
+/** Users (back office) and customers, keyed by id, unique by case-insensitive email per actor type. */
+export function createAccounts(deps: { store: Store; passwords: PasswordHasher }) {
+  const { store, passwords } = deps;
+
+  async function load(id: string): Promise<StoredAccount | null> {
+    const raw = await store.get(keys.account(id));
+    return raw ? (JSON.parse(raw) as StoredAccount) : null;
+  }
+
+  async function findStoredByEmail(actorType: ActorType, email: string): Promise<StoredAccount | null> {
+    const id = await store.get(keys.accountEmail(actorType, normalizeEmail(email)));
+    return id ? load(id) : null;
+  }
+
+  return {
+    async create(input: { actorType: ActorType; email: string; password?: string; firstName?: string | null; lastName?: string | null; role?: Role }): Promise<Account> {
+      const email = normalizeEmail(input.email);
+      const id = ID_PREFIX[input.actorType] + ulid();
+      const passwordHash = input.password === undefined ? undefined : await passwords.hash(input.password);
+      // The email key is claimed first and atomically: two concurrent sign-ups, one account.
+      if (!(await store.put(keys.accountEmail(input.actorType, email), id, { ifAbsent: true }))) throw new DuplicateEmailError(input.actorType);
+      const now = new Date().toISOString();
+      const record: StoredAccount = {
+        id,
+        actor_type: input.actorType,
+        email,
+        first_name: input.firstName ?? null,
+        last_name: input.lastName ?? null,
+        ...(input.actorType === 'user' ? { role: input.role ?? 'member' } : {}),
+        created_at: now,
+        updated_at: now,
+        ...(passwordHash ? { password_hash: passwordHash } : {}),
+      };
+      try {
+        await store.put(keys.account(id), JSON.stringify(record));
+        await store.indexAdd(keys.accountIndex(input.actorType), id, Date.parse(now));
+      } catch (err) {
+        await store.delete(keys.accountEmail(input.actorType, email)).catch(() => {});
+        throw err;
+      }
+      return publicView(record);
+    },
+
+    async get(id: string): Promise<Account | null> {
+      const stored = await load(id);
+      return stored ? publicView(stored) : null;
+    },
+
+    async findByEmail(actorType: ActorType, email: string): Promise<Account | null> {
+      const stored = await findStoredByEmail(actorType, email);
+      return stored ? publicView(stored) : null;
+    },
+
+    /** The account if the password matches; null otherwise, in the same time whether or not the email exists. */
+    async authenticate(actorType: ActorType, email: string, password: string): Promise<Account | null> {
+      const stored = await findStoredByEmail(actorType, email);
+      const ok = await passwords.verify(stored?.password_hash, password);
+      return ok && stored ? publicView(stored) : null;
+    },
+
+    async update(id: string, changes: Partial<Pick<Account, 'first_name' | 'last_name' | 'role'>> & { password?: string }): Promise<Account | null> {
+      const stored = await load(id);
+      if (!stored) return null;
+      const { password, ...fields } = changes;
+      const next: StoredAccount = { ...stored, ...fields, updated_at: new Date().toISOString() };
+      if (password !== undefined) next.password_hash = await passwords.hash(password);
+      await store.put(keys.account(id), JSON.stringify(next));
+      return publicView(next);
+    },
+
+    async list(actorType: ActorType, page: { offset: number; limit: number }): Promise<{ accounts: Account[]; count: number }> {
+      const [ids, count] = await Promise.all([store.indexRange(keys.accountIndex(actorType), { ...page }), store.indexCount(keys.accountIndex(actorType))]);
+      const loaded = await Promise.all(ids.map((id) => load(id)));
+      return { accounts: loaded.filter((a): a is StoredAccount => a !== null).map(publicView), count };
+    },
+  };
+}
+export type Accounts = ReturnType<typeof createAccounts>;

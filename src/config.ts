@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import type { JSONWebKeySet } from 'jose';
+import { loadDevSecrets } from './dev-secrets.ts';
+
+/** Raised when the environment cannot produce a safe, valid Config. Names the variable at fault. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const ROLES = ['admin', 'member', 'developer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Default scopes of first-party tokens: a user's come from its role, a customer's from "customer". */
+type ScopeHolder = Role | 'customer';
+const DEFAULT_ROLE_SCOPES: Record<ScopeHolder, string[]> = {
+  admin: ['read', 'write', 'admin'],
+  developer: ['read', 'write'],
+  member: ['read'],
+  customer: ['read', 'write'],
+};
+
+/** "3600", "30d", "24h", "15m" -> seconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(value.trim());
+  if (!m) throw new Error('expected seconds or a number with s/m/h/d');
+  const n = Number(m[1]);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's'];
+  return n * unit;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        const s = parseDuration(v);
+        if (s <= 0) throw new Error('must be positive');
+        return s;
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const csv = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const flag = z
+  .string()
+  .optional()
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(9000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  TRUST_PROXY: flag,
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only').default('pc:'),
+  JWKS: optionalString,
+  JWKS_FILE: optionalString,
+  COOKIE_SECRET: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  API_KEY_PEPPER: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  ACCESS_TOKEN_TTL: duration('3600'),
+  REFRESH_TOKEN_TTL: duration('30d'),
+  ADMIN_TOKEN_TTL: duration('24h'),
+  CUSTOMER_TOKEN_TTL: duration('24h'),
+  REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).max(300).default(0),
+  JWT_AUDIENCE: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+  BOOTSTRAP_ADMIN_PASSWORD: optionalString,
+  ROLE_SCOPES: optionalString,
+  DEV_SECRETS_FILE: z.string().default('.portcullis/dev-secrets.json'),
+  BODY_LIMIT: z.coerce.number().int().min(1024).default(100 * 1024),
+  ADMIN_CORS: csv('http://localhost:7000,http://localhost:7001,http://localhost:5173'),
+  STORE_CORS: csv('http://localhost:8000'),
+  AUTH_CORS: optionalString,
+  OAUTH_SCOPES: csv('openid,profile,email,offline_access,read,write'),
+  OAUTH_ACCESS_TOKEN_TTL: duration('3600'),
+  OAUTH_RESOURCE_AUDIENCE: optionalString,
+  RATE_LIMIT_API_KEY: z.string().default('1000/h'),
+  RATE_LIMIT_OAUTH: z.string().default('5000/h'),
+  RATE_LIMIT_JWT: z.string().default('2000/h'),
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** The `iss` of every token; PUBLIC_URL without a trailing slash. */
+  issuer: string;
+  /** The `aud` of first-party JWTs. */
+  audience: string;
+  trustProxy: boolean;
+  redisUrl?: string;
+  redisPrefix: string;
+  jwks: JSONWebKeySet;
+  cookieSecret: string;
+  apiKeyPepper: string;
+  ttl: { access: number; refresh: number; admin: number; customer: number; oauthAccess: number };
+  refreshReuseGrace: number;
+  logLevel: string;
+  bootstrapAdmin?: { email: string; password: string };
+  roleScopes: Record<ScopeHolder, string[]>;
+  bodyLimit: number;
+  cors: { admin: string[]; store: string[]; auth: string[] };
+  oauth: { scopes: string[]; resourceAudience: string };
+  rateLimits: { apiKey: string; oauth: string; jwt: string };
+  notifyWebhookUrl?: string;
+  /** Where development secrets were generated, if any were. */
+  devSecretsFile?: string;
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
+}
+
+function parseJwks(raw: string, source: string): JSONWebKeySet {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${source}: not valid JSON`);
+  }
+  const keys = (parsed as { keys?: unknown }).keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError(`${source}: expected {"keys": [...]} with at least one key`);
+  for (const k of keys) {
+    if (!k || typeof k !== 'object' || !('d' in k) || !('kid' in k)) {
+      throw new ConfigError(`${source}: every key needs a "kid" and its private part ("d")`);
+    }
+  }
+  return parsed as JSONWebKeySet;
+}
+
+function parseRoleScopes(raw: string | undefined): Record<ScopeHolder, string[]> {
+  if (!raw) return DEFAULT_ROLE_SCOPES;
+  // admin=read write admin;developer=read write;member=read;customer=read write
+  const out = { ...DEFAULT_ROLE_SCOPES };
+  for (const part of raw.split(';').filter(Boolean)) {
+    const [role, scopes] = part.split('=');
+    if (![...ROLES, 'customer'].includes(role?.trim() as Role) || scopes === undefined) {
+      throw new ConfigError(`ROLE_SCOPES: expected "role=scope scope;role=scope", got "${part}"`);
+    }
+    out[role.trim() as ScopeHolder] = scopes.trim().split(/\s+/).filter(Boolean);
+  }
+  return out;
+}
+
+/**
+ * Environment -> validated Config. Outside production, missing keys and secrets come from
+ * (or are generated into) a git-ignored file shared by the server and the CLI.
+ */
+export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+
+  if (production) {
+    const missing: string[] = [];
+    if (!e.JWKS && !e.JWKS_FILE) missing.push('JWKS or JWKS_FILE');
+    if (!e.COOKIE_SECRET) missing.push('COOKIE_SECRET');
+    if (!e.API_KEY_PEPPER) missing.push('API_KEY_PEPPER');
+    if (!e.REDIS_URL) missing.push('REDIS_URL (the embedded store is for development only)');
+    if (missing.length) throw new ConfigError(`NODE_ENV=production refuses to start without ${missing.join(', ')}`);
+    for (const [name, list] of [['ADMIN_CORS', e.ADMIN_CORS], ['STORE_CORS', e.STORE_CORS], ['AUTH_CORS', e.AUTH_CORS?.split(',') ?? []]] as const) {
+      if (list.some((o) => o.trim() === '*')) throw new ConfigError(`${name}: "*" is refused in production; list the allowed origins`);
+    }
+  }
+  if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
+  }
+
+  let jwks: JSONWebKeySet | undefined;
+  if (e.JWKS) jwks = parseJwks(e.JWKS, 'JWKS');
+  else if (e.JWKS_FILE) {
+    const { readFile } = await import('node:fs/promises');
+    let raw: string;
+    try {
+      raw = await readFile(e.JWKS_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`JWKS_FILE: cannot read ${e.JWKS_FILE} (${(err as NodeJS.ErrnoException).code})`);
+    }
+    jwks = parseJwks(raw, 'JWKS_FILE');
+  }
+
+  let cookieSecret = e.COOKIE_SECRET;
+  let apiKeyPepper = e.API_KEY_PEPPER;
+  let devSecretsFile: string | undefined;
+  if (!jwks || !cookieSecret || !apiKeyPepper) {
+    const dev = await loadDevSecrets(e.DEV_SECRETS_FILE);
+    jwks ??= dev.jwks;
+    cookieSecret ??= dev.cookieSecret;
+    apiKeyPepper ??= dev.apiKeyPepper;
+    devSecretsFile = e.DEV_SECRETS_FILE;
+  }
+
+  const issuer = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: issuer,
+    issuer,
+    audience: e.JWT_AUDIENCE ?? issuer,
+    trustProxy: e.TRUST_PROXY,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    jwks,
+    cookieSecret,
+    apiKeyPepper,
+    ttl: {
+      access: e.ACCESS_TOKEN_TTL,
+      refresh: e.REFRESH_TOKEN_TTL,
+      admin: e.ADMIN_TOKEN_TTL,
+      customer: e.CUSTOMER_TOKEN_TTL,
+      oauthAccess: e.OAUTH_ACCESS_TOKEN_TTL,
+    },
+    refreshReuseGrace: e.REFRESH_REUSE_GRACE,
+    logLevel: e.LOG_LEVEL,
+    bootstrapAdmin: e.BOOTSTRAP_ADMIN_EMAIL ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD! } : undefined,
+    roleScopes: parseRoleScopes(e.ROLE_SCOPES),
+    bodyLimit: e.BODY_LIMIT,
+    cors: { admin: e.ADMIN_CORS, store: e.STORE_CORS, auth: e.AUTH_CORS ? e.AUTH_CORS.split(',').map((s) => s.trim()).filter(Boolean) : e.ADMIN_CORS },
+    oauth: { scopes: e.OAUTH_SCOPES, resourceAudience: e.OAUTH_RESOURCE_AUDIENCE ?? issuer },
+    rateLimits: { apiKey: e.RATE_LIMIT_API_KEY, oauth: e.RATE_LIMIT_OAUTH, jwt: e.RATE_LIMIT_JWT },
+    notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL,
+    devSecretsFile,
+  };
+}
+
+/** The longest lifetime any access token we issue can have: how long a revocation must be remembered. */
+export function longestAccessTtl(config: Config): number {
+  return Math.max(config.ttl.access, config.ttl.admin, config.ttl.customer, config.ttl.oauthAccess);
+}

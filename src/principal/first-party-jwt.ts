@@ -1,0 +1,47 @@
+import { decodeProtectedHeader } from 'jose';
+import type { Role } from '../config.ts';
+import type { JwtService } from '../tokens/jwt.ts';
+import { FIRST_PARTY_TYP } from '../tokens/jwt.ts';
+import type { CredentialResolver } from './principal.ts';
+
+/** True when `value` looks like a JWS of the given `typ` (cheap header peek, no verification). */
+export function isJwtOfType(value: string, typ: string): boolean {
+  if (value.split('.').length !== 3) return false;
+  try {
+    return (decodeProtectedHeader(value).typ ?? FIRST_PARTY_TYP).toLowerCase() === typ.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/** Bearer JWTs we issued ourselves (/v1/auth/login, Medusa token endpoints). */
+export function firstPartyJwtResolver(jwt: JwtService): CredentialResolver {
+  return {
+    name: 'first-party-jwt',
+    async resolve(credential) {
+      if (credential.scheme !== 'bearer' || credential.value.startsWith('sk_')) return undefined;
+      // Tokens of another typ (OAuth at+jwt) belong to another resolver; everything else that
+      // is not ours is verified here and fails as invalid_token.
+      if (credential.value.split('.').length === 3 && !isJwtOfType(credential.value, FIRST_PARTY_TYP)) {
+        try {
+          decodeProtectedHeader(credential.value);
+          return undefined;
+        } catch {
+          /* not even a JWS header: ours to reject */
+        }
+      }
+      const claims = await jwt.verify(credential.value);
+      return {
+        kind: claims.actor_type,
+        id: claims.sub,
+        actorType: claims.actor_type,
+        scopes: claims.scope ? claims.scope.split(' ') : [],
+        method: 'jwt',
+        expiresAt: new Date(claims.exp * 1000),
+        role: claims.role as Role | undefined,
+        sid: claims.sid,
+        jti: claims.jti,
+      };
+    },
+  };
+}

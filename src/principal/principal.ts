@@ -1,0 +1,38 @@
+import type { Role } from '../config.ts';
+
+/** Every credential, whatever surface it arrives on, becomes one of these (DESIGN.md §2). */
+export interface Principal {
+  kind: 'user' | 'customer' | 'api_key' | 'client';
+  /** The subject: user, customer or client id; for an API key, its creator. */
+  id: string;
+  /** Medusa's actor type: who the token speaks for. */
+  actorType: 'user' | 'customer' | 'api-key' | 'client';
+  scopes: string[];
+  method: 'jwt' | 'oauth' | 'api_key' | 'session';
+  expiresAt: Date | null;
+  role?: Role;
+  clientId?: string;
+  keyId?: string;
+  salesChannelIds?: string[];
+  /** Session, refresh family or grant the credential belongs to, and its own id: for logout and revocation. */
+  sid?: string;
+  jti?: string;
+  /** Per-key rate limit override (e.g. "100/h"). */
+  rateLimit?: string;
+}
+
+/** A credential as read off a request, before anyone has looked inside it. */
+export type Credential =
+  | { scheme: 'bearer'; value: string }
+  | { scheme: 'basic'; value: string }
+  | { scheme: 'session'; value: string };
+
+/**
+ * One branch of authenticate(): returns a Principal for credentials it owns, undefined for
+ * credentials that are not its kind, and throws InvalidTokenError/TokenExpiredError for
+ * credentials of its kind that fail.
+ */
+export interface CredentialResolver {
+  readonly name: string;
+  resolve(credential: Credential): Promise<Principal | undefined>;
+}

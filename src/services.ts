@@ -1,0 +1,28 @@
+import { createAccounts } from './accounts/accounts.ts';
+import { createPasswordHasher } from './accounts/passwords.ts';
+import { longestAccessTtl, type Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createAuthenticator } from './principal/authenticate.ts';
+import { firstPartyJwtResolver } from './principal/first-party-jwt.ts';
+import type { Store } from './store/port.ts';
+import { createJwtService } from './tokens/jwt.ts';
+import { createKeystore } from './tokens/keystore.ts';
+import { createRefreshFamilies } from './tokens/refresh-families.ts';
+import { createRevocations } from './tokens/revocations.ts';
+
+/**
+ * The domain libraries, built from config and a store: the one place that decides which
+ * implementation each part gets. Routes and tests take what they need from here.
+ */
+export async function createServices(config: Config, store: Store, logger: Logger) {
+  const keystore = await createKeystore(config.jwks);
+  const passwords = createPasswordHasher();
+  const accounts = createAccounts({ store, passwords });
+  const revocations = createRevocations(store, longestAccessTtl(config));
+  const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
+  const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
+  const authenticate = createAuthenticator([firstPartyJwtResolver(jwt)]);
+
+  return { config, store, logger, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate };
+}
+export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,0 +1,161 @@
+import { gcra } from './gcra.ts';
+import type { RateLimitResult, Store } from './port.ts';
+
+type Entry =
+  | { type: 'string'; value: string; expiresAt?: number }
+  | { type: 'hash'; value: Map<string, string>; expiresAt?: number }
+  | { type: 'index'; value: Map<string, number>; expiresAt?: number };
+
+/**
+ * The embedded store: everything in this process, for running with no infrastructure.
+ * Same contract as the Redis store (one test suite runs against both). Expired entries are
+ * dropped lazily on access and by a periodic sweep, so memory stays bounded.
+ */
+export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Store {
+  const data = new Map<string, Entry>();
+  let streamSeq = 0;
+
+  const live = (key: string): Entry | undefined => {
+    const e = data.get(key);
+    if (e && e.expiresAt !== undefined && e.expiresAt <= Date.now()) {
+      data.delete(key);
+      return undefined;
+    }
+    return e;
+  };
+  const expiry = (ttlSeconds?: number) => (ttlSeconds === undefined ? undefined : Date.now() + ttlSeconds * 1000);
+  const stringOf = (key: string) => {
+    const e = live(key);
+    return e?.type === 'string' ? e : undefined;
+  };
+  const hashOf = (key: string, create: boolean) => {
+    let e = live(key);
+    if (!e && create) {
+      e = { type: 'hash', value: new Map() };
+      data.set(key, e);
+    }
+    return e?.type === 'hash' ? e : undefined;
+  };
+  const indexOf = (key: string, create: boolean) => {
+    let e = live(key);
+    if (!e && create) {
+      e = { type: 'index', value: new Map() };
+      data.set(key, e);
+    }
+    return e?.type === 'index' ? e : undefined;
+  };
+  const sortedMembers = (e: { value: Map<string, number> }) =>
+    [...e.value.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+  const sweep = setInterval(() => {
+    for (const key of data.keys()) live(key);
+  }, opts.sweepIntervalMs ?? 60_000);
+  sweep.unref();
+
+  return {
+    kind: 'memory',
+    async get(key) {
+      return stringOf(key)?.value ?? null;
+    },
+    async getMany(keys) {
+      return keys.map((k) => stringOf(k)?.value ?? null);
+    },
+    async put(key, value, o = {}) {
+      if (o.ifAbsent && live(key)) return false;
+      data.set(key, { type: 'string', value, expiresAt: expiry(o.ttlSeconds) });
+      return true;
+    },
+    async delete(...keys) {
+      let n = 0;
+      for (const k of keys) if (live(k) && data.delete(k)) n++;
+      return n;
+    },
+    async consume(key) {
+      const e = stringOf(key);
+      if (!e) return null;
+      data.delete(key);
+      return e.value;
+    },
+    async compareAndSwap(key, expected, next, ttlSeconds) {
+      const e = stringOf(key);
+      if (!e || e.value !== expected) return false;
+      data.set(key, { type: 'string', value: next, expiresAt: ttlSeconds === undefined ? e.expiresAt : expiry(ttlSeconds) });
+      return true;
+    },
+    async ttl(key) {
+      const e = live(key);
+      if (!e) return -2;
+      if (e.expiresAt === undefined) return -1;
+      return Math.ceil((e.expiresAt - Date.now()) / 1000);
+    },
+    async expire(key, ttlSeconds) {
+      const e = live(key);
+      if (e) e.expiresAt = expiry(ttlSeconds);
+    },
+    async hashGet(key, fields) {
+      const e = hashOf(key, false);
+      return fields.map((f) => e?.value.get(f) ?? null);
+    },
+    async hashGetAll(key) {
+      return Object.fromEntries(hashOf(key, false)?.value ?? []);
+    },
+    async hashSet(key, entries, o = {}) {
+      const e = hashOf(key, true)!;
+      for (const [f, v] of Object.entries(entries)) e.value.set(f, v);
+      if (o.ttlSeconds !== undefined) {
+        const wanted = expiry(o.ttlSeconds)!;
+        if (e.expiresAt === undefined || e.expiresAt < wanted) e.expiresAt = wanted;
+      }
+    },
+    async hashDelete(key, fields) {
+      const e = hashOf(key, false);
+      if (!e) return;
+      for (const f of fields) e.value.delete(f);
+      if (e.value.size === 0) data.delete(key);
+    },
+    async indexAdd(key, member, score) {
+      indexOf(key, true)!.value.set(member, score);
+    },
+    async indexRemove(key, members) {
+      const e = indexOf(key, false);
+      if (!e) return;
+      for (const m of members) e.value.delete(m);
+      if (e.value.size === 0) data.delete(key);
+    },
+    async indexRange(key, { offset, limit, reverse }) {
+      const e = indexOf(key, false);
+      if (!e) return [];
+      const sorted = sortedMembers(e).map(([m]) => m);
+      if (reverse) sorted.reverse();
+      return sorted.slice(offset, offset + limit);
+    },
+    async indexRangeByScore(key, min, max) {
+      const e = indexOf(key, false);
+      if (!e) return [];
+      return sortedMembers(e).filter(([, s]) => s >= min && s <= max).map(([m]) => m);
+    },
+    async indexCount(key) {
+      return indexOf(key, false)?.value.size ?? 0;
+    },
+    async rateLimit(key, limit, periodMs, cost = 1): Promise<RateLimitResult> {
+      const now = Date.now();
+      const stored = stringOf(key);
+      const { result, newTat } = gcra(stored ? Number(stored.value) : null, now, limit, periodMs, cost);
+      if (newTat !== null) data.set(key, { type: 'string', value: String(newTat), expiresAt: Math.ceil(newTat) });
+      return result;
+    },
+    async publish(stream, fields, maxLen = 10_000) {
+      // An in-process stream is only visible here; kept as a capped list so it stays bounded.
+      const id = `${Date.now()}-${streamSeq++}`;
+      const e = hashOf(stream, true)!;
+      e.value.set(id, JSON.stringify(fields));
+      while (e.value.size > maxLen) e.value.delete(e.value.keys().next().value as string);
+      return id;
+    },
+    async ping() {},
+    async close() {
+      clearInterval(sweep);
+      data.clear();
+    },
+  };
+}

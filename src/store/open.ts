@@ -1,0 +1,23 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { createMemoryStore } from './memory.ts';
+import type { Store } from './port.ts';
+import { createRedisStore } from './redis.ts';
+
+/** REDIS_URL -> the Redis store; no REDIS_URL -> the embedded in-process store (development only). */
+export async function openStore(config: Pick<Config, 'redisUrl' | 'redisPrefix'>, logger: Logger): Promise<Store> {
+  if (!config.redisUrl) {
+    logger.warn('REDIS_URL is not set: using the embedded store, data lives in this process only and is lost on exit');
+    return createMemoryStore();
+  }
+  let lastError = '';
+  return createRedisStore({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    onError: (err) => {
+      // The client reconnects by itself; log each distinct failure once, not every retry.
+      if (err.message !== lastError) logger.error({ err: { message: err.message } }, 'redis connection error');
+      lastError = err.message;
+    },
+  });
+}

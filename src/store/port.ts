@@ -1,0 +1,67 @@
+/**
+ * The storage port: the atomic primitives the domain needs, not raw Redis commands.
+ * `redis.ts` implements each with one command or one Lua script; `memory.ts` in-process.
+ * Keys passed here are unprefixed; the store adds REDIS_PREFIX. Build keys with `keys.ts`.
+ *
+ * Cluster rule: an operation that takes several keys (getMany, deleteMany, ...) must only be
+ * given keys that share a hash tag (`{...}`), so it stays one slot on Redis Cluster.
+ */
+export interface RateLimitResult {
+  allowed: boolean;
+  /** Requests still allowed right now after this one. */
+  remaining: number;
+  /** Milliseconds until a request would be allowed again (0 when allowed). */
+  retryAfterMs: number;
+  /** Milliseconds until the full quota is available again. */
+  resetMs: number;
+}
+
+export interface Store {
+  readonly kind: 'redis' | 'memory';
+
+  get(key: string): Promise<string | null>;
+  /** Several keys in one round trip. Keys must share a hash tag. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  /** Set a value; ttlSeconds omitted = no expiry. With ifAbsent, returns false when the key exists. */
+  put(key: string, value: string, opts?: { ttlSeconds?: number; ifAbsent?: boolean }): Promise<boolean>;
+  /** Delete keys; returns how many existed. Keys must share a hash tag. */
+  delete(...keys: string[]): Promise<number>;
+  /** Get and delete in one step: of two concurrent consumers, exactly one gets the value. */
+  consume(key: string): Promise<string | null>;
+  /**
+   * Replace the value only if it is still `expected` (atomic compare-and-swap).
+   * ttlSeconds omitted keeps the key's current expiry.
+   */
+  compareAndSwap(key: string, expected: string, next: string, ttlSeconds?: number): Promise<boolean>;
+  /** Seconds until the key expires; -1 no expiry; -2 missing. */
+  ttl(key: string): Promise<number>;
+  expire(key: string, ttlSeconds: number): Promise<void>;
+
+  /** Hash fields. hashSet never shortens the key's expiry: it extends it to at least ttlSeconds. */
+  hashGet(key: string, fields: string[]): Promise<(string | null)[]>;
+  hashGetAll(key: string): Promise<Record<string, string>>;
+  hashSet(key: string, entries: Record<string, string>, opts?: { ttlSeconds?: number }): Promise<void>;
+  hashDelete(key: string, fields: string[]): Promise<void>;
+
+  /** Ordered index (sorted set). */
+  indexAdd(key: string, member: string, score: number): Promise<void>;
+  indexRemove(key: string, members: string[]): Promise<void>;
+  /** Members ordered by score; reverse = highest first. */
+  indexRange(key: string, opts: { offset: number; limit: number; reverse?: boolean }): Promise<string[]>;
+  /** Members with score in [min, max]. */
+  indexRangeByScore(key: string, min: number, max: number): Promise<string[]>;
+  indexCount(key: string): Promise<number>;
+
+  /**
+   * GCRA rate limit: `limit` requests per `periodMs`, smoothly refilled (no fixed-window
+   * boundary that lets twice the quota through). One atomic step; a refused request writes nothing.
+   * `cost` 0 only reads the state.
+   */
+  rateLimit(key: string, limit: number, periodMs: number, cost?: number): Promise<RateLimitResult>;
+
+  /** Append to a stream (capped), for events other services read. */
+  publish(stream: string, fields: Record<string, string>, maxLen?: number): Promise<string>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { createClient } from 'redis';
+import type { Store } from './port.ts';
+
+/** The store could not be reached or failed; the HTTP layer answers 503, never 500. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'ERR_STORE_UNAVAILABLE';
+  constructor(cause: unknown) {
+    super('The store is unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+const SCRIPTS = {
+  // KEYS[1] ARGV: expected, next, ttlSeconds ('' keeps the current expiry)
+  compareAndSwap: `
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+    else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
+    return 1`,
+  // KEYS[1] ARGV: ttlSeconds ('' none), field, value, field, value...
+  hashSetExtend: `
+    for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+    if ARGV[1] ~= '' then
+      local ttl = tonumber(ARGV[1])
+      local current = redis.call('TTL', KEYS[1])
+      if current < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
+    end
+    return 1`,
+  // GCRA, the same arithmetic as gcra.ts; the server's clock so every instance agrees.
+  // KEYS[1] ARGV: limit, periodMs, cost. Returns {allowed, remaining, retryAfterMs, resetMs}.
+  rateLimit: `
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local limit, period, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+    local interval = period / limit
+    local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+    if tat < now then tat = now end
+    local newTat = tat + interval * cost
+    local allowAt = newTat - period
+    if now < allowAt then
+      return {0, 0, math.ceil(allowAt - now), math.ceil(tat - now)}
+    end
+    if cost > 0 then
+      redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.max(1, math.ceil(newTat - now)))
+    end
+    return {1, math.max(0, math.floor((period - (newTat - now)) / interval)), 0, math.ceil(newTat - now)}`,
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, src]) => [name, createHash('sha1').update(src).digest('hex')]),
+) as Record<ScriptName, string>;
+
+export interface RedisStoreOptions {
+  url: string;
+  prefix: string;
+  /** Called when the connection errors; the client reconnects by itself. */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * The Redis implementation of the store port. Each primitive is one command or one Lua script.
+ * With the offline queue disabled, commands fail fast while Redis is down (503s, /ready false)
+ * instead of piling up behind a dead connection.
+ */
+export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> {
+  const client = createClient({
+    url: opts.url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) },
+  });
+  client.on('error', (err: Error) => opts.onError?.(err));
+  await client.connect();
+
+  const p = (key: string) => opts.prefix + key;
+  const guard = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (err) {
+      throw new StoreUnavailableError(err);
+    }
+  };
+  const run = (name: ScriptName, keys: string[], args: (string | number)[]) =>
+    guard(async () => {
+      const options = { keys: keys.map(p), arguments: args.map(String) };
+      try {
+        return await client.evalSha(SHAS[name], options);
+      } catch (err) {
+        if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
+        return client.eval(SCRIPTS[name], options);
+      }
+    });
+
+  return {
+    kind: 'redis',
+    get: (key) => guard(() => client.get(p(key))),
+    getMany: (keys) => guard(async () => (keys.length ? ((await client.mGet(keys.map(p))) as (string | null)[]) : [])),
+    put: (key, value, o = {}) =>
+      guard(async () => {
+        const res = await client.set(p(key), value, {
+          ...(o.ttlSeconds !== undefined ? { expiration: { type: 'EX' as const, value: Math.max(1, Math.ceil(o.ttlSeconds)) } } : {}),
+          ...(o.ifAbsent ? { condition: 'NX' as const } : {}),
+        });
+        return res === 'OK';
+      }),
+    delete: (...keys) => guard(async () => (keys.length ? client.del(keys.map(p)) : 0)),
+    consume: (key) => guard(() => client.getDel(p(key))),
+    compareAndSwap: async (key, expected, next, ttlSeconds) =>
+      (await run('compareAndSwap', [key], [expected, next, ttlSeconds === undefined ? '' : Math.max(1, Math.ceil(ttlSeconds))])) === 1,
+    ttl: (key) => guard(() => client.ttl(p(key))),
+    expire: (key, ttlSeconds) => guard(async () => void (await client.expire(p(key), Math.max(1, Math.ceil(ttlSeconds))))),
+    hashGet: (key, fields) => guard(async () => (fields.length ? ((await client.hmGet(p(key), fields)) as (string | null)[]) : [])),
+    hashGetAll: (key) => guard(async () => ({ ...(await client.hGetAll(p(key))) })),
+    hashSet: async (key, entries, o = {}) => {
+      const flat = Object.entries(entries).flat();
+      if (!flat.length) return;
+      await run('hashSetExtend', [key], [o.ttlSeconds === undefined ? '' : Math.ceil(o.ttlSeconds), ...flat]);
+    },
+    hashDelete: (key, fields) => guard(async () => void (fields.length && (await client.hDel(p(key), fields)))),
+    indexAdd: (key, member, score) => guard(async () => void (await client.zAdd(p(key), { score, value: member }))),
+    indexRemove: (key, members) => guard(async () => void (members.length && (await client.zRem(p(key), members)))),
+    indexRange: (key, { offset, limit, reverse }) =>
+      guard(async () => (limit <= 0 ? [] : client.zRange(p(key), offset, offset + limit - 1, reverse ? { REV: true } : undefined))),
+    indexRangeByScore: (key, min, max) => guard(() => client.zRangeByScore(p(key), min, max)),
+    indexCount: (key) => guard(() => client.zCard(p(key))),
+    rateLimit: async (key, limit, periodMs, cost = 1) => {
+      const [allowed, remaining, retryAfterMs, resetMs] = (await run('rateLimit', [key], [limit, periodMs, cost])) as number[];
+      return { allowed: allowed === 1, remaining, retryAfterMs, resetMs };
+    },
+    publish: (stream, fields, maxLen = 10_000) =>
+      guard(() => client.xAdd(p(stream), '*', fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } })),
+    ping: () => guard(async () => void (await client.ping())),
+    close: async () => {
+      if (client.isOpen) await client.close();
+    },
+  };
+}

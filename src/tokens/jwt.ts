@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { InvalidTokenError, TokenExpiredError } from '../http/errors.ts';
+import { ALLOWED_ALGS, type Keystore } from './keystore.ts';
+import type { Revocations } from './revocations.ts';
+
+export type ActorType = 'user' | 'customer';
+
+/** Claims of a first-party JWT (login, Medusa token endpoints). */
+export interface FirstPartyClaims extends JWTPayload {
+  sub: string;
+  jti: string;
+  exp: number;
+  iat: number;
+  scope: string;
+  actor_type: ActorType;
+  /** Medusa's name for the subject. */
+  actor_id: string;
+  /** Login session / refresh family: what logout and reuse detection revoke. */
+  sid: string;
+  auth_identity_id?: string;
+  app_metadata?: Record<string, unknown>;
+}
+
+export interface IssuedJwt {
+  token: string;
+  jti: string;
+  expiresAt: Date;
+  expiresIn: number;
+}
+
+export const FIRST_PARTY_TYP = 'JWT';
+const CLOCK_TOLERANCE_SECONDS = 5;
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Issues and verifies first-party JWTs. Verification checks the signature against our keys
+ * (allowlisted algorithms, known kid), iss, aud, exp, nbf and typ, then the revocation record.
+ * Signature checks are cached per token until it expires; the revocation check never is, so a
+ * revocation is seen at once.
+ */
+export function createJwtService(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string }) {
+  const { keystore, revocations, issuer, audience } = deps;
+  const verified = new Map<string, FirstPartyClaims>();
+
+  async function issue(claims: { sub: string; actorType: ActorType; scope: string[]; sid: string; ttlSeconds: number; extra?: Record<string, unknown> }): Promise<IssuedJwt> {
+    const signer = keystore.signingKey();
+    const jti = randomUUID();
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + claims.ttlSeconds;
+    const token = await new SignJWT({
+      ...claims.extra,
+      scope: claims.scope.join(' '),
+      actor_type: claims.actorType,
+      actor_id: claims.sub,
+      sid: claims.sid,
+    })
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: FIRST_PARTY_TYP })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(claims.sub)
+      .setJti(jti)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .sign(signer.key);
+    return { token, jti, expiresAt: new Date(exp * 1000), expiresIn: claims.ttlSeconds };
+  }
+
+  async function verifySignature(token: string): Promise<FirstPartyClaims> {
+    const cached = verified.get(token);
+    if (cached) {
+      if (cached.exp * 1000 > Date.now() - CLOCK_TOLERANCE_SECONDS * 1000) return cached;
+      verified.delete(token);
+    }
+    try {
+      const { payload } = await jwtVerify(token, keystore.verificationKeys, {
+        issuer,
+        audience,
+        algorithms: [...ALLOWED_ALGS],
+        typ: FIRST_PARTY_TYP,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['sub', 'jti', 'exp', 'iat', 'sid'],
+      });
+      const claims = payload as FirstPartyClaims;
+      if (claims.actor_type !== 'user' && claims.actor_type !== 'customer') throw new InvalidTokenError();
+      if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value as string);
+      verified.set(token, claims);
+      return claims;
+    } catch (err) {
+      throw toTokenError(err);
+    }
+  }
+
+  return {
+    issue,
+    /** Full verification, including revocation (one store round trip). */
+    async verify(token: string): Promise<FirstPartyClaims> {
+      const claims = await verifySignature(token);
+      if (await revocations.isRevoked(claims.sid, claims.jti)) throw new InvalidTokenError('The token has been revoked');
+      return claims;
+    },
+  };
+}
+export type JwtService = ReturnType<typeof createJwtService>;
+
+/** jose errors -> our two token errors. Only expiry is reported as such; every other failure is invalid_token. */
+export function toTokenError(err: unknown): Error {
+  if (err instanceof InvalidTokenError || err instanceof TokenExpiredError) return err;
+  if (err instanceof joseErrors.JWTExpired) return new TokenExpiredError();
+  return new InvalidTokenError();
+}

@@ -1,0 +1,122 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { ulid } from 'ulid';
+import { InvalidTokenError } from '../http/errors.ts';
+import { keys } from '../store/keys.ts';
+import type { Store } from '../store/port.ts';
+import type { ActorType, JwtService } from './jwt.ts';
+import type { Revocations } from './revocations.ts';
+
+/** What a family mints on every rotation. */
+interface FamilyRecord {
+  sub: string;
+  actorType: ActorType;
+  scope: string[];
+  accessTtl: number;
+  extra?: Record<string, unknown>;
+  createdAt: number;
+}
+
+type TokenRecord = { state: 'active'; issuedAt: number } | { state: 'used'; issuedAt: number; usedAt: number; successor: string };
+
+export interface TokenPair {
+  token: string;
+  token_type: 'Bearer';
+  expires_at: string;
+  expires_in: number;
+  refresh_token: string;
+}
+
+const TOKEN_FORMAT = /^rt_([0-9A-HJKMNP-TV-Z]{26})\.([A-Za-z0-9_-]{43})$/;
+
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+
+/** The successor pair is kept encrypted under a key only the presenter of the old token can derive. */
+function successorKey(secret: string, familyId: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, familyId, 'portcullis refresh successor', 32));
+}
+function seal(pair: TokenPair, secret: string, familyId: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', successorKey(secret, familyId), iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(pair), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+function open(sealed: string, secret: string, familyId: string): TokenPair {
+  const raw = Buffer.from(sealed, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', successorKey(secret, familyId), raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as TokenPair;
+}
+
+/**
+ * First-party refresh tokens: opaque `rt_<family>.<secret>`, stored only as a hash, rotated on
+ * every use. All keys of a family share its hash tag. Rotation is a compare-and-swap from
+ * "active" to "used", so of concurrent presentations exactly one mints a successor. A used token
+ * presented again revokes the family and its access tokens, unless it comes within the reuse
+ * grace window, where it receives the same successor pair.
+ */
+export function createRefreshFamilies(deps: { store: Store; jwt: JwtService; revocations: Revocations; refreshTtl: number; reuseGraceSeconds: number }) {
+  const { store, jwt, revocations, refreshTtl, reuseGraceSeconds } = deps;
+
+  async function mint(familyId: string, family: FamilyRecord): Promise<TokenPair> {
+    const access = await jwt.issue({ sub: family.sub, actorType: family.actorType, scope: family.scope, sid: familyId, ttlSeconds: family.accessTtl, extra: family.extra });
+    const secret = randomBytes(32).toString('base64url');
+    const record: TokenRecord = { state: 'active', issuedAt: Date.now() };
+    await store.put(keys.refreshToken(familyId, hashSecret(secret)), JSON.stringify(record), { ttlSeconds: refreshTtl });
+    return {
+      token: access.token,
+      token_type: 'Bearer',
+      expires_at: access.expiresAt.toISOString(),
+      expires_in: access.expiresIn,
+      refresh_token: `rt_${familyId}.${secret}`,
+    };
+  }
+
+  async function revokeFamily(familyId: string): Promise<void> {
+    await revocations.revokeLineage(familyId);
+    await store.delete(keys.refreshFamily(familyId));
+  }
+
+  return {
+    /** A login: a new family and its first pair. */
+    async start(family: Omit<FamilyRecord, 'createdAt'>): Promise<TokenPair> {
+      const familyId = ulid();
+      const record: FamilyRecord = { ...family, createdAt: Date.now() };
+      await store.put(keys.refreshFamily(familyId), JSON.stringify(record), { ttlSeconds: refreshTtl });
+      await store.indexAdd(keys.refreshUserIndex(family.sub), familyId, record.createdAt);
+      return mint(familyId, record);
+    },
+
+    async rotate(refreshToken: string): Promise<TokenPair> {
+      const m = TOKEN_FORMAT.exec(refreshToken);
+      if (!m) throw new InvalidTokenError('The refresh token is invalid');
+      const [, familyId, secret] = m as unknown as [string, string, string];
+      const tokenKey = keys.refreshToken(familyId, hashSecret(secret));
+      const [familyRaw, tokenRaw] = await store.getMany([keys.refreshFamily(familyId), tokenKey]);
+      if (!familyRaw || !tokenRaw) throw new InvalidTokenError('The refresh token is invalid');
+      const family = JSON.parse(familyRaw) as FamilyRecord;
+
+      let current = JSON.parse(tokenRaw) as TokenRecord;
+      if (current.state === 'active') {
+        const pair = await mint(familyId, family);
+        const used: TokenRecord = { state: 'used', issuedAt: current.issuedAt, usedAt: Date.now(), successor: seal(pair, secret, familyId) };
+        if (await store.compareAndSwap(tokenKey, tokenRaw, JSON.stringify(used))) {
+          await store.expire(keys.refreshFamily(familyId), refreshTtl);
+          return pair;
+        }
+        // Lost the race: someone rotated this token a moment ago. Treat ours as a reuse.
+        const again = await store.get(tokenKey);
+        if (!again) throw new InvalidTokenError('The refresh token is invalid');
+        current = JSON.parse(again) as TokenRecord;
+        if (current.state === 'active') throw new InvalidTokenError('The refresh token is invalid');
+      }
+      if (reuseGraceSeconds > 0 && Date.now() - current.usedAt <= reuseGraceSeconds * 1000) {
+        return open(current.successor, secret, familyId);
+      }
+      await revokeFamily(familyId);
+      throw new InvalidTokenError('The refresh token has already been used; its session has been revoked');
+    },
+
+    revokeFamily,
+  };
+}
+export type RefreshFamilies = ReturnType<typeof createRefreshFamilies>;

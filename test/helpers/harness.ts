@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import { createApp } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { listen } from '../../src/server.ts';
+import { createServices, type Services } from '../../src/services.ts';
+import { createMemoryStore } from '../../src/store/memory.ts';
+import type { Store } from '../../src/store/port.ts';
+import { createRedisStore } from '../../src/store/redis.ts';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A key prefix no other test (or person) uses: tests only ever delete their own keys. */
+export function privatePrefix(label = 'test'): string {
+  return `pctest:${label}:${randomBytes(6).toString('hex')}:`;
+}
+
+/** Delete every key under `prefix` (tests only: SCAN is fine here, never on a request path). */
+export async function dropPrefix(prefix: string): Promise<void> {
+  if (!prefix.startsWith('pctest:')) throw new Error(`refusing to delete outside the test namespace: ${prefix}`);
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+      if (batch.length) await client.del(batch);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+export async function openTestStore(kind: 'redis' | 'memory', prefix: string): Promise<Store> {
+  return kind === 'memory' ? createMemoryStore() : createRedisStore({ url: REDIS_URL, prefix });
+}
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  services: Services;
+  store: Store;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Start the whole app on a random port with its own store: real Redis under a private prefix
+ * (default) or the embedded store. `env` overrides configuration as the environment would.
+ * Pass `prefix` to make two instances share one Redis namespace.
+ */
+export async function startTestServer(opts: { env?: Record<string, string>; store?: 'redis' | 'memory'; prefix?: string } = {}): Promise<TestServer> {
+  const prefix = opts.prefix ?? privatePrefix();
+  const kind = opts.store ?? 'redis';
+  // Listen first: the issuer must be the URL clients really use (OIDC discovery checks it).
+  const running = await listen(null, 0, '127.0.0.1');
+  const config = await loadConfig({
+    PUBLIC_URL: running.url.replace('localhost', '127.0.0.1'),
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+    ...(kind === 'redis' ? { REDIS_URL, REDIS_PREFIX: prefix } : {}),
+    ...opts.env,
+  });
+  const logger = createLogger(config.logLevel);
+  const store = await openTestStore(kind, prefix);
+  const services = await createServices(config, store, logger);
+  running.attach(await createApp(services));
+  return {
+    url: config.publicUrl,
+    config,
+    services,
+    store,
+    prefix,
+    async close() {
+      await running.close(1000);
+      await store.close();
+      if (kind === 'redis' && !opts.prefix) await dropPrefix(prefix);
+    },
+  };
+}
+
+/** fetch + JSON, for tests that speak HTTP as a client would. */
+export async function http(url: string, init: RequestInit & { json?: unknown } = {}) {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(url, { ...init, headers, body });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}

@@ -1,10 +1,20 @@
-import Koa from 'koa';
+import type Router from '@koa/router';
+import Koa, { type Middleware } from 'koa';
+import type { Dialect } from './http/dialects.ts';
 import { mountSurface } from './http/surface.ts';
 import { requestLog } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createOperationsRouter } from './routes/operations.ts';
 import { createV1AuthRouter } from './routes/v1/auth.ts';
 import type { Services } from './services.ts';
+
+interface SurfaceParts {
+  prefix: string;
+  dialect: Dialect;
+  /** CORS, guards and rate limits that run before every route of the surface. */
+  before: Middleware[];
+  routers: Router[];
+}
 
 /**
  * Build the Koa app from its parts: the one place that wires surfaces to services.
@@ -18,9 +28,15 @@ export async function createApp(s: Services): Promise<Koa> {
   app.use(requestLog(logger));
   app.use(securityHeaders());
 
-  app.use(
-    mountSurface({ prefix: '/v1', dialect: 'v1', logger, bodyLimit: config.bodyLimit, routers: [createV1AuthRouter(s).prefix('/v1')] }),
-  );
+  const surfaces: SurfaceParts[] = [
+    { prefix: '/v1', dialect: 'v1', before: [], routers: [createV1AuthRouter(s)] },
+    { prefix: '/admin', dialect: 'medusa', before: [], routers: [] },
+    { prefix: '/store', dialect: 'medusa', before: [], routers: [] },
+    { prefix: '/auth', dialect: 'medusa', before: [], routers: [] },
+  ];
+  for (const surface of surfaces) {
+    app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));
+  }
 
   const operations = createOperationsRouter(s);
   app.use(operations.routes());

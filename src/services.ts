@@ -1,6 +1,7 @@
 import { createAccounts } from './accounts/accounts.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import { longestAccessTtl, type Config } from './config.ts';
+import { OperationRegistry } from './http/route.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './principal/authenticate.ts';
 import { firstPartyJwtResolver } from './principal/first-party-jwt.ts';
@@ -23,6 +24,9 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
   const authenticate = createAuthenticator([firstPartyJwtResolver(jwt)]);
 
-  return { config, store, logger, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate };
+  // Every route defined with defineRoute lands here: the source of /openapi.json.
+  const operations = new OperationRegistry();
+
+  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,7 +1,8 @@
-import Router, { type RouterMiddleware } from '@koa/router';
+import Router from '@koa/router';
 import { z } from 'zod';
 import { InvalidCredentialsError, InvalidTokenError } from '../../http/errors.ts';
-import { validate } from '../../http/validate.ts';
+import { requirePrincipal, principalOf } from '../../http/guards.ts';
+import { defineRoute } from '../../http/route.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Services } from '../../services.ts';
 
@@ -12,10 +13,36 @@ export const loginBody = z.strictObject({
 });
 export const refreshBody = z.strictObject({ refresh_token: z.string().min(1).max(512) });
 
+export const tokenPairSchema = z.object({
+  token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_at: z.iso.datetime(),
+  expires_in: z.number().int(),
+  refresh_token: z.string(),
+});
+
+export const verifyResponseSchema = z.object({
+  authenticated: z.literal(true),
+  user_id: z.string(),
+  actor_type: z.enum(['user', 'customer', 'api-key', 'client']),
+  scopes: z.array(z.string()),
+  expires_at: z.iso.datetime().nullable(),
+  auth_method: z.enum(['jwt', 'oauth', 'api_key', 'session']),
+  client_id: z.string().optional(),
+  key_id: z.string().optional(),
+});
+
+export const v1ErrorSchema = z.object({
+  error: z.string(),
+  message: z.string(),
+  code: z.number().int(),
+  timestamp: z.iso.datetime(),
+});
+
 /** What /v1/auth/verify answers for a Principal. */
-export function verifyResponse(p: Principal) {
+export function verifyResponse(p: Principal): z.infer<typeof verifyResponseSchema> {
   return {
-    authenticated: true as const,
+    authenticated: true,
     user_id: p.id,
     actor_type: p.actorType,
     scopes: p.scopes,
@@ -26,44 +53,92 @@ export function verifyResponse(p: Principal) {
   };
 }
 
+const err = (description: string) => ({ description, schema: v1ErrorSchema });
+
 /** The generic /v1 API: login, refresh, logout, verify. */
 export function createV1AuthRouter(s: Services): Router {
   const router = new Router();
+  const ops = s.operations;
 
-  router.post('/auth/login', async (ctx) => {
-    const body = validate(loginBody, ctx.request.body);
-    const account = await s.accounts.authenticate(body.actor_type, body.username, body.password);
-    if (!account) throw new InvalidCredentialsError();
-    const scope = s.config.roleScopes[account.actor_type === 'user' ? (account.role ?? 'member') : 'customer'];
-    ctx.body = await s.refreshFamilies.start({
-      sub: account.id,
-      actorType: account.actor_type,
-      scope,
-      accessTtl: s.config.ttl.access,
-      extra: account.role ? { role: account.role } : undefined,
-    });
-  });
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/v1/auth/login',
+      tags: ['v1'],
+      summary: 'Exchange a username (email) and password for a JWT and a refresh token',
+      body: loginBody,
+      responses: { 200: { description: 'Token pair', schema: tokenPairSchema }, 400: err('Invalid body'), 401: err('invalid_credentials') },
+    },
+    async (ctx, { body }) => {
+      const account = await s.accounts.authenticate(body.actor_type, body.username, body.password);
+      if (!account) throw new InvalidCredentialsError();
+      const scope = s.config.roleScopes[account.actor_type === 'user' ? (account.role ?? 'member') : 'customer'];
+      ctx.body = await s.refreshFamilies.start({
+        sub: account.id,
+        actorType: account.actor_type,
+        scope,
+        accessTtl: s.config.ttl.access,
+        extra: account.role ? { role: account.role } : undefined,
+      });
+    },
+  );
 
-  router.post('/auth/refresh', async (ctx) => {
-    const body = validate(refreshBody, ctx.request.body);
-    ctx.body = await s.refreshFamilies.rotate(body.refresh_token);
-  });
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/v1/auth/refresh',
+      tags: ['v1'],
+      summary: 'Rotate a refresh token into a new pair',
+      body: refreshBody,
+      responses: { 200: { description: 'New token pair', schema: tokenPairSchema }, 400: err('Invalid body'), 401: err('invalid_token') },
+    },
+    async (ctx, { body }) => {
+      ctx.body = await s.refreshFamilies.rotate(body.refresh_token);
+    },
+  );
 
-  router.post('/auth/logout', async (ctx) => {
-    const principal = await s.authenticate(ctx);
-    if (!principal) throw new InvalidTokenError('A Bearer token is required');
-    if (principal.method !== 'jwt' || !principal.sid) throw new InvalidTokenError('Only first-party tokens can be logged out here');
-    await s.refreshFamilies.revokeFamily(principal.sid);
-    ctx.status = 204;
-  });
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/v1/auth/logout',
+      tags: ['v1'],
+      summary: 'Revoke this token and its refresh family',
+      security: ['bearer'],
+      responses: { 204: { description: 'Logged out' }, 401: err('invalid_token') },
+    },
+    requirePrincipal(s.authenticate),
+    async (ctx) => {
+      const principal = principalOf(ctx);
+      if (principal.method !== 'jwt' || !principal.sid) throw new InvalidTokenError('Only first-party tokens can be logged out here');
+      await s.refreshFamilies.revokeFamily(principal.sid);
+      ctx.status = 204;
+    },
+  );
 
-  const verify: RouterMiddleware = async (ctx) => {
-    const principal = await s.authenticate(ctx);
-    if (!principal) throw new InvalidTokenError('A Bearer token is required');
-    ctx.body = verifyResponse(principal);
-  };
-  router.get('/auth/verify', verify);
-  router.post('/auth/verify', verify);
+  for (const method of ['get', 'post'] as const) {
+    defineRoute(
+      router,
+      ops,
+      {
+        method,
+        path: '/v1/auth/verify',
+        tags: ['v1'],
+        summary: 'Who is this credential? (JWT, OAuth access token or API key)',
+        security: ['bearer'],
+        responses: { 200: { description: 'The credential is valid', schema: verifyResponseSchema }, 401: err('invalid_token or token_expired') },
+      },
+      requirePrincipal(s.authenticate),
+      async (ctx) => {
+        ctx.body = verifyResponse(principalOf(ctx));
+      },
+    );
+  }
 
   return router;
 }

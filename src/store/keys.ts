@@ -16,4 +16,21 @@ export const keys = {
   // revocations of issued JWTs, grouped by session/family/grant id (`sid` claim):
   // field "*" revokes the whole lineage, field <jti> one token. One HMGET answers both.
   revocations: (sid: string) => `rev:{${sid}}`,
+
+  // API keys (issue 4). The record lives under its token's keyed hash, so verifying a key is
+  // one GET; `apiKeyId` points from the public id to that hash for the admin routes.
+  apiKeyByHash: (tokenHash: string) => `apikey:h:${tokenHash}`,
+  apiKeyId: (id: string) => `apikey:id:${id}`,
+  apiKeyIndex: () => 'apikey-index',
+  /** Hash: field = key id, value = last use (ISO), written at most once a minute per key and process. */
+  apiKeyLastUsed: () => 'apikey-last-used',
+  salesChannel: (id: string) => `sales-channel:${id}`,
+  salesChannelIndex: () => 'sales-channel-index',
+  // Medusa /auth: cookie sessions (by hash of the cookie's id), pending two-step registrations,
+  // single-use password-reset tokens (by hash).
+  session: (idHash: string) => `session:${idHash}`,
+  authIdentity: (id: string) => `auth-identity:${id}`,
+  passwordReset: (tokenHash: string) => `pwreset:${tokenHash}`,
+  /** Streams other services read (XREAD): `auth` (auth.password_reset), `audit` (api_key.*). */
+  eventStream: (name: 'auth' | 'audit') => `events:${name}`,
 } as const;

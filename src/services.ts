@@ -1,10 +1,14 @@
 import { createAccounts } from './accounts/accounts.ts';
+import { createApiKeys } from './api-keys/api-keys.ts';
+import { createSalesChannels } from './api-keys/sales-channels.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import { longestAccessTtl, type Config } from './config.ts';
 import { OperationRegistry } from './http/route.ts';
 import type { Logger } from './logger.ts';
 import { createAuthenticator } from './principal/authenticate.ts';
+import { apiKeyResolver } from './principal/api-key.ts';
 import { firstPartyJwtResolver } from './principal/first-party-jwt.ts';
+import { createSessions, SESSION_COOKIE, sessionResolver } from './principal/session.ts';
 import type { Store } from './store/port.ts';
 import { createJwtService } from './tokens/jwt.ts';
 import { createKeystore } from './tokens/keystore.ts';
@@ -22,11 +26,17 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const revocations = createRevocations(store, longestAccessTtl(config));
   const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
   const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
-  const authenticate = createAuthenticator([firstPartyJwtResolver(jwt)]);
+  const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
+  const salesChannels = createSalesChannels({ store });
+  const sessions = createSessions({ store });
+  const authenticate = createAuthenticator(
+    [apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }), firstPartyJwtResolver(jwt), sessionResolver(sessions)],
+    { sessionCookie: SESSION_COOKIE },
+  );
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate };
+  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -6,6 +6,9 @@ import { requestLog } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createOperationsRouter } from './routes/operations.ts';
 import { createV1AuthRouter } from './routes/v1/auth.ts';
+import { adminBefore, createAdminRouters } from './routes/admin/index.ts';
+import { authBefore, createMedusaAuthRouter } from './routes/auth/index.ts';
+import { createStoreRouter, storeBefore } from './routes/store/index.ts';
 import type { Services } from './services.ts';
 
 interface SurfaceParts {
@@ -30,9 +33,9 @@ export async function createApp(s: Services): Promise<Koa> {
 
   const surfaces: SurfaceParts[] = [
     { prefix: '/v1', dialect: 'v1', before: [], routers: [createV1AuthRouter(s)] },
-    { prefix: '/admin', dialect: 'medusa', before: [], routers: [] },
-    { prefix: '/store', dialect: 'medusa', before: [], routers: [] },
-    { prefix: '/auth', dialect: 'medusa', before: [], routers: [] },
+    { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s)], routers: [...createAdminRouters(s)] },
+    { prefix: '/store', dialect: 'medusa', before: [...storeBefore(s)], routers: [createStoreRouter(s)] },
+    { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s)], routers: [createMedusaAuthRouter(s)] },
   ];
   for (const surface of surfaces) {
     app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));

@@ -52,10 +52,11 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
   }
 
   return {
-    async create(input: { actorType: ActorType; email: string; password?: string; firstName?: string | null; lastName?: string | null; role?: Role }): Promise<Account> {
+    async create(input: { actorType: ActorType; email: string; password?: string; passwordHash?: string; firstName?: string | null; lastName?: string | null; role?: Role }): Promise<Account> {
       const email = normalizeEmail(input.email);
       const id = ID_PREFIX[input.actorType] + ulid();
-      const passwordHash = input.password === undefined ? undefined : await passwords.hash(input.password);
+      // passwordHash: a hash made earlier (a two-step registration), so the clear password is never kept.
+      const passwordHash = input.passwordHash ?? (input.password === undefined ? undefined : await passwords.hash(input.password));
       // The email key is claimed first and atomically: two concurrent sign-ups, one account.
       if (!(await store.put(keys.accountEmail(input.actorType, email), id, { ifAbsent: true }))) throw new DuplicateEmailError(input.actorType);
       const now = new Date().toISOString();

@@ -1,0 +1,322 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { ApiKeyRecord, ListFilters } from '../../api-keys/api-keys.ts';
+import { parseRateLimit } from '../../api-keys/tokens.ts';
+import { ForbiddenError, InvalidRequestError } from '../../http/errors.ts';
+import { principalOf, requireRole } from '../../http/guards.ts';
+import { defineRoute } from '../../http/route.ts';
+import type { Principal } from '../../principal/principal.ts';
+import type { Services } from '../../services.ts';
+import { keys } from '../../store/keys.ts';
+import { medusaErr } from '../auth/medusa-tokens.ts';
+import { scopeCeiling } from './guard.ts';
+
+const apiKeySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  token: z.string().describe('The clear token: publishable keys always; secret keys only in the create/roll response, "" afterwards'),
+  redacted: z.string(),
+  type: z.enum(['publishable', 'secret']),
+  scopes: z.array(z.string()).nullable(),
+  sales_channels: z.array(z.object({ id: z.string(), name: z.string() })),
+  expires_at: z.string().nullable(),
+  rate_limit: z.string().nullable(),
+  last_used_at: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  revoked_at: z.string().nullable(),
+  revoked_by: z.string().nullable(),
+  deleted_at: z.null(),
+});
+const one = z.object({ api_key: apiKeySchema });
+const SECURITY = ['bearer', 'basic', 'session'];
+const revokeIn = z.number().int().min(0).max(366 * 86_400).optional();
+const rateLimit = z.string().refine((v) => parseRateLimit(v) !== null, 'expected "<count>/<s|m|h|d>", e.g. "100/h"');
+
+const createBody = z.strictObject({
+  title: z.string().trim().min(1).max(255),
+  type: z.enum(['publishable', 'secret']).default('publishable'),
+  scopes: z.array(z.string().regex(/^[\w:.-]{1,64}$/)).max(50).optional(),
+  expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  rate_limit: rateLimit.nullable().optional(),
+});
+
+const ORDER_FIELDS = ['created_at', 'updated_at', 'title', 'revoked_at', 'last_used_at'] as const;
+const listQuery = z.looseObject({
+  q: z.string().max(200).optional(),
+  id: z.union([z.string(), z.array(z.string())]).optional(),
+  title: z.string().optional(),
+  type: z.union([z.enum(['publishable', 'secret']), z.array(z.enum(['publishable', 'secret']))]).optional(),
+  revoked: z.enum(['true', 'false']).optional(),
+  created_by: z.string().optional(),
+  order: z
+    .string()
+    .regex(new RegExp(`^-?(${ORDER_FIELDS.join('|')})$`), `one of ${ORDER_FIELDS.join(', ')}, optionally prefixed with "-"`)
+    .default('-created_at'),
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+  fields: z.string().optional(),
+});
+
+const arrayOf = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : v.split(','));
+
+/** `revoked_at[$ne]=`, `revoked_at[$gt]=2025-01-01` ... ("" or "null" meaning null), as Medusa's filters read. */
+function revokedAtFilters(ctx: Context): ListFilters['revokedAt'] {
+  const out: NonNullable<ListFilters['revokedAt']> = [];
+  for (const [name, raw] of Object.entries(ctx.query)) {
+    const m = /^revoked_at\[(\$eq|\$ne|\$gt|\$gte|\$lt|\$lte)\]$/.exec(name);
+    if (!m) {
+      if (name.startsWith('revoked_at')) throw new InvalidRequestError(`Unsupported filter: ${name}`);
+      continue;
+    }
+    const value = Array.isArray(raw) ? raw[0]! : (raw ?? '');
+    if (value !== '' && value !== 'null' && Number.isNaN(Date.parse(value))) throw new InvalidRequestError(`${name}: expected a date or null`);
+    out.push({ op: m[1] as '$eq', value: value === '' || value === 'null' ? null : value });
+  }
+  return out.length ? out : undefined;
+}
+
+/** /admin/api-keys: Medusa's API key routes, plus roll, scopes, expiry and rate limits. */
+export function createAdminApiKeysRouter(s: Services): Router {
+  const router = new Router();
+  const ops = s.operations;
+  const manage = requireRole('developer');
+
+  async function view(keysToShow: ApiKeyRecord[], clearTokens: Map<string, string> = new Map()) {
+    const channelIds = [...new Set(keysToShow.flatMap((k) => k.sales_channel_ids))];
+    const [{ found }, used] = await Promise.all([s.salesChannels.resolve(channelIds), s.apiKeys.lastUsed(keysToShow.map((k) => k.id))]);
+    const names = new Map(found.map((c) => [c.id, c.name]));
+    return keysToShow.map((k) => ({
+      id: k.id,
+      title: k.title,
+      token: clearTokens.get(k.id) ?? k.token,
+      redacted: k.redacted,
+      type: k.type,
+      scopes: k.scopes,
+      sales_channels: k.sales_channel_ids.filter((c) => names.has(c)).map((c) => ({ id: c, name: names.get(c)! })),
+      expires_at: k.expires_at,
+      rate_limit: k.rate_limit,
+      last_used_at: used.get(k.id) ?? null,
+      created_by: k.created_by,
+      created_at: k.created_at,
+      updated_at: k.updated_at,
+      revoked_at: k.revoked_at,
+      revoked_by: k.revoked_by,
+      deleted_at: null,
+    }));
+  }
+  const viewOne = async (k: ApiKeyRecord, token?: string) => (await view([k], token ? new Map([[k.id, token]]) : undefined))[0]!;
+
+  /** Who changed what: a line in the audit stream and the log (never a token). */
+  async function audit(event: string, p: Principal, key: ApiKeyRecord, extra: Record<string, string> = {}) {
+    const fields = { event, api_key_id: key.id, type: key.type, actor_id: p.id, auth_method: p.method, ...(p.keyId ? { via_key_id: p.keyId } : {}), at: new Date().toISOString(), ...extra };
+    s.logger.info(fields, event);
+    await s.store.publish(keys.eventStream('audit'), fields).catch((err) => s.logger.warn({ err, event }, 'audit event not published'));
+  }
+
+  function checkScopes(p: Principal, scopes: string[]) {
+    const ceiling = scopeCeiling(p, s.config.roleScopes);
+    const beyond = scopes.filter((sc) => !ceiling.includes(sc));
+    if (beyond.length) throw new ForbiddenError(`A key cannot hold scopes its creator does not have: ${beyond.join(' ')}`);
+  }
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'get',
+      path: '/admin/api-keys',
+      tags: ['admin', 'api-keys'],
+      summary: 'List API keys (q, id, title, type, revoked / revoked_at[$op], created_by, order, offset, limit)',
+      security: SECURITY,
+      query: listQuery,
+      responses: {
+        200: { description: 'A page of keys', schema: z.object({ api_keys: z.array(apiKeySchema), count: z.number(), offset: z.number(), limit: z.number() }) },
+        400: medusaErr('invalid_data'),
+      },
+    },
+    async (ctx, { query }) => {
+      const desc = query.order.startsWith('-');
+      const result = await s.apiKeys.list({
+        q: query.q,
+        ids: arrayOf(query.id),
+        title: query.title,
+        types: arrayOf(query.type) as ListFilters['types'],
+        revoked: query.revoked === undefined ? undefined : query.revoked === 'true',
+        revokedAt: revokedAtFilters(ctx),
+        createdBy: query.created_by,
+        order: { field: query.order.replace(/^-/, '') as ListFilters['order']['field'], desc },
+        offset: query.offset,
+        limit: query.limit,
+      });
+      ctx.body = { api_keys: await view(result.keys), count: result.count, offset: query.offset, limit: query.limit };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/admin/api-keys',
+      tags: ['admin', 'api-keys'],
+      summary: 'Create a key (type defaults to publishable); a secret key\'s token is shown in this response only',
+      security: SECURITY,
+      body: createBody,
+      responses: { 200: { description: 'The key with its clear token', schema: one }, 400: medusaErr('invalid_data'), 403: medusaErr('forbidden') },
+    },
+    manage,
+    async (ctx, { body }) => {
+      const p = principalOf(ctx);
+      if (body.type === 'publishable' && body.scopes) throw new InvalidRequestError('scopes: only secret keys carry scopes');
+      if (body.expires_at && Date.parse(body.expires_at) <= Date.now()) throw new InvalidRequestError('expires_at: must be in the future');
+      const scopes = body.type === 'secret' ? (body.scopes ?? scopeCeiling(p, s.config.roleScopes)) : null;
+      if (scopes) checkScopes(p, scopes);
+      const { key, token } = await s.apiKeys.create({
+        type: body.type,
+        title: body.title,
+        createdBy: p.id,
+        scopes,
+        expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
+        rateLimit: body.rate_limit ?? null,
+      });
+      await audit('api_key.created', p, key);
+      ctx.body = { api_key: await viewOne(key, token) };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'get',
+      path: '/admin/api-keys/:id',
+      tags: ['admin', 'api-keys'],
+      summary: 'One API key',
+      security: SECURITY,
+      query: z.object({ fields: z.string().optional() }),
+      responses: { 200: { description: 'The key', schema: one }, 404: medusaErr('API Key with id: X was not found') },
+    },
+    async (ctx) => {
+      ctx.body = { api_key: await viewOne(await s.apiKeys.mustGet(ctx.params.id)) };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/admin/api-keys/:id',
+      tags: ['admin', 'api-keys'],
+      summary: 'Rename a key',
+      security: SECURITY,
+      body: z.strictObject({ title: z.string().trim().min(1).max(255) }),
+      responses: { 200: { description: 'The key', schema: one }, 404: medusaErr('not_found') },
+    },
+    manage,
+    async (ctx, { body }) => {
+      const key = await s.apiKeys.updateTitle(ctx.params.id, body.title);
+      await audit('api_key.updated', principalOf(ctx), key);
+      ctx.body = { api_key: await viewOne(key) };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/admin/api-keys/:id/revoke',
+      tags: ['admin', 'api-keys'],
+      summary: 'Revoke a key now, or in revoke_in seconds (it works until then); an empty body is {}',
+      security: SECURITY,
+      body: z.strictObject({ revoke_in: revokeIn }),
+      responses: { 200: { description: 'The key', schema: one }, 400: medusaErr('already revoked (invalid_data)'), 404: medusaErr('not_found') },
+    },
+    manage,
+    async (ctx, { body }) => {
+      const p = principalOf(ctx);
+      const key = await s.apiKeys.revoke(ctx.params.id, p.id, body.revoke_in ?? 0);
+      await audit('api_key.revoked', p, key, { revoked_at: key.revoked_at! });
+      ctx.body = { api_key: await viewOne(key) };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/admin/api-keys/:id/roll',
+      tags: ['admin', 'api-keys'],
+      summary: 'Replace a key (same title, type, scopes, sales channels) and revoke the old one now or after revoke_in seconds',
+      security: SECURITY,
+      body: z.strictObject({ revoke_in: revokeIn }),
+      responses: { 200: { description: 'The new key with its clear token', schema: one }, 400: medusaErr('invalid_data'), 403: medusaErr('forbidden'), 404: medusaErr('not_found') },
+    },
+    manage,
+    async (ctx, { body }) => {
+      const p = principalOf(ctx);
+      const old = await s.apiKeys.mustGet(ctx.params.id);
+      if (old.scopes) checkScopes(p, old.scopes);
+      const { key, token, previous } = await s.apiKeys.roll(old.id, p.id, body.revoke_in ?? 0);
+      await audit('api_key.revoked', p, previous, { revoked_at: previous.revoked_at!, replaced_by: key.id });
+      await audit('api_key.created', p, key, { replaces: previous.id });
+      ctx.body = { api_key: await viewOne(key, token) };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'delete',
+      path: '/admin/api-keys/:id',
+      tags: ['admin', 'api-keys'],
+      summary: 'Delete a revoked key',
+      security: SECURITY,
+      responses: {
+        200: { description: 'Deleted', schema: z.object({ id: z.string(), object: z.literal('api_key'), deleted: z.literal(true) }) },
+        400: medusaErr('not_allowed: Cannot delete api keys that are not revoked'),
+        404: medusaErr('not_found'),
+      },
+    },
+    manage,
+    async (ctx) => {
+      const key = await s.apiKeys.mustGet(ctx.params.id);
+      await s.apiKeys.delete(key.id);
+      await audit('api_key.deleted', principalOf(ctx), key);
+      ctx.body = { id: key.id, object: 'api_key', deleted: true };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/admin/api-keys/:id/sales-channels',
+      tags: ['admin', 'api-keys'],
+      summary: 'Link (add) and unlink (remove) sales channels of a publishable key',
+      security: SECURITY,
+      body: z.strictObject({ add: z.array(z.string().max(100)).max(500).optional(), remove: z.array(z.string().max(100)).max(500).optional() }),
+      responses: { 200: { description: 'The key', schema: one }, 400: medusaErr('invalid_data'), 404: medusaErr('not_found') },
+    },
+    manage,
+    async (ctx, { body }) => {
+      const key = await s.apiKeys.mustGet(ctx.params.id);
+      if (key.type !== 'publishable') throw new InvalidRequestError('Sales channels can only be associated with publishable API keys');
+      const { missing } = await s.salesChannels.resolve(body.add ?? []);
+      if (missing.length) throw new InvalidRequestError(`Sales channels with IDs ${missing.join(', ')} do not exist`);
+      const updated = await s.apiKeys.changeSalesChannels(key.id, body.add ?? [], body.remove ?? []);
+      await audit('api_key.sales_channels_changed', principalOf(ctx), updated, { add: (body.add ?? []).join(','), remove: (body.remove ?? []).join(',') });
+      ctx.body = { api_key: await viewOne(updated) };
+    },
+  );
+
+  return router;
+}
+

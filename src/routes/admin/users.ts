@@ -1,0 +1,88 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { InvalidTokenError } from '../../http/errors.ts';
+import { principalOf, requireRole } from '../../http/guards.ts';
+import { defineRoute } from '../../http/route.ts';
+import type { Services } from '../../services.ts';
+import { medusaErr, userSchema, userView } from '../auth/medusa-tokens.ts';
+
+export const pageQuery = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+  fields: z.string().optional(),
+});
+
+/** /admin/users: who am I (any admin credential), list and create (admin only). */
+export function createAdminUsersRouter(s: Services): Router {
+  const router = new Router();
+  const ops = s.operations;
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'get',
+      path: '/admin/users/me',
+      tags: ['admin'],
+      summary: 'The logged-in user (for a secret key: its creator)',
+      security: ['bearer', 'basic', 'session'],
+      query: z.object({ fields: z.string().optional() }),
+      responses: { 200: { description: 'The user', schema: z.object({ user: userSchema }) }, 401: medusaErr('Unauthorized') },
+    },
+    async (ctx) => {
+      const account = await s.accounts.get(principalOf(ctx).id);
+      if (!account || account.actor_type !== 'user') throw new InvalidTokenError();
+      ctx.body = { user: userView(account) };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'get',
+      path: '/admin/users',
+      tags: ['admin'],
+      summary: 'List back-office users (admin only)',
+      security: ['bearer', 'basic', 'session'],
+      query: pageQuery,
+      responses: {
+        200: { description: 'A page of users', schema: z.object({ users: z.array(userSchema), count: z.number(), offset: z.number(), limit: z.number() }) },
+        403: medusaErr('forbidden'),
+      },
+    },
+    requireRole('admin'),
+    async (ctx, { query }) => {
+      const { accounts, count } = await s.accounts.list('user', { offset: query.offset, limit: query.limit });
+      ctx.body = { users: accounts.map(userView), count, offset: query.offset, limit: query.limit };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/admin/users',
+      tags: ['admin'],
+      summary: 'Create a back-office user (admin only)',
+      security: ['bearer', 'basic', 'session'],
+      body: z.strictObject({
+        email: z.email().max(320),
+        password: z.string().min(8).max(1024),
+        first_name: z.string().max(200).nullable().optional(),
+        last_name: z.string().max(200).nullable().optional(),
+        role: z.enum(['admin', 'member', 'developer']).default('member'),
+      }),
+      responses: { 200: { description: 'The user', schema: z.object({ user: userSchema }) }, 403: medusaErr('forbidden'), 409: medusaErr('duplicate_error') },
+    },
+    requireRole('admin'),
+    async (ctx, { body }) => {
+      const user = await s.accounts.create({ actorType: 'user', email: body.email, password: body.password, firstName: body.first_name, lastName: body.last_name, role: body.role });
+      s.logger.info({ event: 'user.created', userId: user.id, by: principalOf(ctx).id }, 'user created');
+      ctx.body = { user: userView(user) };
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,217 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { z } from 'zod';
+import { cors } from '../../http/cors.ts';
+import { AppError, InvalidTokenError } from '../../http/errors.ts';
+import { principalOf, requirePrincipal } from '../../http/guards.ts';
+import { defineRoute } from '../../http/route.ts';
+import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
+import type { Services } from '../../services.ts';
+import type { ActorType } from '../../tokens/jwt.ts';
+import { createPendingIdentities } from './identities.ts';
+import {
+  actorAccount,
+  appMetadataOf,
+  authIdentityIdOf,
+  isRegistrationPrincipal,
+  issueActorToken,
+  issueRegistrationToken,
+  medusaErr,
+} from './medusa-tokens.ts';
+import { createPasswordResets } from './password-reset.ts';
+
+/** Medusa's wording for a failed email/password login on /auth. */
+class InvalidEmailPasswordError extends AppError {
+  constructor() {
+    super(401, 'invalid_credentials', 'Invalid email or password');
+    this.medusaType = 'unauthorized';
+  }
+}
+class IdentityExistsError extends AppError {
+  constructor() {
+    super(401, 'invalid_credentials', 'Identity with email already exists');
+    this.medusaType = 'unauthorized';
+  }
+}
+class InvalidResetTokenError extends InvalidTokenError {
+  constructor() {
+    super('Invalid token');
+    this.medusaMessage = 'Invalid token';
+  }
+}
+
+const emailPass = z.object({ email: z.email().max(320), password: z.string().min(1).max(1024) });
+const tokenResponse = z.object({ token: z.string() });
+const authContext = z.object({ actor_id: z.string(), actor_type: z.enum(['user', 'customer']), auth_identity_id: z.string(), app_metadata: z.record(z.string(), z.unknown()) });
+
+/** The Medusa v2 routes `@medusajs/js-sdk` calls: emailpass login/register, refresh, session, password reset. */
+export function createMedusaAuthRouter(s: Services): Router {
+  const router = new Router();
+  const ops = s.operations;
+  const pending = createPendingIdentities(s.store);
+  const resets = createPasswordResets(s);
+  const production = s.config.env === 'production';
+
+  for (const actor of ['user', 'customer'] as const satisfies ActorType[]) {
+    defineRoute(
+      router,
+      ops,
+      {
+        method: 'post',
+        path: `/auth/${actor}/emailpass`,
+        tags: ['auth'],
+        summary: `Log a ${actor} in with email and password`,
+        body: emailPass,
+        responses: { 200: { description: 'A JWT', schema: tokenResponse }, 400: medusaErr('invalid_data'), 401: medusaErr('Invalid email or password') },
+      },
+      async (ctx, { body }) => {
+        const account = await s.accounts.authenticate(actor, body.email, body.password);
+        if (!account) throw new InvalidEmailPasswordError();
+        ctx.body = { token: (await issueActorToken(s, account)).token };
+      },
+    );
+
+    defineRoute(
+      router,
+      ops,
+      {
+        method: 'post',
+        path: `/auth/${actor}/emailpass/register`,
+        tags: ['auth'],
+        summary: `Register a ${actor} identity (step one; ${actor === 'customer' ? 'then POST /store/customers with the token' : 'back-office users are created by an admin'})`,
+        body: emailPass,
+        responses: { 200: { description: 'A registration token (actor_id "")', schema: tokenResponse }, 401: medusaErr('Identity with email already exists') },
+      },
+      async (ctx, { body }) => {
+        if (await s.accounts.findByEmail(actor, body.email)) throw new IdentityExistsError();
+        const identity = await pending.create({ actor_type: actor, email: body.email.trim().toLowerCase(), password_hash: await s.passwords.hash(body.password) });
+        ctx.body = { token: await issueRegistrationToken(s, identity.id, actor) };
+      },
+    );
+
+    defineRoute(
+      router,
+      ops,
+      {
+        method: 'post',
+        path: `/auth/${actor}/emailpass/reset-password`,
+        tags: ['auth'],
+        summary: 'Request a password reset (always 201: no account enumeration); emits auth.password_reset',
+        body: z.object({ identifier: z.string().min(1).max(320).optional(), email: z.string().min(1).max(320).optional() }),
+        responses: { 201: { description: 'Requested (empty body)' }, 400: medusaErr('invalid_data') },
+      },
+      async (ctx, { body }) => {
+        const identifier = body.identifier ?? body.email;
+        if (identifier) await resets.request(actor, identifier);
+        ctx.status = 201;
+        ctx.body = '';
+      },
+    );
+
+    defineRoute(
+      router,
+      ops,
+      {
+        method: 'post',
+        path: `/auth/${actor}/emailpass/update`,
+        tags: ['auth'],
+        summary: 'Set a new password with a reset token (Bearer, or ?token= for older clients)',
+        body: z.object({ password: z.string().min(1).max(1024), email: z.string().max(320).optional() }),
+        query: z.object({ token: z.string().max(256).optional() }),
+        responses: { 200: { description: 'Updated', schema: z.object({ success: z.literal(true) }) }, 401: medusaErr('Invalid token') },
+      },
+      async (ctx, { body, query }) => {
+        const bearer = /^Bearer ([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
+        const reset = await resets.consume(bearer ?? query.token ?? '');
+        if (!reset || reset.actor_type !== actor) throw new InvalidResetTokenError();
+        if (body.email && body.email.trim().toLowerCase() !== reset.email) throw new InvalidResetTokenError();
+        if (!(await s.accounts.update(reset.account_id, { password: body.password }))) throw new InvalidResetTokenError();
+        s.logger.info({ event: 'auth.password_updated', accountId: reset.account_id }, 'password updated with a reset token');
+        ctx.body = { success: true };
+      },
+    );
+  }
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/auth/token/refresh',
+      tags: ['auth'],
+      summary: 'A fresh token for the bearer (a registration token becomes an actor token once the actor exists)',
+      security: ['bearer', 'session'],
+      responses: { 200: { description: 'A JWT', schema: tokenResponse }, 401: medusaErr('Unauthorized') },
+    },
+    requirePrincipal(s.authenticate, ['user', 'customer']),
+    async (ctx) => {
+      const p = principalOf(ctx);
+      if (isRegistrationPrincipal(p)) {
+        const identity = await pending.get(p.id);
+        const account = identity?.actor_id ? await s.accounts.get(identity.actor_id) : null;
+        if (!account) throw new InvalidTokenError();
+        ctx.body = { token: (await issueActorToken(s, account)).token };
+        return;
+      }
+      const account = await actorAccount(s, p, p.kind as ActorType);
+      ctx.body = { token: (await issueActorToken(s, account, p.method === 'jwt' ? p.sid : undefined)).token };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/auth/session',
+      tags: ['auth'],
+      summary: 'Turn a Bearer JWT into a cookie session (signed httpOnly cookie naming a server-side session)',
+      security: ['bearer'],
+      responses: { 200: { description: 'The session auth context', schema: z.object({ user: authContext }) }, 401: medusaErr('Unauthorized') },
+    },
+    requirePrincipal(s.authenticate, ['user', 'customer']),
+    async (ctx) => {
+      const p = principalOf(ctx);
+      if (p.method !== 'jwt') throw new InvalidTokenError('A session is started with a Bearer token');
+      const actorType = p.kind as ActorType;
+      const account = await actorAccount(s, p, actorType);
+      const context = {
+        actor_id: account.id,
+        actor_type: actorType,
+        auth_identity_id: authIdentityIdOf(account.id),
+        app_metadata: appMetadataOf(actorType, account.id),
+      };
+      const ttl = actorType === 'user' ? s.config.ttl.admin : s.config.ttl.customer;
+      const { id } = await s.sessions.create({ ...context, ...(account.role ? { role: account.role } : {}), scopes: p.scopes }, ttl);
+      writeSessionCookie(ctx, id, { production, maxAgeSeconds: ttl });
+      ctx.body = { user: context };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'delete',
+      path: '/auth/session',
+      tags: ['auth'],
+      summary: 'End the cookie session for good (a copy of the cookie stops working too)',
+      security: ['session'],
+      responses: { 200: { description: 'Ended', schema: z.object({ success: z.literal(true) }) } },
+    },
+    async (ctx) => {
+      const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+      if (id) await s.sessions.destroy(id);
+      writeSessionCookie(ctx, null, { production });
+      ctx.body = { success: true };
+    },
+  );
+
+  return router;
+}
+
+
+/** Before every /auth route: CORS from AUTH_CORS (defaults to ADMIN_CORS). */
+export function authBefore(s: Services): Middleware[] {
+  return [cors([{ origins: s.config.cors.auth }])];
+}

@@ -1,0 +1,59 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Services } from '../../services.ts';
+import { keys } from '../../store/keys.ts';
+import type { ActorType } from '../../tokens/jwt.ts';
+
+const RESET_TTL_SECONDS = 15 * 60;
+const WEBHOOK_TIMEOUT_MS = 5000;
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+interface ResetRecord {
+  account_id: string;
+  actor_type: ActorType;
+  email: string;
+}
+
+/**
+ * Single-use, 15-minute password-reset tokens. Only the token's hash is stored; the clear token
+ * leaves only in the `auth.password_reset` event (the stream `events:auth` and NOTIFY_WEBHOOK_URL),
+ * for the service that emails it. It is never logged.
+ */
+export function createPasswordResets(s: Services) {
+  return {
+    /** Start a reset if the account exists; silently nothing otherwise (no account enumeration). */
+    async request(actorType: ActorType, identifier: string): Promise<void> {
+      const account = await s.accounts.findByEmail(actorType, identifier);
+      if (!account) return;
+      const token = randomBytes(32).toString('base64url');
+      const record: ResetRecord = { account_id: account.id, actor_type: actorType, email: account.email };
+      await s.store.put(keys.passwordReset(hash(token)), JSON.stringify(record), { ttlSeconds: RESET_TTL_SECONDS });
+      const expiresAt = new Date(Date.now() + RESET_TTL_SECONDS * 1000).toISOString();
+      const event = { event: 'auth.password_reset', entity_id: account.email, actor_type: actorType, provider: 'emailpass', token, expires_at: expiresAt };
+      await s.store.publish(keys.eventStream('auth'), event);
+      s.logger.info({ event: 'auth.password_reset', accountId: account.id }, 'password reset requested');
+      if (s.config.notifyWebhookUrl) void notify(s, event);
+    },
+
+    /** The account a reset token opens, consuming it: a token works once. */
+    async consume(token: string): Promise<ResetRecord | null> {
+      if (!token || token.length > 256) return null;
+      const raw = await s.store.consume(keys.passwordReset(hash(token)));
+      return raw ? (JSON.parse(raw) as ResetRecord) : null;
+    },
+  };
+}
+
+async function notify(s: Services, event: Record<string, string>): Promise<void> {
+  const { event: name, ...data } = event;
+  try {
+    const res = await fetch(s.config.notifyWebhookUrl!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: name, data }),
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    if (!res.ok) s.logger.warn({ event: name, status: res.status }, 'notify webhook refused the event');
+  } catch (err) {
+    s.logger.warn({ event: name, error: (err as Error).name }, 'notify webhook unreachable');
+  }
+}

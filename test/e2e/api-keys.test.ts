@@ -200,7 +200,7 @@ describe('API keys through /admin/api-keys', () => {
     assert.equal(bad.json.type, 'invalid_data');
   });
 
-  it('links sales channels to publishable keys only, with Medusa's messages', async () => {
+  it("links sales channels to publishable keys only, with Medusa's messages", async () => {
     const channel = await api('/admin/sales-channels', { method: 'POST', json: { name: 'Web' }, headers: admin });
     assert.equal(channel.status, 200);
     const scId = channel.json.sales_channel.id;

@@ -35,7 +35,10 @@ export async function openTestStore(kind: 'redis' | 'memory', prefix: string): P
 }
 
 export interface TestServer {
+  /** The issuer (PUBLIC_URL): where clients reach the server unless `env.PUBLIC_URL` overrides it. */
   url: string;
+  /** Where this instance really listens (differs from `url` when instances share a PUBLIC_URL). */
+  origin: string;
   config: Config;
   services: Services;
   store: Store;
@@ -69,6 +72,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; stor
   running.attach(await createApp(services));
   return {
     url: config.publicUrl,
+    origin: running.url.replace('localhost', '127.0.0.1'),
     config,
     services,
     store,

@@ -10,6 +10,7 @@ import { adminBefore, createAdminRouters } from './routes/admin/index.ts';
 import { authBefore, createMedusaAuthRouter } from './routes/auth/index.ts';
 import { createStoreRouter, storeBefore } from './routes/store/index.ts';
 import type { Services } from './services.ts';
+import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/middleware.ts';
 
 interface SurfaceParts {
   prefix: string;
@@ -31,11 +32,13 @@ export async function createApp(s: Services): Promise<Koa> {
   app.use(requestLog(logger));
   app.use(securityHeaders());
 
+  // Every request carrying a valid credential spends its subject's quota (after CORS, so a 429 is readable cross-origin).
+  const quota = rateLimitAuthenticated(s.authenticate, s.rateLimiter);
   const surfaces: SurfaceParts[] = [
-    { prefix: '/v1', dialect: 'v1', before: [], routers: [createV1AuthRouter(s)] },
-    { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s)], routers: [...createAdminRouters(s)] },
-    { prefix: '/store', dialect: 'medusa', before: [...storeBefore(s)], routers: [createStoreRouter(s)] },
-    { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s)], routers: [createMedusaAuthRouter(s)] },
+    { prefix: '/v1', dialect: 'v1', before: [quota], routers: [createV1AuthRouter(s)] },
+    { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s), quota], routers: [...createAdminRouters(s)] },
+    { prefix: '/store', dialect: 'medusa', before: [...storeBefore(s), rateLimitPublishableKey(s.rateLimiter), quota], routers: [createStoreRouter(s)] },
+    { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), quota], routers: [createMedusaAuthRouter(s)] },
   ];
   for (const surface of surfaces) {
     app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));

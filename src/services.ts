@@ -14,6 +14,8 @@ import { createJwtService } from './tokens/jwt.ts';
 import { createKeystore } from './tokens/keystore.ts';
 import { createRefreshFamilies } from './tokens/refresh-families.ts';
 import { createRevocations } from './tokens/revocations.ts';
+import { createLoginThrottle, createPasswordLogin } from './rate-limit/login-throttle.ts';
+import { createRateLimiter } from './rate-limit/quotas.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -34,9 +36,14 @@ export async function createServices(config: Config, store: Store, logger: Logge
     { sessionCookie: SESSION_COOKIE },
   );
 
+  // Quotas per credential (issue 5) and the throttled password login every login surface uses.
+  const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits });
+  const loginThrottle = createLoginThrottle({ store });
+  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle });
+
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions };
+  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

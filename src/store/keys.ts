@@ -33,4 +33,11 @@ export const keys = {
   passwordReset: (tokenHash: string) => `pwreset:${tokenHash}`,
   /** Streams other services read (XREAD): `auth` (auth.password_reset), `audit` (api_key.*). */
   eventStream: (name: 'auth' | 'audit') => `events:${name}`,
+
+  // Rate limits (issue 5): one GCRA cell per subject and quota, e.g. `rl:{api_key:ak_1}:1000/3600s`
+  // (the quota is in the name so changing it starts a fresh count instead of reinterpreting an old one).
+  rateLimit: (subject: string, policy: string) => `rl:{${subject}}:${policy}`,
+  // Failed-login back-off: per account (hash of actor type + email, so no address is stored) and per
+  // client address. Each is one "failures:lastMs" string updated by compare-and-swap.
+  loginThrottle: (scope: 'acct' | 'ip', id: string) => `lt:{${scope}:${id}}`,
 } as const;

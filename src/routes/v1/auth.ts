@@ -1,10 +1,14 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { InvalidCredentialsError, InvalidTokenError } from '../../http/errors.ts';
+import type { Context } from 'koa';
+import { InsufficientScopeError, InvalidCredentialsError, InvalidTokenError } from '../../http/errors.ts';
 import { requirePrincipal, principalOf } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
+import { validate } from '../../http/validate.ts';
+import { bearerChallenge } from '../../http/www-authenticate.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Services } from '../../services.ts';
+import { forwardAuthHeaders, forwardedRequest, requiredScopes, verifyQuery } from './forward-auth.ts';
 
 export const loginBody = z.strictObject({
   username: z.string().min(1).max(320),
@@ -69,10 +73,15 @@ export function createV1AuthRouter(s: Services): Router {
       tags: ['v1'],
       summary: 'Exchange a username (email) and password for a JWT and a refresh token',
       body: loginBody,
-      responses: { 200: { description: 'Token pair', schema: tokenPairSchema }, 400: err('Invalid body'), 401: err('invalid_credentials') },
+      responses: {
+        200: { description: 'Token pair', schema: tokenPairSchema },
+        400: err('Invalid body'),
+        401: err('invalid_credentials (the same for an unknown account and a wrong password)'),
+        429: err('rate_limit_exceeded: too many failed logins for this account or address (Retry-After)'),
+      },
     },
     async (ctx, { body }) => {
-      const account = await s.accounts.authenticate(body.actor_type, body.username, body.password);
+      const account = await s.passwordLogin(ctx, body.actor_type, body.username, body.password);
       if (!account) throw new InvalidCredentialsError();
       const scope = s.config.roleScopes[account.actor_type === 'user' ? (account.role ?? 'member') : 'customer'];
       ctx.body = await s.refreshFamilies.start({
@@ -121,7 +130,9 @@ export function createV1AuthRouter(s: Services): Router {
     },
   );
 
-  for (const method of ['get', 'post'] as const) {
+  // Gateways ask with the original request's method (nginx auth_request), or GET (Traefik,
+  // Caddy): verify answers every method, OPTIONS included, so no method slips past unauthenticated.
+  for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
     defineRoute(
       router,
       ops,
@@ -129,15 +140,35 @@ export function createV1AuthRouter(s: Services): Router {
         method,
         path: '/v1/auth/verify',
         tags: ['v1'],
-        summary: 'Who is this credential? (JWT, OAuth access token or API key)',
-        security: ['bearer'],
-        responses: { 200: { description: 'The credential is valid', schema: verifyResponseSchema }, 401: err('invalid_token or token_expired') },
+        summary:
+          'Who is this credential? (JWT, OAuth access token or API key.) Also a forward-auth endpoint for gateways: 200 carries X-Auth-* headers to pass upstream',
+        security: ['bearer', 'basic', 'session'],
+        query: verifyQuery,
+        responses: {
+          200: { description: 'The credential is valid (X-Auth-User-Id, X-Auth-Scopes, X-Auth-Method, X-Auth-Client-Id / X-Auth-Key-Id)', schema: verifyResponseSchema },
+          400: err('invalid_request'),
+          401: err('invalid_token or token_expired (WWW-Authenticate: Bearer)'),
+          403: err('insufficient_scope: the credential lacks a scope named in ?scope='),
+          429: err('rate_limit_exceeded: the credential\'s quota is spent (Retry-After)'),
+        },
       },
+      bearerChallenge('portcullis'),
       requirePrincipal(s.authenticate),
-      async (ctx) => {
-        ctx.body = verifyResponse(principalOf(ctx));
-      },
+      verifyHandler,
     );
+  }
+  router.options('/v1/auth/verify', bearerChallenge('portcullis'), requirePrincipal(s.authenticate), async (ctx) => {
+    await verifyHandler(ctx as never, { body: undefined, query: validate(verifyQuery, ctx.query) });
+  });
+
+  async function verifyHandler(ctx: Context, { query }: { body: undefined; query: z.output<typeof verifyQuery> }) {
+    const principal = principalOf(ctx);
+    const forwarded = forwardedRequest(ctx);
+    if (forwarded) s.logger.debug({ reqId: ctx.state.requestId, forwarded, method: principal.method }, 'forward auth');
+    const missing = requiredScopes(query).filter((scope) => !principal.scopes.includes(scope));
+    if (missing.length) throw new InsufficientScopeError(missing);
+    for (const [name, value] of Object.entries(forwardAuthHeaders(principal))) ctx.set(name, value);
+    ctx.body = verifyResponse(principal);
   }
 
   return router;

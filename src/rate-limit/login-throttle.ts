@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import type { Context } from 'koa';
+import type { Account, Accounts } from '../accounts/accounts.ts';
+import { normalizeEmail } from '../accounts/accounts.ts';
+import { RateLimitedError } from '../http/errors.ts';
+import { keys } from '../store/keys.ts';
+import type { Store } from '../store/port.ts';
+import type { ActorType } from '../tokens/jwt.ts';
+
+/** Back-off for one kind of cell: `free` failures cost nothing, then baseMs, 2×, 4×… up to maxMs. */
+export interface BackoffPolicy {
+  free: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export interface LoginThrottleOptions {
+  account: BackoffPolicy;
+  ip: BackoffPolicy;
+}
+
+/**
+ * An account backs off early but not for long (at most 15 minutes), so an attacker cannot keep a
+ * user out for good; an address backs off later (offices share one) but for up to an hour.
+ */
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
+  account: { free: 5, baseMs: 1000, maxMs: 15 * 60_000 },
+  ip: { free: 20, baseMs: 1000, maxMs: 60 * 60_000 },
+};
+
+export class LoginThrottledError extends RateLimitedError {
+  constructor(retryAfterSeconds: number) {
+    super(retryAfterSeconds, 'Too many failed login attempts, retry later');
+  }
+}
+
+interface CellState {
+  failures: number;
+  lastMs: number;
+}
+
+const parse = (raw: string | null): CellState => {
+  const [f, l] = (raw ?? '').split(':');
+  const failures = Number(f);
+  const lastMs = Number(l);
+  return Number.isFinite(failures) && Number.isFinite(lastMs) && raw ? { failures, lastMs } : { failures: 0, lastMs: 0 };
+};
+
+export function backoffMs(failures: number, p: BackoffPolicy): number {
+  if (failures < p.free) return 0;
+  return Math.min(p.maxMs, p.baseMs * 2 ** Math.min(30, failures - p.free));
+}
+
+/** Milliseconds this cell still refuses attempts for. */
+const blockedFor = (s: CellState, p: BackoffPolicy, now: number) => Math.max(0, s.lastMs + backoffMs(s.failures, p) - now);
+
+/** Addresses as a client controls them: an IPv4 (or v4-mapped) address, or an IPv6 /64. */
+export function clientAddressKey(ip: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!isIPv6(ip)) return ip || 'unknown';
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const full = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return full.slice(0, 4).map((h) => h.toLowerCase().replace(/^0+(?=.)/, '')).join(':') + '::/64';
+}
+
+/**
+ * Failed password logins, throttled per account and per client address with exponential
+ * back-off. Each attempt is counted as a failure *before* the password is checked (so a burst of
+ * parallel guesses cannot all slip in before the first failure lands) and handed back on success.
+ * Unknown accounts are counted exactly like known ones: the answers do not reveal which exist.
+ * Each cell is one key updated by compare-and-swap; a throttled attempt writes nothing.
+ */
+export function createLoginThrottle(deps: { store: Store; options?: Partial<LoginThrottleOptions> }) {
+  const { store } = deps;
+  const opts = { ...DEFAULT_LOGIN_THROTTLE, ...deps.options };
+  const ttlOf = (p: BackoffPolicy) => Math.ceil(Math.max(2 * p.maxMs, 3_600_000) / 1000);
+
+  /** Apply `change` to a cell atomically; `change` may throw to abort (nothing written). */
+  async function update(key: string, p: BackoffPolicy, change: (s: CellState, now: number) => CellState | null): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const raw = await store.get(key);
+      const next = change(parse(raw), Date.now());
+      if (!next) return;
+      const value = `${next.failures}:${next.lastMs}`;
+      const written = raw === null ? await store.put(key, value, { ttlSeconds: ttlOf(p), ifAbsent: true }) : await store.compareAndSwap(key, raw, value, ttlOf(p));
+      if (written) return;
+    }
+    // Persistent contention on one cell is itself a flood: refuse rather than let it through uncounted.
+    throw new LoginThrottledError(p.baseMs / 1000);
+  }
+
+  const reserve = (key: string, p: BackoffPolicy) =>
+    update(key, p, (s, now) => {
+      const wait = blockedFor(s, p, now);
+      if (wait > 0) throw new LoginThrottledError(wait / 1000);
+      return { failures: s.failures + 1, lastMs: now };
+    });
+  const release = (key: string, p: BackoffPolicy) => update(key, p, (s) => (s.failures > 0 ? { failures: s.failures - 1, lastMs: s.lastMs } : null));
+
+  return {
+    /**
+     * Run `verify` (the password check) unless the account or the address is backing off, in which
+     * case 429 with Retry-After. Success clears the account's failures (not the address's: an
+     * attacker's own valid account must not wash its address clean).
+     */
+    async attempt<T>(who: { ip: string; actorType: ActorType; email: string }, verify: () => Promise<T | null>): Promise<T | null> {
+      const accountKey = keys.loginThrottle('acct', createHash('sha256').update(`${who.actorType}:${normalizeEmail(who.email)}`).digest('hex').slice(0, 32));
+      const ipKey = keys.loginThrottle('ip', clientAddressKey(who.ip));
+      const reserved = await Promise.allSettled([reserve(accountKey, opts.account), reserve(ipKey, opts.ip)]);
+      const refused = reserved.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+      if (refused.length) {
+        await Promise.all([
+          reserved[0].status === 'fulfilled' ? release(accountKey, opts.account) : undefined,
+          reserved[1].status === 'fulfilled' ? release(ipKey, opts.ip) : undefined,
+        ]);
+        const throttled = refused.filter((e): e is LoginThrottledError => e instanceof LoginThrottledError);
+        if (throttled.length < refused.length) throw refused.find((e) => !(e instanceof LoginThrottledError));
+        throw throttled.reduce((a, b) => (Number(a.headers['Retry-After']) >= Number(b.headers['Retry-After']) ? a : b));
+      }
+      let result: T | null;
+      try {
+        result = await verify();
+      } catch (err) {
+        // Not a wrong password (e.g. the hasher is saturated): hand the attempt back.
+        await Promise.all([release(accountKey, opts.account), release(ipKey, opts.ip)]).catch(() => {});
+        throw err;
+      }
+      if (result !== null) await Promise.all([store.delete(accountKey), release(ipKey, opts.ip)]);
+      return result;
+    },
+  };
+}
+export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
+
+/**
+ * The one password login every surface uses (/v1/auth/login, /admin/auth/token, /store/auth/token,
+ * /auth/{actor}/emailpass, the OAuth login page): throttled, and the same answer for an unknown
+ * account as for a wrong password.
+ */
+export function createPasswordLogin(deps: { accounts: Accounts; throttle: LoginThrottle }) {
+  return (ctx: Pick<Context, 'ip'>, actorType: ActorType, email: string, password: string): Promise<Account | null> =>
+    deps.throttle.attempt({ ip: ctx.ip, actorType, email }, () => deps.accounts.authenticate(actorType, email, password));
+}
+export type PasswordLogin = ReturnType<typeof createPasswordLogin>;

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { ApiKeyRecord, ListFilters } from '../../api-keys/api-keys.ts';
 import { parseRateLimit } from '../../api-keys/tokens.ts';
+import { apiKeyViews } from '../../api-keys/view.ts';
 import { ForbiddenError, InvalidRequestError } from '../../http/errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
@@ -84,29 +85,7 @@ export function createAdminApiKeysRouter(s: Services): Router {
   const ops = s.operations;
   const manage = requireRole('developer');
 
-  async function view(keysToShow: ApiKeyRecord[], clearTokens: Map<string, string> = new Map()) {
-    const channelIds = [...new Set(keysToShow.flatMap((k) => k.sales_channel_ids))];
-    const [{ found }, used] = await Promise.all([s.salesChannels.resolve(channelIds), s.apiKeys.lastUsed(keysToShow.map((k) => k.id))]);
-    const names = new Map(found.map((c) => [c.id, c.name]));
-    return keysToShow.map((k) => ({
-      id: k.id,
-      title: k.title,
-      token: clearTokens.get(k.id) ?? k.token,
-      redacted: k.redacted,
-      type: k.type,
-      scopes: k.scopes,
-      sales_channels: k.sales_channel_ids.filter((c) => names.has(c)).map((c) => ({ id: c, name: names.get(c)! })),
-      expires_at: k.expires_at,
-      rate_limit: k.rate_limit,
-      last_used_at: used.get(k.id) ?? null,
-      created_by: k.created_by,
-      created_at: k.created_at,
-      updated_at: k.updated_at,
-      revoked_at: k.revoked_at,
-      revoked_by: k.revoked_by,
-      deleted_at: null,
-    }));
-  }
+  const view = (records: ApiKeyRecord[], clearTokens?: Map<string, string>) => apiKeyViews(s, records, clearTokens);
   const viewOne = async (k: ApiKeyRecord, token?: string) => (await view([k], token ? new Map([[k.id, token]]) : undefined))[0]!;
 
   /** Who changed what: a line in the audit stream and the log (never a token). */

@@ -40,4 +40,15 @@ export const keys = {
   // Failed-login back-off: per account (hash of actor type + email, so no address is stored) and per
   // client address. Each is one "failures:lastMs" string updated by compare-and-swap.
   loginThrottle: (scope: 'acct' | 'ip', id: string) => `lt:{${scope}:${id}}`,
+
+  // OAuth / OIDC (issue 3). oidc-provider models by model name and id; a grant's record and the
+  // index of its tokens share the grant's hash tag; per-client grant index for "delete client".
+  oauthModel: (model: string, id: string) => `oidc:${model}:{${id}}`,
+  oauthGrantMembers: (grantId: string) => `oidc:grant-members:{${grantId}}`,
+  oauthSessionUid: (uid: string) => `oidc:session-uid:{${uid}}`,
+  oauthUserCode: (userCode: string) => `oidc:user-code:{${userCode}}`,
+  oauthClientGrants: (clientId: string) => `oidc:client-grants:{${clientId}}`,
+  /** Registered OAuth clients (our registry; the provider reads it through the Client adapter). */
+  oauthClient: (clientId: string) => `oauth-client:${clientId}`,
+  oauthClientIndex: () => 'oauth-client-index',
 } as const;

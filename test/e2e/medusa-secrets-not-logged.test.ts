@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { createClient } from 'redis';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { listen, type RunningServer } from '../../src/server.ts';
+import { createServices } from '../../src/services.ts';
+import { createRedisStore } from '../../src/store/redis.ts';
+import type { Store } from '../../src/store/port.ts';
+import { dropPrefix, http, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
+
+/**
+ * The whole Medusa flow at log level debug, with every log line captured: no password, JWT,
+ * API key, session id or password-reset token may appear in any of them.
+ */
+describe('Secrets never reach the logs', () => {
+  const lines: string[] = [];
+  const prefix = privatePrefix('logs');
+  let running: RunningServer;
+  let store: Store;
+  let url: string;
+
+  before(async () => {
+    running = await listen(null, 0, '127.0.0.1');
+    url = running.url.replace('localhost', '127.0.0.1');
+    const config = await loadConfig({ PUBLIC_URL: url, NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'debug', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', REDIS_URL, REDIS_PREFIX: prefix });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    store = await createRedisStore({ url: REDIS_URL, prefix });
+    const services = await createServices(config, store, createLogger('debug', sink));
+    running.attach(await createApp(services));
+    await services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'admin-password-123', role: 'admin' });
+  });
+  after(async () => {
+    await running.close(1000);
+    await store.close();
+    await dropPrefix(prefix);
+  });
+
+  it('logs requests and events but none of the credentials that went through them', async () => {
+    const secrets: string[] = ['admin-password-123', 'customer-password-456', 'new-password-789'];
+    const login = await http(`${url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'admin-password-123' } });
+    const jwt = login.json.token as string;
+    secrets.push(jwt);
+    const admin = { authorization: `Bearer ${jwt}` };
+    const sk = (await http(`${url}/admin/api-keys`, { method: 'POST', json: { title: 's', type: 'secret' }, headers: admin })).json.api_key;
+    const pk = (await http(`${url}/admin/api-keys`, { method: 'POST', json: { title: 'p' }, headers: admin })).json.api_key;
+    secrets.push(sk.token, pk.token);
+    await http(`${url}/admin/users/me?token=${sk.token}`, { headers: { authorization: `Basic ${Buffer.from(`${sk.token}:`).toString('base64')}` } });
+    await http(`${url}/v1/auth/verify`, { headers: { authorization: `Bearer ${sk.token}` } });
+    const reg = await http(`${url}/auth/customer/emailpass/register`, { method: 'POST', json: { email: 'c@example.com', password: 'customer-password-456' } });
+    secrets.push(reg.json.token);
+    await http(`${url}/store/customers`, { method: 'POST', json: {}, headers: { authorization: `Bearer ${reg.json.token}`, 'x-publishable-api-key': pk.token } });
+    const session = await http(`${url}/auth/session`, { method: 'POST', headers: admin });
+    const cookie = session.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    secrets.push(decodeURIComponent(cookie.match(/connect\.sid=([^;]+)/)![1]!));
+    await http(`${url}/admin/users/me`, { headers: { cookie } });
+    await http(`${url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: 'c@example.com' } });
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const resetToken = (await redis.xRange(`${prefix}events:auth`, '-', '+'))[0]!.message.token!;
+    await redis.close();
+    secrets.push(resetToken);
+    await http(`${url}/auth/customer/emailpass/update?token=${resetToken}`, { method: 'POST', json: { password: 'new-password-789' } });
+    await http(`${url}/auth/customer/emailpass/update`, { method: 'POST', json: { password: 'new-password-789' }, headers: { authorization: `Bearer ${resetToken}` } });
+
+    const log = lines.join('');
+    assert.ok(lines.length > 10, 'requests were logged');
+    assert.ok(log.includes('auth.password_reset'), 'the reset event was logged');
+    assert.ok(log.includes('api_key.created'), 'the audit events were logged');
+    for (const secret of secrets) assert.ok(!log.includes(secret), `a secret reached the logs: ${secret.slice(0, 6)}…`);
+  });
+});

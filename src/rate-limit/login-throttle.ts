@@ -35,6 +35,8 @@ export class LoginThrottledError extends RateLimitedError {
   }
 }
 
+const QUIET_MS = 15 * 60_000;
+
 interface CellState {
   failures: number;
   lastMs: number;
@@ -77,20 +79,25 @@ export function clientAddressKey(ip: string): string {
 export function createLoginThrottle(deps: { store: Store; options?: Partial<LoginThrottleOptions> }) {
   const { store } = deps;
   const opts = { ...DEFAULT_LOGIN_THROTTLE, ...deps.options };
-  const ttlOf = (p: BackoffPolicy) => Math.ceil(Math.max(2 * p.maxMs, 3_600_000) / 1000);
+  // A cell is forgotten after its back-off plus a quiet quarter of an hour: failures decay, so a
+  // shared address (an office, a backend logging users in) is not punished for a month of typos.
+  const ttlSeconds = (s: CellState, p: BackoffPolicy) => Math.ceil((backoffMs(s.failures, p) + QUIET_MS) / 1000);
 
-  /** Apply `change` to a cell atomically; `change` may throw to abort (nothing written). */
-  async function update(key: string, p: BackoffPolicy, change: (s: CellState, now: number) => CellState | null): Promise<void> {
-    for (let attempt = 0; attempt < 8; attempt++) {
+  /**
+   * Apply `change` to a cell by compare-and-swap; `change` may throw to abort (nothing written).
+   * Returns false when other writers kept winning the race.
+   */
+  async function update(key: string, p: BackoffPolicy, change: (s: CellState, now: number) => CellState | null): Promise<boolean> {
+    for (let attempt = 0; attempt < 10; attempt++) {
       const raw = await store.get(key);
       const next = change(parse(raw), Date.now());
-      if (!next) return;
+      if (!next) return true;
       const value = `${next.failures}:${next.lastMs}`;
-      const written = raw === null ? await store.put(key, value, { ttlSeconds: ttlOf(p), ifAbsent: true }) : await store.compareAndSwap(key, raw, value, ttlOf(p));
-      if (written) return;
+      const written =
+        raw === null ? await store.put(key, value, { ttlSeconds: ttlSeconds(next, p), ifAbsent: true }) : await store.compareAndSwap(key, raw, value, ttlSeconds(next, p));
+      if (written) return true;
     }
-    // Persistent contention on one cell is itself a flood: refuse rather than let it through uncounted.
-    throw new LoginThrottledError(p.baseMs / 1000);
+    return false;
   }
 
   const reserve = (key: string, p: BackoffPolicy) =>
@@ -106,30 +113,34 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
      * Run `verify` (the password check) unless the account or the address is backing off, in which
      * case 429 with Retry-After. Success clears the account's failures (not the address's: an
      * attacker's own valid account must not wash its address clean).
+     *
+     * Under contention the two cells differ on purpose: many parallel attempts on one account are an
+     * attack, refused; many on one address may be an office or a backend logging its users in, so
+     * an address update that keeps losing the race is skipped (the account cells still count).
      */
     async attempt<T>(who: { ip: string; actorType: ActorType; email: string }, verify: () => Promise<T | null>): Promise<T | null> {
       const accountKey = keys.loginThrottle('acct', createHash('sha256').update(`${who.actorType}:${normalizeEmail(who.email)}`).digest('hex').slice(0, 32));
       const ipKey = keys.loginThrottle('ip', clientAddressKey(who.ip));
-      const reserved = await Promise.allSettled([reserve(accountKey, opts.account), reserve(ipKey, opts.ip)]);
-      const refused = reserved.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
-      if (refused.length) {
-        await Promise.all([
-          reserved[0].status === 'fulfilled' ? release(accountKey, opts.account) : undefined,
-          reserved[1].status === 'fulfilled' ? release(ipKey, opts.ip) : undefined,
-        ]);
-        const throttled = refused.filter((e): e is LoginThrottledError => e instanceof LoginThrottledError);
-        if (throttled.length < refused.length) throw refused.find((e) => !(e instanceof LoginThrottledError));
-        throw throttled.reduce((a, b) => (Number(a.headers['Retry-After']) >= Number(b.headers['Retry-After']) ? a : b));
+      const [account, address] = await Promise.allSettled([reserve(accountKey, opts.account), reserve(ipKey, opts.ip)]);
+      const accountHeld = account.status === 'fulfilled' && account.value;
+      const addressHeld = address.status === 'fulfilled' && address.value;
+      if (!accountHeld || address.status === 'rejected') {
+        await Promise.all([accountHeld ? release(accountKey, opts.account) : undefined, addressHeld ? release(ipKey, opts.ip) : undefined]);
+        const reasons = [account, address].filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+        const other = reasons.find((e) => !(e instanceof LoginThrottledError));
+        if (other) throw other;
+        const waits = reasons.map((e) => Number((e as LoginThrottledError).headers['Retry-After']));
+        throw new LoginThrottledError(waits.length ? Math.max(...waits) : opts.account.baseMs / 1000);
       }
       let result: T | null;
       try {
         result = await verify();
       } catch (err) {
         // Not a wrong password (e.g. the hasher is saturated): hand the attempt back.
-        await Promise.all([release(accountKey, opts.account), release(ipKey, opts.ip)]).catch(() => {});
+        await Promise.all([release(accountKey, opts.account), addressHeld ? release(ipKey, opts.ip) : undefined]).catch(() => {});
         throw err;
       }
-      if (result !== null) await Promise.all([store.delete(accountKey), release(ipKey, opts.ip)]);
+      if (result !== null) await Promise.all([store.delete(accountKey), addressHeld ? release(ipKey, opts.ip) : undefined]);
       return result;
     },
   };

@@ -3,6 +3,8 @@ import { parseRateLimit } from '../../api-keys/tokens.ts';
 import { apiKeyViews } from '../../api-keys/view.ts';
 import type { Services } from '../../services.ts';
 import { keys } from '../../store/keys.ts';
+import { UsageError } from '../errors.ts';
+import type { Command } from '../registry.ts';
 
 export const API_KEY_USAGE = `Usage:
   portcullis api-key create --type publishable|secret --title T --created-by EMAIL_OR_ID [--scopes "read write"] [--rate-limit 100/h] [--expires-at ISO]
@@ -11,24 +13,29 @@ export const API_KEY_USAGE = `Usage:
 
 create prints the key as JSON, with its clear token: the only time a secret key's token is shown.`;
 
-/** A usage error: the CLI prints the message and the usage, and exits 64 (EX_USAGE). */
-export class CliUsageError extends Error {
-  readonly code = 'ERR_USAGE';
-}
-
 async function userOf(s: Services, emailOrId: string) {
   const user = emailOrId.startsWith('user_') ? await s.accounts.get(emailOrId) : await s.accounts.findByEmail('user', emailOrId);
-  if (!user || user.actor_type !== 'user') throw new CliUsageError(`No back-office user "${emailOrId}"`);
+  if (!user || user.actor_type !== 'user') throw new UsageError(`No back-office user "${emailOrId}"`);
   return user;
 }
 
-/**
- * `portcullis api-key ...`: manage keys from the shell (first key of a new install, automation).
- * Returns the process exit code; output goes to `out` as JSON.
- */
-export async function runApiKeyCommand(argv: string[], s: Services, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+/** `portcullis api-key ...`: manage keys from the shell (the first key of a new install, automation). */
+export const apiKeyCommand: Command = {
+  name: 'api-key',
+  summary: 'Create, list and revoke API keys (publishable pk_ and secret sk_)',
+  usage: API_KEY_USAGE,
+  async run(ctx) {
+    return runApiKeyCommand(ctx.argv, await ctx.services(), ctx.print);
+  },
+};
+
+/** The command itself, for callers that hold Services already. Returns the exit code. */
+export async function runApiKeyCommand(
+  argv: string[],
+  s: Services,
+  print: (value: unknown) => void = (value) => process.stdout.write(JSON.stringify(value, null, 2) + '\n'),
+): Promise<number> {
   const [sub, ...rest] = argv;
-  const print = (value: unknown) => out(JSON.stringify(value, null, 2));
   switch (sub) {
     case 'create': {
       const { values } = parseArgs({
@@ -44,19 +51,19 @@ export async function runApiKeyCommand(argv: string[], s: Services, out: (line: 
         strict: true,
       });
       const type = values.type;
-      if (type !== 'publishable' && type !== 'secret') throw new CliUsageError('--type must be publishable or secret');
-      if (!values.title?.trim()) throw new CliUsageError('--title is required');
-      if (!values['created-by']) throw new CliUsageError('--created-by is required (the user the key acts for)');
+      if (type !== 'publishable' && type !== 'secret') throw new UsageError('--type must be publishable or secret');
+      if (!values.title?.trim()) throw new UsageError('--title is required');
+      if (!values['created-by']) throw new UsageError('--created-by is required (the user the key acts for)');
       const creator = await userOf(s, values['created-by']);
       const roleScopes = s.config.roleScopes[creator.role ?? 'member'];
       const scopes = values.scopes === undefined ? roleScopes : values.scopes.split(/[\s,]+/).filter(Boolean);
-      if (type === 'publishable' && values.scopes !== undefined) throw new CliUsageError('--scopes: only secret keys carry scopes');
+      if (type === 'publishable' && values.scopes !== undefined) throw new UsageError('--scopes: only secret keys carry scopes');
       const beyond = scopes.filter((sc) => !roleScopes.includes(sc));
-      if (beyond.length) throw new CliUsageError(`--scopes: ${creator.email} (${creator.role}) does not hold ${beyond.join(' ')}`);
+      if (beyond.length) throw new UsageError(`--scopes: ${creator.email} (${creator.role}) does not hold ${beyond.join(' ')}`);
       const rateLimit = values['rate-limit'];
-      if (rateLimit !== undefined && !parseRateLimit(rateLimit)) throw new CliUsageError('--rate-limit: expected "<count>/<s|m|h|d>", e.g. 100/h');
+      if (rateLimit !== undefined && !parseRateLimit(rateLimit)) throw new UsageError('--rate-limit: expected "<count>/<s|m|h|d>", e.g. 100/h');
       const expiresAt = values['expires-at'];
-      if (expiresAt !== undefined && !(Date.parse(expiresAt) > Date.now())) throw new CliUsageError('--expires-at: expected a future ISO date');
+      if (expiresAt !== undefined && !(Date.parse(expiresAt) > Date.now())) throw new UsageError('--expires-at: expected a future ISO date');
       const { key, token } = await s.apiKeys.create({
         type,
         title: values.title.trim(),
@@ -72,7 +79,7 @@ export async function runApiKeyCommand(argv: string[], s: Services, out: (line: 
     }
     case 'list': {
       const { values } = parseArgs({ args: rest, options: { type: { type: 'string' } }, strict: true });
-      if (values.type !== undefined && values.type !== 'publishable' && values.type !== 'secret') throw new CliUsageError('--type must be publishable or secret');
+      if (values.type !== undefined && values.type !== 'publishable' && values.type !== 'secret') throw new UsageError('--type must be publishable or secret');
       const { keys: found } = await s.apiKeys.list({
         types: values.type ? [values.type] : undefined,
         order: { field: 'created_at', desc: true },
@@ -85,17 +92,17 @@ export async function runApiKeyCommand(argv: string[], s: Services, out: (line: 
     case 'revoke': {
       const { values, positionals } = parseArgs({ args: rest, options: { by: { type: 'string' }, 'revoke-in': { type: 'string' } }, allowPositionals: true, strict: true });
       const id = positionals[0];
-      if (!id) throw new CliUsageError('revoke: the key id (apk_…) is required');
-      if (!values.by) throw new CliUsageError('--by is required (who revokes, for the audit trail)');
+      if (!id) throw new UsageError('revoke: the key id (apk_…) is required');
+      if (!values.by) throw new UsageError('--by is required (who revokes, for the audit trail)');
       const by = await userOf(s, values.by);
       const revokeIn = values['revoke-in'] === undefined ? 0 : Number(values['revoke-in']);
-      if (!Number.isInteger(revokeIn) || revokeIn < 0) throw new CliUsageError('--revoke-in: whole seconds, 0 or more');
+      if (!Number.isInteger(revokeIn) || revokeIn < 0) throw new UsageError('--revoke-in: whole seconds, 0 or more');
       const key = await s.apiKeys.revoke(id, by.id, revokeIn);
       await s.store.publish(keys.eventStream('audit'), { event: 'api_key.revoked', api_key_id: key.id, type: key.type, actor_id: by.id, auth_method: 'cli', at: new Date().toISOString() });
       print((await apiKeyViews(s, [key]))[0]);
       return 0;
     }
     default:
-      throw new CliUsageError(sub ? `Unknown api-key command "${sub}"` : 'api-key: a command is required');
+      throw new UsageError(sub ? `Unknown api-key command "${sub}"` : 'api-key: a command is required');
   }
 }

@@ -26,7 +26,7 @@ export function createAdminAuthRouter(s: Services): Router {
       },
     },
     async (ctx, { body }) => {
-      const account = await s.accounts.authenticate('user', body.email, body.password);
+      const account = await s.passwordLogin(ctx, 'user', body.email, body.password);
       if (!account) throw new InvalidCredentialsError();
       const { token } = await issueActorToken(s, account);
       ctx.body = { token, access_token: token, user: userView(account) };

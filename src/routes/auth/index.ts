@@ -65,7 +65,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         responses: { 200: { description: 'A JWT', schema: tokenResponse }, 400: medusaErr('invalid_data'), 401: medusaErr('Invalid email or password') },
       },
       async (ctx, { body }) => {
-        const account = await s.accounts.authenticate(actor, body.email, body.password);
+        const account = await s.passwordLogin(ctx, actor, body.email, body.password);
         if (!account) throw new InvalidEmailPasswordError();
         ctx.body = { token: (await issueActorToken(s, account)).token };
       },

@@ -52,7 +52,7 @@ export function createStoreRouter(s: Services): Router {
       },
     },
     async (ctx, { body }) => {
-      const account = await s.accounts.authenticate('customer', body.email, body.password);
+      const account = await s.passwordLogin(ctx, 'customer', body.email, body.password);
       if (!account) throw new InvalidCredentialsError();
       const { token } = await issueActorToken(s, account);
       ctx.body = { token, access_token: token, customer: customerView(account) };

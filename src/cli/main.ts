@@ -1,0 +1,98 @@
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { createServices, type Services } from '../services.ts';
+import { openStore } from '../store/open.ts';
+import type { Store } from '../store/port.ts';
+import { isUsageError, UsageError } from './errors.ts';
+import { allCommands, lookup, register, type Command } from './registry.ts';
+import { customerCommand } from './commands/customer.ts';
+import { jwksCommand } from './commands/jwks.ts';
+import { userCommand } from './commands/user.ts';
+import { apiKeyCommand } from './commands/api-key.ts';
+
+// The commands: one line each.
+register(userCommand);
+register(customerCommand);
+register(jwksCommand);
+register(apiKeyCommand);
+
+/** Not a usage error, but the CLI cannot work in this setup (e.g. no REDIS_URL). */
+class CliError extends Error {}
+
+const EMBEDDED_STORE_MESSAGE = `REDIS_URL is not set. Without it the server uses its embedded store, which lives inside the server
+process: a separate CLI process cannot reach it. Point the CLI at the same Redis as the server, e.g.
+  REDIS_URL=redis://127.0.0.1:6379 npm run cli -- user create --email a@example.com --password '...'
+(or create the first admin with BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD when starting the server).`;
+
+function help(): string {
+  const width = Math.max(...allCommands().map((c) => c.name.length));
+  return `portcullis: the Portcullis command line (works against the store at REDIS_URL)
+
+Usage: portcullis <command> ... [--help]
+
+Commands:
+${allCommands()
+  .map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Configuration comes from the environment, as for the server (REDIS_URL, REDIS_PREFIX, ...).
+Output is JSON on stdout; errors go to stderr (exit 2 for usage errors, 1 otherwise).`;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(help() + '\n');
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return 0;
+  }
+  const command: Command | undefined = lookup(name);
+  if (!command) {
+    process.stderr.write(`portcullis: unknown command "${name}"\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage + '\n');
+    return 0;
+  }
+
+  let store: Store | undefined;
+  let opened: Promise<Services> | undefined;
+  const services = () =>
+    (opened ??= (async () => {
+      const config = await loadConfig(process.env);
+      if (!config.redisUrl) throw new CliError(EMBEDDED_STORE_MESSAGE);
+      // Logs (e.g. Redis connection errors) go to stderr: stdout is for the JSON result only.
+      const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
+      store = await openStore(config, logger);
+      return createServices(config, store, logger);
+    })());
+  try {
+    return await command.run({ argv: rest, print: (value) => process.stdout.write(JSON.stringify(value, null, 2) + '\n'), services });
+  } catch (err) {
+    if (isUsageError(err)) {
+      process.stderr.write(`portcullis ${name}: ${(err as Error).message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await store?.close().catch(() => {});
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = err as { message?: string; code?: unknown };
+    const code = typeof e?.code === 'string' && !e.code.startsWith('ERR_') ? ` (${e.code})` : '';
+    process.stderr.write(`portcullis: ${e?.message ?? String(err)}${code}\n`);
+    process.exitCode = 1;
+  },
+);
+
+export { UsageError };

@@ -246,6 +246,17 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.deepEqual([copied.status, copied.json], [401, UNAUTHORIZED]);
     });
 
+    it('DELETE /auth/session with a Bearer JWT logs that login out, refreshed tokens included', async () => {
+      const token = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } })).json.token;
+      const refreshed = (await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json.token;
+      const other = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } })).json.token;
+      const out = await api('/auth/session', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+      assert.deepEqual([out.status, out.json], [200, { success: true }]);
+      for (const t of [token, refreshed]) assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${t}` } })).status, 401);
+      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${other}` } })).status, 200, 'another login is another sid');
+      assert.equal((await api('/auth/session', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status, 200, 'logging out twice is fine');
+    });
+
     it('resets a password with a single-use token published as auth.password_reset (stream and webhook)', async () => {
       const unknown = await api('/auth/customer/emailpass/reset-password', { method: 'POST', json: { identifier: 'nobody@example.com' } });
       assert.deepEqual([unknown.status, unknown.text], [201, '']);

@@ -195,13 +195,17 @@ export function createMedusaAuthRouter(s: Services): Router {
       method: 'delete',
       path: '/auth/session',
       tags: ['auth'],
-      summary: 'End the cookie session for good (a copy of the cookie stops working too)',
+      summary: 'End the cookie session for good (a copy of the cookie stops working too); a Bearer JWT sent along is revoked with its login lineage',
       security: ['session'],
       responses: { 200: { description: 'Ended', schema: z.object({ success: z.literal(true) }) } },
     },
     async (ctx) => {
       const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
       if (id) await s.sessions.destroy(id);
+      // A Bearer JWT sent along is logged out too (its whole login lineage). Logging out never
+      // fails on a credential that is already dead.
+      const bearer = await s.authenticate(ctx).catch(() => null);
+      if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.revocations.revokeLineage(bearer.sid);
       writeSessionCookie(ctx, null, { production });
       ctx.body = { success: true };
     },

@@ -11,6 +11,8 @@ import { authBefore, createMedusaAuthRouter } from './routes/auth/index.ts';
 import { createStoreRouter, storeBefore } from './routes/store/index.ts';
 import type { Services } from './services.ts';
 import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/middleware.ts';
+import { createOAuth } from './oauth/index.ts';
+import { createOpenApiRouter } from './openapi/router.ts';
 
 interface SurfaceParts {
   prefix: string;
@@ -32,6 +34,12 @@ export async function createApp(s: Services): Promise<Koa> {
   app.use(requestLog(logger));
   app.use(securityHeaders());
 
+  // OAuth 2.0 / OIDC (issue 3): oidc-provider mounted at /oauth, plus the discovery documents.
+  // It parses its own bodies, so it runs before every surface's body parser; what it does not
+  // answer (our login/consent pages, unknown paths) falls through to the /oauth surface below.
+  const oauth = createOAuth(s);
+  app.use(oauth.provider);
+
   // Every request carrying a valid credential spends its subject's quota (after CORS, so a 429 is readable cross-origin).
   const quota = rateLimitAuthenticated(s.authenticate, s.rateLimiter);
   const surfaces: SurfaceParts[] = [
@@ -39,6 +47,7 @@ export async function createApp(s: Services): Promise<Koa> {
     { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s), quota], routers: [...createAdminRouters(s)] },
     { prefix: '/store', dialect: 'medusa', before: [...storeBefore(s), rateLimitPublishableKey(s.rateLimiter), quota], routers: [createStoreRouter(s)] },
     { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), quota], routers: [createMedusaAuthRouter(s)] },
+    { prefix: '/oauth', dialect: 'oauth', before: [], routers: [oauth.pages] },
   ];
   for (const surface of surfaces) {
     app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));
@@ -47,5 +56,7 @@ export async function createApp(s: Services): Promise<Koa> {
   const operations = createOperationsRouter(s);
   app.use(operations.routes());
   app.use(operations.allowedMethods());
+  // After every surface: the document describes each route defined above.
+  app.use(createOpenApiRouter({ operations: s.operations, publicUrl: config.publicUrl }).routes());
   return app;
 }

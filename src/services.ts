@@ -16,6 +16,9 @@ import { createRefreshFamilies } from './tokens/refresh-families.ts';
 import { createRevocations } from './tokens/revocations.ts';
 import { createLoginThrottle, createPasswordLogin } from './rate-limit/login-throttle.ts';
 import { createRateLimiter } from './rate-limit/quotas.ts';
+import { createOAuthClients } from './oauth/clients.ts';
+import { createOAuthGrants } from './oauth/grants.ts';
+import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -32,7 +35,8 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store });
   const authenticate = createAuthenticator(
-    [apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }), firstPartyJwtResolver(jwt), sessionResolver(sessions)],
+    [apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }), firstPartyJwtResolver(jwt), sessionResolver(sessions),
+      oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience })],
     { sessionCookie: SESSION_COOKIE },
   );
 
@@ -41,9 +45,13 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const loginThrottle = createLoginThrottle({ store });
   const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle });
 
+  // OAuth clients and grants (issue 3); the provider itself is built by src/oauth for app.ts.
+  const oauthGrants = createOAuthGrants({ store, revocations });
+  const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations });
+
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin };
+  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

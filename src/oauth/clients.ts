@@ -1,0 +1,199 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AppError, NotFoundError } from '../http/errors.ts';
+import { keys } from '../store/keys.ts';
+import type { Store } from '../store/port.ts';
+import type { Revocations } from '../tokens/revocations.ts';
+import type { OAuthGrants } from './grants.ts';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+/** Who signs in on the login page for this client: shoppers (default) or back-office users. */
+export type LoginActor = 'customer' | 'user';
+
+/** A registered client as we store it. The secret is kept only as a keyed hash. */
+export interface OAuthClientRecord {
+  client_id: string;
+  client_name: string | null;
+  type: 'confidential' | 'public';
+  token_endpoint_auth_method: ClientAuthMethod;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: GrantType[];
+  scopes: string[];
+  login_actor: LoginActor;
+  /** HMAC-SHA-256 of the secret under the server pepper; null for public clients. */
+  secret_hash: string | null;
+  /** Redacted secret for display, e.g. "Xy3***9fz". */
+  secret_redacted: string | null;
+  /** Revocation lineage of this client's client_credentials tokens (replaced on rotate and delete). */
+  lineage: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ClientInput {
+  clientId?: string;
+  clientSecret?: string;
+  public?: boolean;
+  name?: string | null;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes?: GrantType[];
+  scopes?: string[];
+  loginActor?: LoginActor;
+  authMethod?: Exclude<ClientAuthMethod, 'none'>;
+}
+
+export class ClientConflictError extends AppError {
+  constructor(clientId: string) {
+    super(409, 'duplicate_client', `An OAuth client with id ${clientId} already exists`);
+    this.medusaType = 'duplicate_error';
+  }
+}
+
+export class InvalidClientError extends AppError {
+  constructor(message: string) {
+    super(400, 'invalid_request', message);
+    this.medusaType = 'invalid_data';
+  }
+}
+
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{3,128}$/;
+const SECRET_MIN_LENGTH = 16;
+
+const redact = (secret: string) => `${secret.slice(0, 4)}***${secret.slice(-3)}`;
+const newLineage = () => `cc_${randomBytes(12).toString('base64url')}`;
+
+/**
+ * The OAuth client registry (the Admin API and the CLI write it; oidc-provider reads it through
+ * its Client adapter). Secrets are shown once, at creation or rotation, and stored as a keyed hash.
+ * Deleting a client revokes every grant it holds and its client-credentials tokens.
+ */
+export function createOAuthClients(deps: { store: Store; pepper: string; offeredScopes: string[]; grants: OAuthGrants; revocations: Revocations }) {
+  const { store, pepper, offeredScopes, grants, revocations } = deps;
+  const hashSecret = (secret: string) => createHmac('sha256', pepper).update(`oauth-client-secret:${secret}`).digest('base64url');
+
+  function validate(r: OAuthClientRecord): void {
+    if (!CLIENT_ID_PATTERN.test(r.client_id)) throw new InvalidClientError('client_id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
+    if (!r.grant_types.length) throw new InvalidClientError('grant_types: at least one grant type');
+    if (r.type === 'public' && r.grant_types.includes('client_credentials')) throw new InvalidClientError('grant_types: a public client cannot use client_credentials');
+    if (r.grant_types.includes('refresh_token') && !r.grant_types.includes('authorization_code')) {
+      throw new InvalidClientError('grant_types: refresh_token needs authorization_code');
+    }
+    if (r.grant_types.includes('authorization_code') && !r.redirect_uris.length) throw new InvalidClientError('redirect_uris: at least one for authorization_code');
+    for (const uri of [...r.redirect_uris, ...r.post_logout_redirect_uris]) {
+      let url: URL;
+      try {
+        url = new URL(uri);
+      } catch {
+        throw new InvalidClientError(`redirect URI is not an absolute URL: ${uri}`);
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidClientError(`redirect URI must be http(s): ${uri}`);
+      if (url.hash) throw new InvalidClientError(`redirect URI must not have a fragment: ${uri}`);
+    }
+    const unknown = r.scopes.filter((s) => !offeredScopes.includes(s));
+    if (unknown.length) throw new InvalidClientError(`scopes: not offered by this server: ${unknown.join(' ')} (offered: ${offeredScopes.join(' ')})`);
+  }
+
+  async function load(clientId: string): Promise<OAuthClientRecord | null> {
+    const raw = await store.get(keys.oauthClient(clientId));
+    return raw ? (JSON.parse(raw) as OAuthClientRecord) : null;
+  }
+
+  async function mustGet(clientId: string): Promise<OAuthClientRecord> {
+    const found = await load(clientId);
+    if (!found) throw new NotFoundError(`OAuth client with id: ${clientId} was not found`);
+    return found;
+  }
+
+  function newSecret(given?: string): string {
+    if (given !== undefined && given.length < SECRET_MIN_LENGTH) throw new InvalidClientError(`client_secret: at least ${SECRET_MIN_LENGTH} characters`);
+    return given ?? randomBytes(32).toString('base64url');
+  }
+
+  return {
+    get: load,
+    mustGet,
+
+    async create(input: ClientInput): Promise<{ client: OAuthClientRecord; secret: string | null }> {
+      const isPublic = input.public === true;
+      if (isPublic && input.clientSecret !== undefined) throw new InvalidClientError('a public client has no secret');
+      const secret = isPublic ? null : newSecret(input.clientSecret);
+      const now = new Date().toISOString();
+      const record: OAuthClientRecord = {
+        client_id: input.clientId ?? `client_${randomBytes(10).toString('hex')}`,
+        client_name: input.name ?? null,
+        type: isPublic ? 'public' : 'confidential',
+        token_endpoint_auth_method: isPublic ? 'none' : (input.authMethod ?? 'client_secret_basic'),
+        redirect_uris: [...new Set(input.redirectUris ?? [])],
+        post_logout_redirect_uris: [...new Set(input.postLogoutRedirectUris ?? [])],
+        grant_types: [...new Set<GrantType>(input.grantTypes ?? ['authorization_code', 'refresh_token'])],
+        scopes: [...new Set(input.scopes ?? offeredScopes)],
+        login_actor: input.loginActor ?? 'customer',
+        secret_hash: secret ? hashSecret(secret) : null,
+        secret_redacted: secret ? redact(secret) : null,
+        lineage: newLineage(),
+        created_at: now,
+        updated_at: now,
+      };
+      validate(record);
+      if (!(await store.put(keys.oauthClient(record.client_id), JSON.stringify(record), { ifAbsent: true }))) throw new ClientConflictError(record.client_id);
+      await store.indexAdd(keys.oauthClientIndex(), record.client_id, Date.parse(now));
+      return { client: record, secret };
+    },
+
+    async list(page: { offset: number; limit: number }): Promise<{ clients: OAuthClientRecord[]; count: number }> {
+      const [ids, count] = await Promise.all([store.indexRange(keys.oauthClientIndex(), page), store.indexCount(keys.oauthClientIndex())]);
+      const loaded = await Promise.all(ids.map(load));
+      return { clients: loaded.filter((c): c is OAuthClientRecord => c !== null), count };
+    },
+
+    async update(clientId: string, changes: Omit<ClientInput, 'clientId' | 'clientSecret' | 'public'>): Promise<OAuthClientRecord> {
+      const current = await mustGet(clientId);
+      const next: OAuthClientRecord = {
+        ...current,
+        ...(changes.name !== undefined ? { client_name: changes.name } : {}),
+        ...(changes.redirectUris ? { redirect_uris: [...new Set(changes.redirectUris)] } : {}),
+        ...(changes.postLogoutRedirectUris ? { post_logout_redirect_uris: [...new Set(changes.postLogoutRedirectUris)] } : {}),
+        ...(changes.grantTypes ? { grant_types: [...new Set(changes.grantTypes)] } : {}),
+        ...(changes.scopes ? { scopes: [...new Set(changes.scopes)] } : {}),
+        ...(changes.loginActor ? { login_actor: changes.loginActor } : {}),
+        ...(changes.authMethod && current.type === 'confidential' ? { token_endpoint_auth_method: changes.authMethod } : {}),
+        updated_at: new Date().toISOString(),
+      };
+      validate(next);
+      await store.put(keys.oauthClient(clientId), JSON.stringify(next));
+      return next;
+    },
+
+    /** A new secret (shown once); the old one stops working and so do tokens minted with client_credentials. */
+    async rotateSecret(clientId: string, given?: string): Promise<{ client: OAuthClientRecord; secret: string }> {
+      const current = await mustGet(clientId);
+      if (current.type === 'public') throw new InvalidClientError('a public client has no secret');
+      const secret = newSecret(given);
+      const next: OAuthClientRecord = { ...current, secret_hash: hashSecret(secret), secret_redacted: redact(secret), lineage: newLineage(), updated_at: new Date().toISOString() };
+      await store.put(keys.oauthClient(clientId), JSON.stringify(next));
+      await revocations.revokeLineage(current.lineage);
+      return { client: next, secret };
+    },
+
+    async delete(clientId: string): Promise<{ client: OAuthClientRecord; revokedGrants: number }> {
+      const current = await mustGet(clientId);
+      await store.delete(keys.oauthClient(clientId));
+      await store.indexRemove(keys.oauthClientIndex(), [clientId]);
+      await revocations.revokeLineage(current.lineage);
+      const revokedGrants = await grants.revokeAllForClient(clientId);
+      return { client: current, revokedGrants };
+    },
+
+    /** Constant-time check of a presented secret against the stored keyed hash. */
+    verifySecret(secretHash: string | null | undefined, presented: unknown): boolean {
+      if (!secretHash || typeof presented !== 'string' || !presented) return false;
+      const a = Buffer.from(hashSecret(presented));
+      const b = Buffer.from(secretHash);
+      return a.length === b.length && timingSafeEqual(a, b);
+    },
+  };
+}
+export type OAuthClients = ReturnType<typeof createOAuthClients>;

@@ -1,0 +1,25 @@
+import type { Middleware } from 'koa';
+import type Router from '@koa/router';
+import type { Services } from '../services.ts';
+import { mountProvider } from './mount.ts';
+import { createPagesRouter } from './pages.ts';
+import { createProvider, OAUTH_PREFIX } from './provider.ts';
+import { splitScopes } from './scopes.ts';
+
+/**
+ * The OAuth 2.0 / OpenID Connect surface: the provider mounted at /oauth (plus the discovery
+ * documents), and our login/consent pages, which app.ts mounts as the /oauth surface after it.
+ */
+export function createOAuth(s: Services): { provider: Middleware; pages: Router } {
+  const provider = createProvider({ ...s });
+  const pages = createPagesRouter({
+    provider,
+    operations: s.operations,
+    cookieSecret: s.config.cookieSecret,
+    // The throttled password login every login surface shares (issue 5).
+    login: (ctx, actorType, email, password) => s.passwordLogin(ctx, actorType, email, password),
+    findAccount: (id) => s.accounts.get(id),
+  });
+  const mounted = mountProvider(provider, { prefix: OAUTH_PREFIX, bodyLimit: s.config.bodyLimit, extraScopes: splitScopes(s.config.oauth.scopes).resource });
+  return { provider: mounted, pages };
+}

@@ -1,0 +1,104 @@
+import Provider, { type Configuration } from 'oidc-provider';
+import type { Accounts } from '../accounts/accounts.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Store } from '../store/port.ts';
+import type { Keystore } from '../tokens/keystore.ts';
+import { CLAIMS, createFindAccount } from './accounts.ts';
+import { createOAuthAdapterFactory } from './adapter.ts';
+import { EXTRA_CLIENT_METADATA } from './client-metadata.ts';
+import type { OAuthClients } from './clients.ts';
+import { featuresConfiguration, renderError } from './features.ts';
+import type { OAuthGrants } from './grants.ts';
+import { interactionsConfiguration } from './interactions.ts';
+import { splitScopes } from './scopes.ts';
+import { extraTokenClaims } from './token-claims.ts';
+import { ttlConfiguration } from './ttl.ts';
+
+export const OAUTH_PREFIX = '/oauth';
+
+/** Endpoint paths under /oauth. */
+const ROUTES = {
+  authorization: '/authorize',
+  token: '/token',
+  jwks: '/jwks',
+  introspection: '/introspect',
+  revocation: '/revoke',
+  userinfo: '/userinfo',
+  end_session: '/end-session',
+  pushed_authorization_request: '/par',
+} as const;
+
+export interface ProviderDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  keystore: Keystore;
+  accounts: Accounts;
+  oauthClients: OAuthClients;
+  oauthGrants: OAuthGrants;
+}
+
+/**
+ * The oidc-provider instance, assembled from configuration split by concern (features, clients,
+ * accounts, TTLs, interactions). It is mounted under /oauth by mount.ts.
+ */
+export function createProvider(d: ProviderDeps): Provider {
+  const { config } = d;
+  const scopes = splitScopes(config.oauth.scopes);
+  const configuration: Configuration = {
+    adapter: createOAuthAdapterFactory({ store: d.store, grants: d.oauthGrants, clients: d.oauthClients, offeredScopes: scopes }),
+    jwks: d.keystore.privateJwks as Configuration['jwks'],
+    cookies: {
+      keys: [config.cookieSecret],
+      long: { httpOnly: true, sameSite: 'lax', signed: true, secure: config.env === 'production' },
+      short: { httpOnly: true, sameSite: 'lax', signed: true, secure: config.env === 'production' },
+    },
+    routes: ROUTES,
+    scopes: scopes.oidc,
+    claims: CLAIMS,
+    findAccount: createFindAccount(d.accounts),
+    features: featuresConfiguration(config, scopes),
+    ttl: ttlConfiguration(config),
+    interactions: interactionsConfiguration(),
+    clients: [],
+    clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'RS256' },
+    extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    responseTypes: ['code'],
+    // PKCE (S256, the only method v9 knows) is required of public clients and optional for
+    // confidential ones, so the reference document's flow without PKCE works as written.
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+      requestObjectSigningAlgValues: ['RS256', 'ES256'],
+      clientAuthSigningAlgValues: ['RS256', 'ES256'],
+    },
+    // Refresh tokens for every client registered with the refresh_token grant, no offline_access
+    // needed; they outlive the browser session and rotate on every use (reuse revokes the grant).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async () => false,
+    rotateRefreshToken: true,
+    extraTokenClaims,
+    renderError,
+    conformIdTokenClaims: true,
+    allowOmittingSingleRegisteredRedirectUri: false,
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+
+  // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
+  const clients = d.oauthClients;
+  (provider.Client.prototype as unknown as { compareClientSecret: (this: { clientSecret?: string }, actual: string) => Promise<boolean> }).compareClientSecret =
+    async function compareClientSecret(actual) {
+      return clients.verifySecret(this.clientSecret, actual);
+    };
+
+  provider.on('server_error', (_ctx: unknown, err: Error) => d.logger.error({ err }, 'oauth: server error'));
+  provider.on('grant.revoked', (_ctx: unknown, grantId: string) => d.logger.info({ grantId }, 'oauth: grant revoked'));
+  return provider;
+}

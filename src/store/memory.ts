@@ -23,7 +23,8 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
     }
     return e;
   };
-  const expiry = (ttlSeconds?: number) => (ttlSeconds === undefined ? undefined : Date.now() + ttlSeconds * 1000);
+  // Whole seconds, at least one, as the Redis store sends them (EX): both expire alike.
+  const expiry = (ttlSeconds?: number) => (ttlSeconds === undefined ? undefined : Date.now() + Math.max(1, Math.ceil(ttlSeconds)) * 1000);
   const stringOf = (key: string) => {
     const e = live(key);
     return e?.type === 'string' ? e : undefined;
@@ -100,6 +101,8 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       return Object.fromEntries(hashOf(key, false)?.value ?? []);
     },
     async hashSet(key, entries, o = {}) {
+      // Like HSET with no field: nothing is created (an empty hash would outlive its TTL rules).
+      if (Object.keys(entries).length === 0) return;
       const e = hashOf(key, true)!;
       for (const [f, v] of Object.entries(entries)) e.value.set(f, v);
       if (o.ttlSeconds !== undefined) {

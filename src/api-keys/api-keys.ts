@@ -176,7 +176,7 @@ export function createApiKeys(deps: { store: Store; pepper: string; now?: () => 
     async revoke(id: string, by: string, revokeInSeconds = 0): Promise<ApiKeyRecord> {
       return mutate(id, (k) => {
         if (isRevoked(k, now())) throw new InvalidRequestError(`The API key ${id} is already revoked`);
-        return { ...k, revoked_at: new Date(now() + revokeInSeconds * 1000).toISOString(), revoked_by: by };
+        return { ...k, revoked_at: revokeTime(k, now() + revokeInSeconds * 1000), revoked_by: by };
       });
     },
 
@@ -217,7 +217,7 @@ export function createApiKeys(deps: { store: Store; pepper: string; now?: () => 
         rateLimit: old.rate_limit,
         salesChannelIds: old.sales_channel_ids,
       });
-      const previous = await mutate(id, (k) => ({ ...k, revoked_at: new Date(now() + revokeInSeconds * 1000).toISOString(), revoked_by: by }));
+      const previous = await mutate(id, (k) => ({ ...k, revoked_at: revokeTime(k, now() + revokeInSeconds * 1000), revoked_by: by }));
       return { ...created, previous };
     },
 
@@ -251,6 +251,12 @@ export function createApiKeys(deps: { store: Store; pepper: string; now?: () => 
   };
 }
 export type ApiKeys = ReturnType<typeof createApiKeys>;
+
+/** A revoke can bring a scheduled revoke forward, never push it back (that would revive a key's lifetime). */
+function revokeTime(k: ApiKeyRecord, wantedMs: number): string {
+  const scheduled = k.revoked_at === null ? Infinity : Date.parse(k.revoked_at);
+  return new Date(Math.min(scheduled, wantedMs)).toISOString();
+}
 
 function compareOp(actual: string | null, op: NonNullable<ListFilters['revokedAt']>[number]['op'], value: string | null): boolean {
   if (value === null) return op === '$eq' ? actual === null : op === '$ne' ? actual !== null : false;

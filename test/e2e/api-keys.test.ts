@@ -143,6 +143,9 @@ describe('API keys through /admin/api-keys', () => {
     const revokeAt = Date.parse(res.json.api_key.revoked_at);
     assert.ok(revokeAt > Date.now(), 'revoked_at lies in the future');
     assert.equal((await api('/admin/users/me', { headers: basic(key.token) })).status, 200);
+    // A later revoke can bring the time forward, never push it back.
+    const later = await api(`/admin/api-keys/${key.id}/revoke`, { method: 'POST', json: { revoke_in: 3600 }, headers: admin });
+    assert.equal(later.json.api_key.revoked_at, res.json.api_key.revoked_at);
     await eventually(async () => (await api('/admin/users/me', { headers: basic(key.token) })).status === 401);
     assert.ok(Date.now() >= revokeAt, 'refused only once revoked_at has passed');
   });

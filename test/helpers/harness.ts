@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { createClient } from 'redis';
 import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -51,7 +52,15 @@ export interface TestServer {
  * (default) or the embedded store. `env` overrides configuration as the environment would.
  * Pass `prefix` to make two instances share one Redis namespace.
  */
-export async function startTestServer(opts: { env?: Record<string, string>; store?: 'redis' | 'memory'; prefix?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: {
+    env?: Record<string, string>;
+    store?: 'redis' | 'memory';
+    prefix?: string;
+    /** Where the app's JSON log lines go (e.g. a stream a test reads); set LOG_LEVEL in `env` to see them. */
+    logDestination?: DestinationStream;
+  } = {},
+): Promise<TestServer> {
   const prefix = opts.prefix ?? privatePrefix();
   const kind = opts.store ?? 'redis';
   // Listen first: the issuer must be the URL clients really use (OIDC discovery checks it).
@@ -66,7 +75,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; stor
     ...(kind === 'redis' ? { REDIS_URL, REDIS_PREFIX: prefix } : {}),
     ...opts.env,
   });
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, opts.logDestination);
   const store = await openTestStore(kind, prefix);
   const services = await createServices(config, store, logger);
   running.attach(await createApp(services));

@@ -330,3 +330,27 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
     });
   });
 });
+
+describe('Session cookies in production', () => {
+  it('are Secure, httpOnly, signed and SameSite=Lax', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const dev = JSON.parse(await readFile('.portcullis/test-secrets.json', 'utf8'));
+    const srv = await startTestServer({
+      env: { NODE_ENV: 'production', JWKS: JSON.stringify(dev.jwks), COOKIE_SECRET: dev.cookieSecret, API_KEY_PEPPER: dev.apiKeyPepper, ADMIN_CORS: 'https://admin.example.com', STORE_CORS: 'https://shop.example.com' },
+    });
+    try {
+      await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'supersecret', role: 'admin' });
+      const token = (await http(`${srv.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })).json.token;
+      const res = await http(`${srv.url}/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      const cookies = res.headers.getSetCookie();
+      const session = cookies.find((c) => c.startsWith('connect.sid='))!;
+      assert.match(session, /; secure/i);
+      assert.match(session, /; httponly/i);
+      assert.match(session, /; samesite=lax/i);
+      assert.ok(cookies.some((c) => c.startsWith('connect.sid.sig=')), 'signed');
+    } finally {
+      await srv.close();
+    }
+  });
+});

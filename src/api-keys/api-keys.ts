@@ -224,7 +224,7 @@ export function createApiKeys(deps: { store: Store; pepper: string; now?: () => 
     /** Filtered, ordered page of keys. Loads the index (keys are few: tens, not millions); never scans the keyspace. */
     async list(f: ListFilters): Promise<{ keys: ApiKeyRecord[]; lastUsed: Map<string, string | null>; count: number }> {
       const total = await store.indexCount(keys.apiKeyIndex());
-      const ids = f.ids ?? (await store.indexRange(keys.apiKeyIndex(), { offset: 0, limit: total }));
+      const ids = f.ids ? [...new Set(f.ids)] : await store.indexRange(keys.apiKeyIndex(), { offset: 0, limit: total });
       const loaded = (await Promise.all(ids.map(byId))).filter((k): k is ApiKeyRecord => k !== null);
       const at = now();
       const q = f.q?.toLowerCase();

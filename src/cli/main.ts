@@ -9,12 +9,14 @@ import { customerCommand } from './commands/customer.ts';
 import { jwksCommand } from './commands/jwks.ts';
 import { userCommand } from './commands/user.ts';
 import { apiKeyCommand } from './commands/api-key.ts';
+import { clientCommand } from './commands/client.ts';
 
 // The commands: one line each.
 register(userCommand);
 register(customerCommand);
 register(jwksCommand);
 register(apiKeyCommand);
+register(clientCommand);
 
 /** Not a usage error, but the CLI cannot work in this setup (e.g. no REDIS_URL). */
 class CliError extends Error {}

@@ -7,6 +7,7 @@ import { createAdminAuthRouter } from './auth.ts';
 import { adminGuard } from './guard.ts';
 import { createAdminSalesChannelsRouter } from './sales-channels.ts';
 import { createAdminUsersRouter } from './users.ts';
+import { createAdminOAuthClientsRouter } from './oauth-clients.ts';
 
 /** CORS (ADMIN_CORS; AUTH_CORS too for /admin/auth/*), then the admin guard: before every /admin route. */
 export function adminBefore(s: Services): Middleware[] {
@@ -14,5 +15,5 @@ export function adminBefore(s: Services): Middleware[] {
 }
 
 export function createAdminRouters(s: Services): Router[] {
-  return [createAdminAuthRouter(s), createAdminUsersRouter(s), createAdminApiKeysRouter(s), createAdminSalesChannelsRouter(s)];
+  return [createAdminAuthRouter(s), createAdminUsersRouter(s), createAdminApiKeysRouter(s), createAdminSalesChannelsRouter(s), createAdminOAuthClientsRouter(s)];
 }

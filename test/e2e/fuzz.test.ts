@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
+
+/**
+ * Malformed input to every public endpoint, from a seeded generator (FUZZ_SEED to replay a run):
+ * broken JSON, wrong types, huge strings, invalid UTF-8, odd headers, duplicate parameters, bad
+ * Basic base64, truncated and tampered JWTs. Never a 5xx; the server stays up; what was stored
+ * before is intact afterwards.
+ */
+const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
+const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 900);
+
+function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  return { next, int, pick };
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** node:http rather than fetch: fetch refuses (or repairs) much of what an attacker sends. */
+function raw(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<RawResponse> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+describe(`fuzzing every public endpoint (FUZZ_SEED=${SEED}, ${ROUNDS} requests)`, () => {
+  let srv: TestServer;
+  const seeded: Record<string, string> = {};
+  let endpoints: { method: string; path: string; fields: string[] }[] = [];
+  let snapshot: () => Promise<unknown>;
+
+  before(async () => {
+    srv = await startTestServer({ env: { TRUST_PROXY: '1', RATE_LIMIT_JWT: '100000/h', RATE_LIMIT_API_KEY: '100000/h', RATE_LIMIT_OAUTH: '100000/h' } });
+    const s = srv.services;
+    const admin = await s.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'correct horse', role: 'admin' });
+    const customer = await s.accounts.create({ actorType: 'customer', email: 'shopper@example.com', password: 'correct horse', firstName: 'Ada' });
+    const secret = await s.apiKeys.create({ type: 'secret', title: 'backend', createdBy: admin.id, scopes: ['read', 'write'] });
+    const publishable = await s.apiKeys.create({ type: 'publishable', title: 'storefront', createdBy: admin.id });
+    const pair = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'admin@example.com', password: 'correct horse' }, headers: { 'x-forwarded-for': '192.0.2.1' } })).json;
+    Object.assign(seeded, { adminId: admin.id, customerId: customer.id, secretKey: secret.token, secretId: secret.key.id, publishableKey: publishable.token, publishableId: publishable.key.id, jwt: pair.token, refresh: pair.refresh_token });
+    // The fuzzer's own valid credentials get it past the guards into validation; whatever they
+    // legitimately change (log out, revoke its own key) is not the data checked afterwards.
+    const fuzzer = await s.accounts.create({ actorType: 'user', email: 'fuzzer@example.com', password: 'correct horse', role: 'admin' });
+    const fuzzerKey = await s.apiKeys.create({ type: 'secret', title: 'fuzzer', createdBy: fuzzer.id, scopes: ['read', 'write', 'admin'] });
+    const fuzzerPair = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'fuzzer@example.com', password: 'correct horse' }, headers: { 'x-forwarded-for': '192.0.2.2' } })).json;
+    Object.assign(seeded, { fuzzerJwt: fuzzerPair.token, fuzzerKey: fuzzerKey.token, fuzzerKeyId: fuzzerKey.key.id });
+    snapshot = async () => ({
+      admin: await s.accounts.get(admin.id),
+      customer: await s.accounts.get(customer.id),
+      secret: await s.apiKeys.get(secret.key.id),
+      publishable: await s.apiKeys.get(publishable.key.id),
+    });
+    seeded.before = JSON.stringify(await snapshot());
+
+    // Every operation the API describes, plus the OAuth and operator endpoints.
+    const doc = (await http(`${srv.url}/openapi.json`)).json as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> };
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const props = op.requestBody?.content['application/json']?.schema.properties ?? {};
+        endpoints.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, () => seeded.fuzzerKeyId!), fields: Object.keys(props) });
+      }
+    }
+    const discovery = (await http(`${srv.url}/.well-known/openid-configuration`)).json as Record<string, unknown> | undefined;
+    const oauth = discovery ? Object.entries(discovery).filter(([k, v]) => k.endsWith('_endpoint') && typeof v === 'string').map(([, v]) => new URL(v as string).pathname) : [];
+    for (const path of [...new Set([...oauth, '/oauth/token', '/oauth/authorize'])]) endpoints.push({ method: 'POST', path, fields: ['grant_type', 'client_id', 'client_secret', 'code', 'refresh_token', 'token', 'redirect_uri'] }, { method: 'GET', path, fields: [] });
+    for (const path of ['/health', '/ready', '/openapi.json', '/.well-known/jwks.json', '/.well-known/openid-configuration', '/oauth/interaction/nope', '/nope']) endpoints.push({ method: 'GET', path, fields: [] });
+    endpoints = endpoints.filter((e, i, all) => all.findIndex((o) => o.method === e.method && o.path === e.path) === i);
+  });
+  after(() => srv?.close());
+
+  it('never answers 5xx to malformed input, and keeps its data', async () => {
+    const r = prng(SEED);
+    const jwt = seeded.jwt!;
+    const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+    const huge = (n: number) => 'A'.repeat(n);
+    const garbageBytes = () => Buffer.from(Array.from({ length: 1 + r.int(64) }, () => r.int(256)));
+    const jwtMutants = [
+      () => jwt.slice(0, r.int(jwt.length)),
+      () => jwt.split('.').slice(0, 2).join('.'),
+      () => `${jwt}.${jwt.split('.')[1]}`,
+      () => jwt.replace(/.(?=[^.]*$)/, (c) => (c === 'A' ? 'B' : 'A')),
+      () => `${b64('{"alg":"none","typ":"JWT"}').replace(/=+$/, '')}.${jwt.split('.')[1]}.`,
+      () => `${b64('{"alg":"HS256","typ":"at+jwt","kid":"../../etc/passwd"}').replace(/=+$/, '')}.${jwt.split('.')[1]}.AAAA`,
+      () => 'eyJ.eyJ.eyJ',
+      () => `${jwt.split('.')[0]}.${b64(garbageBytes())}.${jwt.split('.')[2]}`,
+    ];
+    const authorizations = [
+      () => `Bearer ${r.pick(jwtMutants)()}`,
+      () => `Basic ${r.pick(['!!!', '====', '', 'c2tf', b64(garbageBytes()), b64('sk_:'), b64(`${seeded.secretKey!.slice(0, 20)}:`), b64(':'), 'sk_' + huge(40), `${b64('sk_x')}%%`])}`,
+      () => r.pick(['Bearer', 'Bearer ', 'Bearer  x', 'Basic', 'Digest abc', 'bearer sk_nope', `Bearer ${huge(6000)}`, 'Bearer \u00ff\u00fe', `Bearer ${seeded.publishableKey}`]),
+      () => `Bearer ${seeded.fuzzerKey}`,
+      () => `Basic ${b64(`${seeded.fuzzerKey}:`)}`,
+      () => `Bearer ${seeded.fuzzerJwt}`,
+    ];
+    const values = [() => null, () => 42, () => -1e308, () => true, () => [], () => [1, [2]], () => ({ $gt: '' }), () => huge(20_000), () => '\u0000\ud800', () => 'a@b', () => '', () => ({ __proto__: { admin: true } }), () => 'x'.repeat(400) + '@example.com'];
+    const bodyOf = (fields: string[]) => {
+      const obj: Record<string, unknown> = {};
+      for (const f of [...fields, r.pick(['constructor', '__proto__', 'extra', 'role', 'actor_type'])]) if (r.next() < 0.8) obj[f] = r.pick(values)();
+      return obj;
+    };
+    const bodies: (() => { type?: string; body: Buffer })[] = [
+      () => ({ type: 'application/json', body: Buffer.from(r.pick(['{', '[', '{"email":', '{"a":1,}', 'null', '"str"', '123', 'true', '{"email":"a@b","password":"x"}garbage', '\ufeff{}', '{"__proto__":{"polluted":1}}'])) }),
+      () => ({ type: 'application/json', body: Buffer.from('['.repeat(5000) + ']'.repeat(5000)) }),
+      () => ({ type: 'application/json', body: Buffer.concat([Buffer.from('{"email":"'), garbageBytes(), Buffer.from('","password":"x"}')]) }),
+      () => ({ type: 'application/json', body: Buffer.from(huge(150 * 1024)) }),
+      () => ({ type: r.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded; charset=latin1', '', 'application/*', ';;;']), body: Buffer.from('{"email":"a@b.c","password":"p"}') }),
+      () => ({ type: 'application/x-www-form-urlencoded', body: Buffer.from(r.pick(['a=1&a=2', 'email=%FF%FE&password=%', 'grant_type=password&grant_type=client_credentials', '%%%=%%%', `client_id=${huge(9000)}`, 'scope[]=x&scope[a]=y'])) }),
+      () => ({ type: undefined, body: garbageBytes() }),
+    ];
+    const queries = ['', '?scope=a&scope=b&scope=%FF', '?limit=1&limit=2&offset=-1', '?limit[a]=1&order=__proto__', '?token=%E0%A4%A', `?q=${huge(3000)}`, '?id=1&id=2&id[]=3', '?scope=' + encodeURIComponent('read\u0000write'), '?type=secret&type=publishable&revoked=maybe'];
+    const oddHeaders = (): Record<string, string> => {
+      const h: Record<string, string> = {};
+      if (r.next() < 0.3) h['x-publishable-api-key'] = r.pick([seeded.publishableKey!, 'pk_' + huge(100), '', 'sk_nope', '\u00ff']);
+      if (r.next() < 0.2) h.cookie = r.pick(['connect.sid=%%%', 'connect.sid=abc; connect.sid.sig=def', `connect.sid=${huge(3000)}`, 'connect.sid=;;;;', '=']);
+      if (r.next() < 0.2) h['x-forwarded-for'] = r.pick(['not-an-ip', '::ffff:999.1.1.1', '1.1.1.1, 2.2.2.2, garbage', '', '[::1]:80', huge(500)]);
+      if (r.next() < 0.1) h['x-forwarded-method'] = r.pick(['DELETE', '\u00ff', huge(100)]);
+      if (r.next() < 0.1) h.accept = r.pick(['*/*;q=abc', 'text/html', '']);
+      if (r.next() < 0.1) h.origin = r.pick(['null', 'http://evil.example', huge(200)]);
+      if (r.next() < 0.1) h['x-request-id'] = r.pick(['\u00ff\u00fe', huge(300), '../../']);
+      return h;
+    };
+
+    const failures: string[] = [];
+    const statusCounts = new Map<number, number>();
+    for (let i = 0; i < ROUNDS; i++) {
+      const ep = r.pick(endpoints);
+      const method = r.next() < 0.85 ? ep.method : r.pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']);
+      const headers: Record<string, string> = { ...oddHeaders(), 'x-forwarded-for': `198.51.100.${i % 250}` };
+      if (r.next() < 0.6) headers.authorization = r.pick(authorizations)();
+      let body: Buffer | undefined;
+      if (method !== 'GET' && method !== 'HEAD' && r.next() < 0.9) {
+        const made = r.next() < 0.5 ? { type: 'application/json', body: Buffer.from(JSON.stringify(bodyOf(ep.fields))) } : r.pick(bodies)();
+        body = made.body;
+        if (made.type) headers['content-type'] = made.type;
+      }
+      const path = ep.path + r.pick(queries);
+      let res: RawResponse;
+      try {
+        res = await raw(srv.origin, method, path, headers, body);
+      } catch (err) {
+        // The server may hang up on a request Node's parser refuses; the next ones must still be served.
+        failures.push(`#${i} ${method} ${path}: connection error ${(err as Error).message}`);
+        continue;
+      }
+      statusCounts.set(res.status, (statusCounts.get(res.status) ?? 0) + 1);
+      if (res.status >= 500) failures.push(`#${i} ${method} ${path} (auth: ${String(headers.authorization).slice(0, 40)}, type: ${headers['content-type']}) -> ${res.status} ${res.body.slice(0, 200)}`);
+    }
+    if (process.env.FUZZ_VERBOSE) console.log([...statusCounts].sort((a, b) => a[0] - b[0]));
+    assert.deepEqual(failures, [], `FUZZ_SEED=${SEED}`);
+
+    // Still up, and nothing stored before has changed.
+    assert.equal((await http(`${srv.origin}/health`)).status, 200);
+    assert.equal(JSON.stringify(await snapshot()), seeded.before);
+    const verify = await http(`${srv.origin}/v1/auth/verify`, { headers: { authorization: `Bearer ${seeded.jwt}` } });
+    assert.equal(verify.status, 200);
+    assert.equal(verify.json.user_id, seeded.adminId);
+    assert.equal((await http(`${srv.origin}/v1/auth/verify`, { headers: { authorization: `Bearer ${seeded.secretKey}` } })).status, 200);
+    const login = await http(`${srv.origin}/v1/auth/login`, { method: 'POST', json: { username: 'admin@example.com', password: 'correct horse' }, headers: { 'x-forwarded-for': '192.0.2.200' } });
+    assert.equal(login.status, 200);
+    const customer = await http(`${srv.origin}/store/auth/token`, { method: 'POST', json: { email: 'shopper@example.com', password: 'correct horse' }, headers: { 'x-forwarded-for': '192.0.2.201', 'x-publishable-api-key': seeded.publishableKey! } });
+    assert.equal(customer.status, 200);
+  });
+});

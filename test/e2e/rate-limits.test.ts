@@ -97,6 +97,30 @@ describe('rate limits across two instances sharing Redis', () => {
     assert.equal((await verify(b, `Bearer ${custom.token}`)).status, 429);
   });
 
+  it('counts an OAuth client_credentials token by client, and a second token of the same client shares the count', async () => {
+    const { client, secret } = await a.services.oauthClients.create({ name: 'reporting job', grantTypes: ['client_credentials'], scopes: ['read'] });
+    const token = async (srv: TestServer) => {
+      const res = await http(`${srv.origin}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(secret!)}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read' }).toString(),
+      });
+      assert.equal(res.status, 200, res.text);
+      return res.json.access_token as string;
+    };
+    const first = await token(a);
+    for (let i = 0; i < 3; i++) {
+      const res = await verify(i % 2 ? a : b, `Bearer ${first}`);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.auth_method, 'oauth');
+      assert.equal(res.headers.get('ratelimit-policy'), '3;w=60');
+    }
+    const second = await token(b);
+    const refused = await verify(a, `Bearer ${second}`);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.json.error, 'rate_limit_exceeded');
+  });
+
   it('does not count requests without a valid credential', async () => {
     for (let i = 0; i < 8; i++) {
       const res = await verify(a, 'Bearer not-a-token');

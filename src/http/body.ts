@@ -10,10 +10,20 @@ declare module 'koa' {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * 413, and close the connection after it: the rest of the body is still on the wire, and a
+ * client that reused the connection would have its next request stall behind it.
+ */
+function tooLarge(limit: number): PayloadTooLargeError {
+  const err = new PayloadTooLargeError(limit);
+  err.headers.Connection = 'close';
+  return err;
+}
+
 /** Read the raw body, refusing (413) as soon as it passes `limit` bytes. */
 export async function readRawBody(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || 0);
-  if (declared > limit) throw new PayloadTooLargeError(limit);
+  if (declared > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
@@ -21,7 +31,7 @@ export async function readRawBody(ctx: Context, limit: number): Promise<Buffer> 
     if (size > limit) {
       ctx.req.unpipe();
       ctx.req.resume();
-      throw new PayloadTooLargeError(limit);
+      throw tooLarge(limit);
     }
     chunks.push(chunk as Buffer);
   }
@@ -62,6 +72,9 @@ export function bodyParser(opts: { limit: number; forms?: boolean }): Middleware
       ctx.request.body = {};
       return next();
     }
+    // JSON is UTF-8 (RFC 8259) and so are our forms: another declared charset would be misread.
+    const charset = ctx.request.charset;
+    if (charset && !/^utf-?8$/i.test(charset)) throw new UnsupportedMediaTypeError('Send the body encoded as UTF-8');
     const text = decode(raw);
     if (type === 'application/x-www-form-urlencoded' && opts.forms !== false) {
       ctx.request.body = parseForm(text);

@@ -30,5 +30,8 @@ export function mountSurface(opts: SurfaceOptions): Middleware {
     ...opts.routers.flatMap((r) => [r.routes(), r.allowedMethods({ throw: true })] as unknown as Middleware[]),
   ]);
   const prefix = opts.prefix.replace(/\/$/, '');
-  return (ctx, next) => (ctx.path === prefix || ctx.path.startsWith(prefix + '/') ? chain(ctx, next) : next());
+  // The surface owns its prefix: nothing after it runs for these paths. (Passing `next` on let a
+  // later router's allowedMethods() answer a bare-text 405 for our routes, outside our dialect.)
+  const end = async () => {};
+  return (ctx, next) => (ctx.path === prefix || ctx.path.startsWith(prefix + '/') ? chain(ctx, end) : next());
 }

@@ -13,6 +13,10 @@ import type { Services } from './services.ts';
 import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/middleware.ts';
 import { createOAuth } from './oauth/index.ts';
 import { createOpenApiRouter } from './openapi/router.ts';
+import { deadline } from './http/deadline.ts';
+
+/** Longest the server works on one request before answering 503 (argon2 queues included). */
+const REQUEST_DEADLINE_MS = 20_000;
 
 interface SurfaceParts {
   prefix: string;
@@ -33,6 +37,7 @@ export async function createApp(s: Services): Promise<Koa> {
 
   app.use(requestLog(logger));
   app.use(securityHeaders());
+  app.use(deadline(REQUEST_DEADLINE_MS, logger));
 
   // OAuth 2.0 / OIDC (issue 3): oidc-provider mounted at /oauth, plus the discovery documents.
   // It parses its own bodies, so it runs before every surface's body parser; what it does not

@@ -9,14 +9,14 @@ import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 const EMAIL = 'shopper@example.com';
 const PASSWORD = 'correct horse battery';
 
-describe('OAuth authorization code flow with openid-client (Redis)', () => {
+for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorization code flow with openid-client (${storeKind} store)`, () => {
   let srv: TestServer;
   let rp: client.Configuration;
   let secret: string;
   const verify = (token: string) => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
 
   before(async () => {
-    srv = await startTestServer();
+    srv = await startTestServer({ store: storeKind });
     await srv.services.accounts.create({ actorType: 'customer', email: EMAIL, password: PASSWORD, firstName: 'Sam', lastName: 'Shopper' });
     const created = await srv.services.oauthClients.create({ clientId: 'webapp', name: 'Example Web App', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'] });
     secret = created.secret!;

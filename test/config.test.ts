@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { generateJwks } from '../src/tokens/generate-jwks.ts';
+
+const base = { NODE_ENV: 'test', DEV_SECRETS_FILE: '.portcullis/test-secrets.json' };
+
+describe('configuration', () => {
+  it('has the documented defaults', async () => {
+    const c = await loadConfig(base);
+    assert.equal(c.port, 9000);
+    assert.equal(c.publicUrl, 'http://localhost:9000');
+    assert.equal(c.issuer, 'http://localhost:9000');
+    assert.equal(c.redisUrl, undefined, 'no REDIS_URL: the embedded store');
+    assert.equal(c.redisPrefix, 'pc:');
+    assert.deepEqual(c.ttl, { access: 3600, refresh: 30 * 86400, admin: 86400, customer: 86400, oauthAccess: 3600 });
+    assert.equal(c.refreshReuseGrace, 0);
+    assert.equal(c.logLevel, 'info');
+  });
+
+  it('reads durations in seconds or with a unit, and strips a trailing slash from PUBLIC_URL', async () => {
+    const c = await loadConfig({ ...base, ACCESS_TOKEN_TTL: '15m', REFRESH_TOKEN_TTL: '7d', ADMIN_TOKEN_TTL: '12h', CUSTOMER_TOKEN_TTL: '90', PUBLIC_URL: 'https://auth.example.com/' });
+    assert.deepEqual([c.ttl.access, c.ttl.refresh, c.ttl.admin, c.ttl.customer], [900, 604800, 43200, 90]);
+    assert.equal(c.issuer, 'https://auth.example.com');
+  });
+
+  it('names the variable at fault', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ PORT: '70000' }, 'PORT'],
+      [{ ACCESS_TOKEN_TTL: '-1' }, 'ACCESS_TOKEN_TTL'],
+      [{ ACCESS_TOKEN_TTL: '0' }, 'ACCESS_TOKEN_TTL'],
+      [{ REFRESH_TOKEN_TTL: 'forever' }, 'REFRESH_TOKEN_TTL'],
+      [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+      [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+      [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      [{ REFRESH_REUSE_GRACE: '-5' }, 'REFRESH_REUSE_GRACE'],
+      [{ COOKIE_SECRET: 'short' }, 'COOKIE_SECRET'],
+      [{ API_KEY_PEPPER: 'short' }, 'API_KEY_PEPPER'],
+      [{ JWKS: '{not json' }, 'JWKS'],
+      [{ JWKS: '{"keys": []}' }, 'JWKS'],
+      [{ JWKS_FILE: '/nonexistent/jwks.json' }, 'JWKS_FILE'],
+      [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
+      [{ BOOTSTRAP_ADMIN_EMAIL: 'not-an-email', BOOTSTRAP_ADMIN_PASSWORD: 'x' }, 'BOOTSTRAP_ADMIN_EMAIL'],
+    ];
+    for (const [env, name] of cases) {
+      await assert.rejects(loadConfig({ ...base, ...env }), (err: Error) => {
+        assert.ok(err instanceof ConfigError, `${name}: ${err}`);
+        assert.ok(err.message.includes(name), `${JSON.stringify(env)} -> "${err.message}" should name ${name}`);
+        return true;
+      });
+    }
+  });
+
+  it('NODE_ENV=production refuses to start without JWKS, COOKIE_SECRET, API_KEY_PEPPER and REDIS_URL, and names each missing one', async () => {
+    const full = {
+      NODE_ENV: 'production',
+      JWKS: JSON.stringify(await generateJwks()),
+      COOKIE_SECRET: 'c'.repeat(32),
+      API_KEY_PEPPER: 'p'.repeat(32),
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      ADMIN_CORS: 'https://admin.example.com',
+      STORE_CORS: 'https://shop.example.com',
+    };
+    const ok = await loadConfig(full);
+    assert.equal(ok.env, 'production');
+    assert.equal(ok.devSecretsFile, undefined, 'production never uses generated development secrets');
+    for (const name of ['JWKS', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'REDIS_URL'] as const) {
+      const env: Record<string, string> = { ...full };
+      delete env[name];
+      await assert.rejects(loadConfig(env), (err: Error) => err instanceof ConfigError && err.message.includes(name) && /production/.test(err.message), name);
+    }
+    await assert.rejects(loadConfig({ ...full, ADMIN_CORS: '*' }), /ADMIN_CORS/);
+  });
+});

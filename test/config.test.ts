@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { generateJwks } from '../src/tokens/generate-jwks.ts';
@@ -71,5 +72,22 @@ describe('configuration', () => {
       await assert.rejects(loadConfig(env), (err: Error) => err instanceof ConfigError && err.message.includes(name) && /production/.test(err.message), name);
     }
     await assert.rejects(loadConfig({ ...full, ADMIN_CORS: '*' }), /ADMIN_CORS/);
+  });
+
+  it('config/.env.example documents every variable, and its values are the defaults', async () => {
+    const source = await readFile(new URL('../src/config.ts', import.meta.url), 'utf8');
+    const schema = source.slice(source.indexOf('const envSchema'), source.indexOf('});', source.indexOf('const envSchema')));
+    const names = [...schema.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
+    assert.ok(names.length > 20);
+    const example = await readFile(new URL('../config/.env.example', import.meta.url), 'utf8');
+    const env: Record<string, string> = {};
+    for (const line of example.split('\n')) {
+      const m = /^([A-Z][A-Z0-9_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]] = m[2];
+    }
+    for (const name of names) assert.ok(name in env, `config/.env.example lacks ${name}`);
+    const fromExample = await loadConfig({ ...env, ...base });
+    const defaults = await loadConfig(base);
+    assert.deepEqual(fromExample, defaults);
   });
 });

@@ -1,0 +1,139 @@
+/**
+ * Scenario "verify-throughput": how close does /v1/auth/verify with a real JWT come to a bare Koa
+ * hello-world? Goal: at least 0.6 of its requests/s. Verification is complete on every request:
+ * signature (cached per token until expiry), claims, the revocation record (one store lookup, never
+ * cached) and the per-subject quota.
+ *
+ * The servers run in a child process (bench/verify-servers.ts), each on its own port; autocannon
+ * runs here, with the same connections and duration for every target, one target at a time.
+ * Run alone: `node --import tsx bench/verify-throughput.ts`.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const name = 'verify-throughput';
+export const description = 'requests/s of /v1/auth/verify (real JWT) vs a bare Koa hello-world (goal: ratio >= 0.6)';
+export const GOAL = 0.6;
+
+export interface VerifyThroughputOptions {
+  /** Seconds per measured target. */
+  seconds?: number;
+  connections?: number;
+}
+
+export interface Measurement {
+  target: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface VerifyThroughputResult {
+  name: string;
+  connections: number;
+  seconds: number;
+  bare: Measurement;
+  verify: (Measurement & { store: 'memory' | 'redis'; ratio: number; meetsGoal: boolean })[];
+  meetsGoal: boolean;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH_USER = { email: 'bench@example.com', password: randomBytes(12).toString('base64url') };
+
+async function startServers(): Promise<{ urls: { bare: string; memory: string; redis: string | null }; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/verify-servers.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_USER_EMAIL: BENCH_USER.email, BENCH_USER_PASSWORD: BENCH_USER.password },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
+  });
+  return {
+    urls: JSON.parse(line),
+    async stop() {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+async function measure(target: string, url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<Measurement> {
+  const r = await autocannon({ url, headers, connections, duration: seconds });
+  return {
+    target,
+    requestsPerSecond: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+async function login(base: string): Promise<string> {
+  const res = await fetch(`${base}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: BENCH_USER.email, password: BENCH_USER.password }),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (!body.token) throw new Error(`bench login failed: ${res.status}`);
+  // The token must verify before it is measured (a bench of 401s would measure nothing).
+  const check = await fetch(`${base}/v1/auth/verify`, { headers: { authorization: `Bearer ${body.token}` } });
+  if (check.status !== 200) throw new Error(`bench token does not verify: ${check.status}`);
+  return body.token;
+}
+
+export async function run(opts: VerifyThroughputOptions = {}): Promise<VerifyThroughputResult> {
+  const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 5);
+  const connections = opts.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 20);
+  const { urls, stop } = await startServers();
+  try {
+    const targets = [
+      { store: 'memory' as const, base: urls.memory },
+      ...(urls.redis ? [{ store: 'redis' as const, base: urls.redis }] : []),
+    ];
+    const tokens = await Promise.all(targets.map((t) => login(t.base)));
+    // Warm up every target (JIT, keep-alive connections, the signature cache) before measuring.
+    await measure('warm-up', urls.bare, {}, 1, connections);
+    for (const [i, t] of targets.entries()) await measure('warm-up', `${t.base}/v1/auth/verify`, { authorization: `Bearer ${tokens[i]}` }, 1, connections);
+
+    const bare = await measure('bare koa', urls.bare, {}, seconds, connections);
+    const verify = [];
+    for (const [i, t] of targets.entries()) {
+      const m = await measure(`verify (${t.store})`, `${t.base}/v1/auth/verify`, { authorization: `Bearer ${tokens[i]}` }, seconds, connections);
+      const ratio = Math.round((m.requestsPerSecond / Math.max(bare.requestsPerSecond, 1)) * 100) / 100;
+      verify.push({ ...m, store: t.store, ratio, meetsGoal: ratio >= GOAL && m.non2xx === 0 });
+    }
+    return { name, connections, seconds, bare, verify, meetsGoal: verify.every((v) => v.meetsGoal) };
+  } finally {
+    await stop();
+  }
+}
+
+export function format(r: VerifyThroughputResult): string {
+  const row = (m: Measurement) =>
+    `  ${m.target.padEnd(16)} ${String(m.requestsPerSecond).padStart(7)} req/s  p50 ${String(m.p50).padStart(4)} ms  p99 ${String(m.p99).padStart(4)} ms  (${m.requests} requests, ${m.non2xx} non-2xx, ${m.errors} errors)`;
+  return [
+    `${r.name}: ${description} [${r.connections} connections, ${r.seconds} s each]`,
+    row(r.bare),
+    ...r.verify.map((v) => `${row(v)}\n  ${''.padEnd(16)} ratio verify/bare ${v.ratio.toFixed(2)} (goal >= ${GOAL}): ${v.meetsGoal ? 'OK' : 'BELOW GOAL'}`),
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const result = await run();
+  process.stderr.write(`${format(result)}\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exitCode = result.meetsGoal ? 0 : 1;
+}

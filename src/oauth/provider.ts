@@ -49,10 +49,12 @@ export function createProvider(d: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: createOAuthAdapterFactory({ store: d.store, grants: d.oauthGrants, clients: d.oauthClients, offeredScopes: scopes }),
     jwks: d.keystore.privateJwks as Configuration['jwks'],
+    // Secure follows the request: https directly or, with TRUST_PROXY=1, X-Forwarded-Proto.
+    // (Forcing it would make every flow fail with a 500 on a plain-http hop.)
     cookies: {
       keys: [config.cookieSecret],
-      long: { httpOnly: true, sameSite: 'lax', signed: true, secure: config.env === 'production' },
-      short: { httpOnly: true, sameSite: 'lax', signed: true, secure: config.env === 'production' },
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
     },
     routes: ROUTES,
     scopes: scopes.oidc,

@@ -216,6 +216,13 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
       assert.equal(d.json.issuer, 'https://auth.example.com');
       assert.equal(d.json.authorization_endpoint, 'https://auth.example.com/oauth/authorize');
       assert.equal(d.json.jwks_uri, 'https://auth.example.com/oauth/jwks');
+      // Redirects and cookies follow the forwarded scheme and host: Secure cookies behind TLS.
+      await proxied.services.oauthClients.create({ clientId: 'proxied-app', redirectUris: [REDIRECT_URI] });
+      const authz = await fetch(`${proxied.origin}/oauth/authorize?client_id=proxied-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { headers: forwarded, redirect: 'manual' });
+      assert.equal(authz.status, 303);
+      assert.match(authz.headers.get('location')!, /^(https:\/\/auth\.example\.com)?\/oauth\/interaction\//);
+      const cookies = authz.headers.getSetCookie();
+      assert.ok(cookies.length > 0 && cookies.every((c) => /;\s*secure/i.test(c) && /httponly/i.test(c) && /samesite=lax/i.test(c)), cookies.join('\n'));
     } finally {
       await proxied.close();
     }

@@ -47,6 +47,9 @@ export function createPagesRouter(d: PagesDeps): Router {
     ctx.status = status;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
+    // No script anywhere on these pages; only our stylesheet. (No form-action: browsers apply it to
+    // the redirects after a submit, which lead back to the client.)
+    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'");
     ctx.body = body;
   };
   const redirect = (ctx: Context, to: string) => {

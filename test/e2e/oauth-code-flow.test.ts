@@ -97,6 +97,10 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     assert.match(page.html, /<label for="email">/);
     assert.match(page.html, /<label for="password">/);
     assert.match(page.html, /Example Web App/);
+    assert.match(page.res.headers.get('content-security-policy')!, /default-src 'none'/);
+    assert.equal(page.res.headers.get('cache-control'), 'no-store');
+    const css = await fetch(`${srv.url}/oauth/assets/portcullis.css`);
+    assert.equal(css.headers.get('content-type'), 'text/css; charset=utf-8');
     const wrong = await browser.submit(page.url, page.html, '/login', { email: EMAIL, password: 'wrong password' }, REDIRECT_URI);
     assert.equal(wrong.res.status, 401);
     assert.match(wrong.html, /role="alert"/);

@@ -121,6 +121,21 @@ describe('rate limits across two instances sharing Redis', () => {
     assert.equal(refused.json.error, 'rate_limit_exceeded');
   });
 
+  it("limits a publishable key that has its own rate_limit, on every /store request presenting it", async () => {
+    const limited = await a.services.apiKeys.create({ type: 'publishable', title: 'partner widget', createdBy: userId, rateLimit: '2/m' });
+    const open = await a.services.apiKeys.create({ type: 'publishable', title: 'storefront', createdBy: userId });
+    const me = (srv: TestServer, pk: string) => http(`${srv.origin}/store/customers/me`, { headers: { 'x-publishable-api-key': pk } });
+    for (const srv of [a, b]) {
+      const res = await me(srv, limited.token);
+      assert.equal(res.status, 401, 'the route still answers for itself');
+      assert.equal(res.headers.get('ratelimit-policy'), '2;w=60');
+    }
+    const refused = await me(a, limited.token);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.json.type, 'too_many_requests');
+    for (let i = 0; i < 4; i++) assert.equal((await me(b, open.token)).headers.get('ratelimit-limit'), null);
+  });
+
   it('does not count requests without a valid credential', async () => {
     for (let i = 0; i < 8; i++) {
       const res = await verify(a, 'Bearer not-a-token');

@@ -56,7 +56,7 @@ describe('hardening', () => {
     ['/auth', '/auth/user/emailpass', 'medusa'],
   ] as const) {
     it(`${surface}: oversized, unparsable, wrongly typed and non-UTF-8 bodies get 413/400/415 in the surface's dialect`, async () => {
-      const send = (body: string | Buffer, type?: string) => http(`${srv.url}${path}`, { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
+      const send = (body: string | Buffer, type?: string) => http(`${srv.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: type ? { 'content-type': type } : {} });
       const cases = [
         { res: await send(JSON.stringify({ email: 'x'.repeat(4000), password: 'p' }), 'application/json'), status: 413 },
         { res: await send('{"email":', 'application/json'), status: 400 },

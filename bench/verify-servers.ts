@@ -93,6 +93,11 @@ async function stop() {
 }
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
+// The parent asks for this process's CPU time around each measurement: server CPU per request
+// does not depend on how fast the load generator is.
+process.on('message', (msg: unknown) => {
+  if ((msg as { type?: string })?.type === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
+});
 // The parent went away without a signal: clean up anyway.
 process.stdin.on('end', () => void stop());
 process.stdin.resume();

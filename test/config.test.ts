@@ -74,7 +74,7 @@ describe('configuration', () => {
     await assert.rejects(loadConfig({ ...full, ADMIN_CORS: '*' }), /ADMIN_CORS/);
   });
 
-  it('config/.env.example documents every variable, and its values are the defaults', async () => {
+  it('config/.env.example and the README document every variable, and the example values are the defaults', async () => {
     const source = await readFile(new URL('../src/config.ts', import.meta.url), 'utf8');
     const schema = source.slice(source.indexOf('const envSchema'), source.indexOf('});', source.indexOf('const envSchema')));
     const names = [...schema.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
@@ -86,6 +86,8 @@ describe('configuration', () => {
       if (m) env[m[1]] = m[2];
     }
     for (const name of names) assert.ok(name in env, `config/.env.example lacks ${name}`);
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    for (const name of names) assert.ok(readme.includes(`| \`${name}\` |`), `the README's configuration table lacks ${name}`);
     const fromExample = await loadConfig({ ...env, ...base });
     const defaults = await loadConfig(base);
     assert.deepEqual(fromExample, defaults);

@@ -60,6 +60,8 @@ function nginxConf(dir: string, ports: { nginx: number; portcullis: number; app:
       auth_request_set $auth_method $upstream_http_x_auth_method;
       auth_request_set $auth_key_id $upstream_http_x_auth_key_id;
       auth_request_set $auth_client_id $upstream_http_x_auth_client_id;
+      auth_request_set $auth_actor_type $upstream_http_x_auth_actor_type;
+      auth_request_set $auth_role $upstream_http_x_auth_role;
       auth_request_set $auth_status $upstream_status;
       auth_request_set $auth_challenge $upstream_http_www_authenticate;
       auth_request_set $auth_retry_after $upstream_http_retry_after;
@@ -75,6 +77,8 @@ function nginxConf(dir: string, ports: { nginx: number; portcullis: number; app:
       proxy_set_header X-Auth-Method $auth_method;
       proxy_set_header X-Auth-Key-Id $auth_key_id;
       proxy_set_header X-Auth-Client-Id $auth_client_id;
+      proxy_set_header X-Auth-Actor-Type $auth_actor_type;
+      proxy_set_header X-Auth-Role $auth_role;
       proxy_set_header Authorization "";
       add_header RateLimit-Limit $auth_rl_limit always;
       add_header RateLimit-Remaining $auth_rl_remaining always;
@@ -201,9 +205,23 @@ describe('nginx auth_request in front of an upstream, asking /v1/auth/verify', {
     assert.equal(h['x-auth-user-id'], developerId);
     assert.equal(h['x-auth-scopes'], 'read write');
     assert.equal(h['x-auth-method'], 'jwt');
+    assert.equal(h['x-auth-role'], 'developer');
+    assert.equal(h['x-auth-actor-type'], 'user');
     assert.equal(h.authorization, undefined, 'the gateway need not pass the token upstream');
     assert.equal(res.headers.get('ratelimit-limit'), '2000');
     assert.equal(res.headers.get('ratelimit-policy'), '2000;w=3600');
+  });
+
+  it('replaces or drops X-Auth-* headers a client sends itself', async () => {
+    const res = await through('/api/orders', {
+      headers: { authorization: `Bearer ${memberJwt}`, 'x-auth-user-id': 'user_spoofed', 'x-auth-role': 'admin', 'x-auth-key-id': 'apk_spoofed', 'x-auth-scopes': 'read write admin' },
+    });
+    assert.equal(res.status, 200);
+    const h = lastSeen().headers;
+    assert.notEqual(h['x-auth-user-id'], 'user_spoofed');
+    assert.equal(h['x-auth-role'], 'member');
+    assert.equal(h['x-auth-scopes'], 'read');
+    assert.equal(h['x-auth-key-id'], undefined);
   });
 
   it('asks with the original method: a POST with a body goes through, and so does OPTIONS only when authenticated', async () => {

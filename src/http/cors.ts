@@ -59,7 +59,7 @@ export function cors(rules: CorsRule[]): Middleware {
       ctx.status = 204;
       return;
     }
-    if (allowed) ctx.set('Access-Control-Expose-Headers', 'x-request-id,retry-after');
+    if (allowed) ctx.set('Access-Control-Expose-Headers', 'x-request-id,retry-after,ratelimit-limit,ratelimit-remaining,ratelimit-reset,ratelimit-policy');
     return next();
   };
 }

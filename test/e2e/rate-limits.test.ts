@@ -136,6 +136,16 @@ describe('rate limits across two instances sharing Redis', () => {
     for (let i = 0; i < 4; i++) assert.equal((await me(b, open.token)).headers.get('ratelimit-limit'), null);
   });
 
+  it('lets browser dashboards read the RateLimit headers cross-origin', async () => {
+    await a.services.accounts.create({ actorType: 'user', email: 'dashboard@example.com', password: 'correct horse', role: 'admin' });
+    const token = await login(a, 'dashboard@example.com');
+    const res = await http(`${b.origin}/admin/users/me`, { headers: { authorization: `Bearer ${token}`, origin: 'http://localhost:7000' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), 'http://localhost:7000');
+    const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(',');
+    for (const h of ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy']) assert.ok(exposed.includes(h), h);
+  });
+
   it('does not count requests without a valid credential', async () => {
     for (let i = 0; i < 8; i++) {
       const res = await verify(a, 'Bearer not-a-token');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { keys } from '../../src/store/keys.ts';
 import { dropPrefix, http, privatePrefix, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 /**
@@ -144,6 +145,17 @@ describe('rate limits across two instances sharing Redis', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), 'http://localhost:7000');
     const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(',');
     for (const h of ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy']) assert.ok(exposed.includes(h), h);
+  });
+
+  it('writes nothing to Redis for a refused request', async () => {
+    const key = await a.services.apiKeys.create({ type: 'secret', title: 'refusals', createdBy: userId, scopes: ['read'], rateLimit: '1/m' });
+    assert.equal((await verify(a, `Bearer ${key.token}`)).status, 200);
+    const cell = keys.rateLimit(`api_key:${key.key.id}`, '1/60s');
+    const before = [await a.store.get(cell), await a.store.ttl(cell)];
+    assert.ok(before[0], 'the cell exists after an allowed request');
+    for (let i = 0; i < 5; i++) assert.equal((await verify(i % 2 ? a : b, `Bearer ${key.token}`)).status, 429);
+    assert.equal(await a.store.get(cell), before[0], 'refusals left the cell as it was');
+    assert.ok((await a.store.ttl(cell)) <= (before[1] as number), 'and did not extend its expiry');
   });
 
   it('does not count requests without a valid credential', async () => {

@@ -74,7 +74,7 @@ export function clientAddressKey(ip: string): string {
  * back-off. Each attempt is counted as a failure *before* the password is checked (so a burst of
  * parallel guesses cannot all slip in before the first failure lands) and handed back on success.
  * Unknown accounts are counted exactly like known ones: the answers do not reveal which exist.
- * Each cell is one key updated by compare-and-swap; a throttled attempt writes nothing.
+ * Each cell is one key updated by compare-and-swap; an attempt refused while backing off writes nothing.
  */
 export function createLoginThrottle(deps: { store: Store; options?: Partial<LoginThrottleOptions> }) {
   const { store } = deps;
@@ -87,9 +87,9 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
    * Apply `change` to a cell by compare-and-swap; `change` may throw to abort (nothing written).
    * Returns false when other writers kept winning the race.
    */
-  async function update(key: string, p: BackoffPolicy, change: (s: CellState, now: number) => CellState | null): Promise<boolean> {
+  async function update(key: string, p: BackoffPolicy, change: (s: CellState, now: number) => CellState | null, firstRead?: string | null): Promise<boolean> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const raw = await store.get(key);
+      const raw = attempt === 0 && firstRead !== undefined ? firstRead : await store.get(key);
       const next = change(parse(raw), Date.now());
       if (!next) return true;
       const value = `${next.failures}:${next.lastMs}`;
@@ -100,12 +100,17 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
     return false;
   }
 
-  const reserve = (key: string, p: BackoffPolicy) =>
-    update(key, p, (s, now) => {
-      const wait = blockedFor(s, p, now);
-      if (wait > 0) throw new LoginThrottledError(wait / 1000);
-      return { failures: s.failures + 1, lastMs: now };
-    });
+  const reserve = (key: string, p: BackoffPolicy, firstRead: string | null) =>
+    update(
+      key,
+      p,
+      (s, now) => {
+        const wait = blockedFor(s, p, now);
+        if (wait > 0) throw new LoginThrottledError(wait / 1000);
+        return { failures: s.failures + 1, lastMs: now };
+      },
+      firstRead,
+    );
   const release = (key: string, p: BackoffPolicy) => update(key, p, (s) => (s.failures > 0 ? { failures: s.failures - 1, lastMs: s.lastMs } : null));
 
   return {
@@ -121,7 +126,12 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
     async attempt<T>(who: { ip: string; actorType: ActorType; email: string }, verify: () => Promise<T | null>): Promise<T | null> {
       const accountKey = keys.loginThrottle('acct', createHash('sha256').update(`${who.actorType}:${normalizeEmail(who.email)}`).digest('hex').slice(0, 32));
       const ipKey = keys.loginThrottle('ip', clientAddressKey(who.ip));
-      const [account, address] = await Promise.allSettled([reserve(accountKey, opts.account), reserve(ipKey, opts.ip)]);
+      // Both cells are read first: while either backs off the attempt is refused with no write at all.
+      const [rawAccount, rawAddress] = await Promise.all([store.get(accountKey), store.get(ipKey)]);
+      const now = Date.now();
+      const wait = Math.max(blockedFor(parse(rawAccount), opts.account, now), blockedFor(parse(rawAddress), opts.ip, now));
+      if (wait > 0) throw new LoginThrottledError(wait / 1000);
+      const [account, address] = await Promise.allSettled([reserve(accountKey, opts.account, rawAccount), reserve(ipKey, opts.ip, rawAddress)]);
       const accountHeld = account.status === 'fulfilled' && account.value;
       const addressHeld = address.status === 'fulfilled' && address.value;
       if (!accountHeld || address.status === 'rejected') {

@@ -5,6 +5,8 @@ import { mountProvider } from './mount.ts';
 import { createPagesRouter } from './pages.ts';
 import { createProvider, OAUTH_PREFIX } from './provider.ts';
 import { splitScopes } from './scopes.ts';
+import { createFindAccount } from './accounts.ts';
+import { answerUserinfoForJwt } from './userinfo-jwt.ts';
 
 /**
  * The OAuth 2.0 / OpenID Connect surface: the provider mounted at /oauth (plus the discovery
@@ -20,6 +22,12 @@ export function createOAuth(s: Services): { provider: Middleware; pages: Router 
     login: (ctx, actorType, email, password) => s.passwordLogin(ctx, actorType, email, password),
     findAccount: (id) => s.accounts.get(id),
   });
-  const mounted = mountProvider(provider, { prefix: OAUTH_PREFIX, bodyLimit: s.config.bodyLimit, extraScopes: splitScopes(s.config.oauth.scopes).resource });
+  const findAccount = createFindAccount(s.accounts);
+  const mounted = mountProvider(provider, {
+    prefix: OAUTH_PREFIX,
+    bodyLimit: s.config.bodyLimit,
+    extraScopes: splitScopes(s.config.oauth.scopes).resource,
+    userinfoForJwt: (ctx) => answerUserinfoForJwt(ctx, { provider, authenticate: s.authenticate, findAccount }),
+  });
   return { provider: mounted, pages };
 }

@@ -49,7 +49,7 @@ async function jsonAsForm(ctx: Context, limit: number): Promise<void> {
  * Requests it does not answer continue down our app with the path restored. Also serves the two
  * discovery documents at the root, where clients look for them.
  */
-export function mountProvider(provider: Provider, opts: { prefix: string; bodyLimit: number; extraScopes: string[] }): Middleware {
+export function mountProvider(provider: Provider, opts: { prefix: string; bodyLimit: number; extraScopes: string[]; userinfoForJwt?: (ctx: Context) => Promise<boolean> }): Middleware {
   const downstream = compose((provider as unknown as { middleware: Middleware[] }).middleware);
   const { prefix } = opts;
 
@@ -80,6 +80,7 @@ export function mountProvider(provider: Provider, opts: { prefix: string; bodyLi
     }
     if (!(ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
     const inner = ctx.path.slice(prefix.length) || '/';
+    if (inner === '/userinfo' && (ctx.method === 'GET' || ctx.method === 'POST') && opts.userinfoForJwt && (await opts.userinfoForJwt(ctx))) return;
     if (ctx.method === 'POST' && FORM_ENDPOINTS.has(inner) && ctx.is('application/json')) {
       try {
         await jsonAsForm(ctx, opts.bodyLimit);

@@ -139,6 +139,7 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     assert.equal(v.json.user_id, 'svc-app');
     assert.equal(v.json.client_id, 'svc-app');
     assert.deepEqual(v.json.scopes, ['read']);
+    assert.equal((await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${cc.access_token}` } })).status, 401, 'no user behind a client token');
 
     // Rotation: the old secret stops, so do the tokens it minted; the new one works.
     const rotated = await admin('/oauth-clients/svc-app/rotate-secret', { method: 'POST', json: {} });

@@ -56,6 +56,11 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     assert.equal(v.json.user_id, customer!.id);
     assert.equal(v.json.actor_type, 'customer');
     assert.deepEqual(v.json.scopes, ['read', 'write']);
+
+    // The same JWT opens userinfo, with the claims of the OpenID scopes granted.
+    const info = await client.fetchUserInfo(rp, tokens.access_token, customer!.id);
+    assert.equal(info.email, EMAIL);
+    assert.equal(info.name, 'Sam Shopper');
   });
 
   /** A fresh login + consent + code exchange; returns the tokens and the browser (which keeps its session). */
@@ -210,6 +215,18 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     assert.equal(unknown.active, false);
     await client.tokenRevocation(rp, tokens.refresh_token!);
     assert.equal((await client.tokenIntrospection(rp, tokens.refresh_token!)).active, false);
+  });
+
+  it('userinfo with a JWT says no more than its grant allows, and refuses it once the grant is revoked', async () => {
+    const { tokens } = await login('openid read');
+    const sub = tokens.claims()!.sub;
+    const info = await client.fetchUserInfo(rp, tokens.access_token, sub);
+    assert.deepEqual(Object.keys(info), ['sub']);
+    await client.tokenRevocation(rp, tokens.refresh_token!);
+    const refused = await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.json.error, 'invalid_token');
+    assert.match(refused.headers.get('www-authenticate')!, /invalid_token/);
   });
 
   it('serves userinfo for an OpenID-only grant and ends the session at end-session', async () => {

@@ -86,6 +86,10 @@ export function createProvider(d: ProviderDeps): Provider {
     rotateRefreshToken: true,
     extraTokenClaims,
     renderError,
+    // Browsers may call userinfo (and, for public clients, the token endpoint) from the origin of
+    // one of the client's redirect URIs.
+    clientBasedCORS: (ctx, origin, client) =>
+      origin !== 'null' && (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
     conformIdTokenClaims: true,
     allowOmittingSingleRegisteredRedirectUri: false,
   };

@@ -33,6 +33,14 @@ export async function answerUserinfoForJwt(ctx: Context, deps: { provider: Provi
     throw err;
   }
   if (!principal || principal.method !== 'oauth' || principal.kind === 'client' || !principal.sid) return refuse(401, 'invalid_token', 'invalid token provided');
+  // CORS as the provider's userinfo does it: the origin of one of the client's redirect URIs.
+  const origin = ctx.get('origin');
+  const client = origin ? await deps.provider.Client.find(principal.clientId ?? '') : undefined;
+  if (origin && client?.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin)) {
+    ctx.vary('Origin');
+    ctx.set('Access-Control-Allow-Origin', origin);
+    ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate');
+  }
   const grant = await deps.provider.Grant.find(principal.sid);
   const scopes = new Set(grant?.getOIDCScope().split(' ').filter(Boolean) ?? []);
   if (!grant || !scopes.has('openid')) return refuse(403, 'insufficient_scope', 'access token missing openid scope');

@@ -222,6 +222,10 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     const sub = tokens.claims()!.sub;
     const info = await client.fetchUserInfo(rp, tokens.access_token, sub);
     assert.deepEqual(Object.keys(info), ['sub']);
+    const fromApp = await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}`, origin: 'https://app.example.com' } });
+    assert.equal(fromApp.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const fromElsewhere = await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}`, origin: 'https://evil.example.com' } });
+    assert.equal(fromElsewhere.headers.get('access-control-allow-origin'), null);
     await client.tokenRevocation(rp, tokens.refresh_token!);
     const refused = await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(refused.status, 401);

@@ -9,6 +9,8 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** Response headers worth documenting (name -> description), e.g. the X-Auth-* of forward auth. */
+  headers?: Record<string, string>;
 }
 
 /** One documented operation: the schemas here both validate requests and generate /openapi.json. */

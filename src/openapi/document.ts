@@ -60,18 +60,45 @@ function parametersOf(op: AnyOperation): JsonSchema[] {
   return params;
 }
 
+/** Headers every rate-limited response carries (README: Rate limits and forward auth). */
+const RATE_LIMIT_HEADERS: Record<string, JsonSchema> = {
+  'RateLimit-Limit': { description: 'Requests allowed per window for this credential', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Requests left right now', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the full quota is available again (delta seconds, not a time)', schema: { type: 'integer' } },
+  'RateLimit-Policy': { description: 'The quota, e.g. `1000;w=3600`', schema: { type: 'string' } },
+};
+const RETRY_AFTER: JsonSchema = { description: 'Seconds to wait before retrying', schema: { type: 'integer' } };
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+function responseHeaders(op: AnyOperation, status: string, declared: Record<string, string> | undefined): Record<string, unknown> | undefined {
+  const headers: Record<string, unknown> = {};
+  // Requests with a credential spend a quota: every answer to them carries the RateLimit fields.
+  if (op.security?.length && status !== '401') for (const name of Object.keys(RATE_LIMIT_HEADERS)) headers[name] = headerRef(name);
+  if (status === '429' || status === '503' || status === 'default') headers['Retry-After'] = headerRef('Retry-After');
+  for (const [name, description] of Object.entries(declared ?? {})) headers[name] = { description, schema: { type: 'string' } };
+  return Object.keys(headers).length ? headers : undefined;
+}
+
 function operationObject(op: AnyOperation): JsonSchema {
   const parameters = parametersOf(op);
-  const responses = Object.fromEntries(
-    Object.entries(op.responses).map(([status, r]) => [
-      status,
-      { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } } } : {}) },
-    ]),
+  const responses: Record<string, JsonSchema> = Object.fromEntries(
+    Object.entries(op.responses).map(([status, r]) => {
+      const headers = responseHeaders(op, status, r.headers);
+      return [
+        status,
+        {
+          description: r.description,
+          ...(headers ? { headers } : {}),
+          ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } } } : {}),
+        },
+      ];
+    }),
   );
   const surfaceError = SURFACE_ERRORS.find((e) => op.path.startsWith(e.prefix));
   if (surfaceError && !responses.default) {
-    (responses as Record<string, unknown>).default = {
+    responses.default = {
       description: 'An error in the surface\'s dialect: 400 invalid input, 401, 403, 404, 413 body too large, 415, 429 rate limited (Retry-After), 503',
+      headers: responseHeaders(op, 'default', undefined),
       content: { 'application/json': { schema: surfaceError.schema } },
     };
   }
@@ -122,6 +149,6 @@ export function buildOpenApiDocument(registry: OperationRegistry, opts: { server
     servers: [{ url: opts.serverUrl }],
     tags: [...new Set(registry.operations.flatMap((op) => op.tags))].map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
     paths,
-    components: { securitySchemes: SECURITY_SCHEMES },
+    components: { securitySchemes: SECURITY_SCHEMES, headers: { ...RATE_LIMIT_HEADERS, 'Retry-After': RETRY_AFTER } },
   };
 }

@@ -7,7 +7,7 @@ import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { security?: Record<string, string[]>[]; parameters?: { name: string; in: string }[]; responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+  paths: Record<string, Record<string, { security?: Record<string, string[]>[]; parameters?: { name: string; in: string }[]; responses: Record<string, { headers?: Record<string, { $ref?: string }>; content?: Record<string, { schema: object }> }> }>>;
   components: { securitySchemes: Record<string, unknown> };
 };
 
@@ -49,6 +49,13 @@ describe('/openapi.json', () => {
       assert.ok(validate(res.json), `${method} ${template} ${res.status}: ${ajv.errorsText(validate.errors)}\n${res.text.slice(0, 500)}`);
     } else {
       assert.equal(res.text, '', `${method} ${template} ${res.status} declares no body but sent one`);
+    }
+    // A success of an authenticated operation carries the headers the document promises.
+    if (res.status < 300 && init.headers && 'authorization' in (init.headers as Record<string, string>)) {
+      for (const [name, h] of Object.entries(declared.headers ?? {})) {
+        const required = '$ref' in h ? String(h.$ref).includes('RateLimit') : ['X-Auth-User-Id', 'X-Auth-Scopes', 'X-Auth-Method'].includes(name);
+        if (required) assert.ok(res.headers.get(name) !== null, `${method} ${template} ${res.status} lacks the ${name} header it documents`);
+      }
     }
     checked.add(`${method} ${template} ${res.status}`);
     return res;

@@ -26,6 +26,27 @@ process: a separate CLI process cannot reach it. Point the CLI at the same Redis
   REDIS_URL=redis://127.0.0.1:6379 npm run cli -- user create --email a@example.com --password '...'
 (or create the first admin with BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD when starting the server).`;
 
+const STORE_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The URL without its password, fit for an error message. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
 function help(): string {
   const width = Math.max(...allCommands().map((c) => c.name.length));
   return `portcullis: the Portcullis command line (works against the store at REDIS_URL)
@@ -69,7 +90,8 @@ async function run(argv: string[]): Promise<number> {
       if (!config.redisUrl) throw new CliError(EMBEDDED_STORE_MESSAGE);
       // Logs (e.g. Redis connection errors) go to stderr: stdout is for the JSON result only.
       const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
-      store = await openStore(config, logger);
+      // The Redis client retries a refused connection forever; a command line should say so and stop.
+      store = await withTimeout(openStore(config, logger), STORE_TIMEOUT_MS, () => new CliError(`cannot reach Redis at ${redactUrl(config.redisUrl!)} (is it running? is REDIS_URL right?)`));
       return createServices(config, store, logger);
     })());
   try {
@@ -85,15 +107,15 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+// process.exit, not exitCode: a Redis client still retrying an unreachable server would keep the
+// process alive. stdout and stderr are synchronous for files and pipes on Linux, so nothing is lost.
 run(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err: unknown) => {
     const e = err as { message?: string; code?: unknown };
     const code = typeof e?.code === 'string' && !e.code.startsWith('ERR_') ? ` (${e.code})` : '';
     process.stderr.write(`portcullis: ${e?.message ?? String(err)}${code}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );
 

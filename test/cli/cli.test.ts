@@ -121,7 +121,7 @@ describe('portcullis CLI against Redis', () => {
   });
 });
 
-describe('portcullis CLI without REDIS_URL', () => {
+describe('portcullis CLI without a usable Redis', () => {
   it('explains that the embedded store lives in the server process, and exits non-zero', async () => {
     const res = await cli(['user', 'create', '--email', 'z@example.com', '--password', 'long enough'], {});
     assert.notEqual(res.code, 0);
@@ -129,6 +129,14 @@ describe('portcullis CLI without REDIS_URL', () => {
     assert.match(res.stderr, /REDIS_URL/);
     assert.match(res.stderr, /embedded store/);
     assert.match(res.stderr, /server\s+process/);
+  });
+
+  it('with an unreachable Redis, says so (without the password) and exits 1 instead of retrying forever', async () => {
+    const res = await cli(['user', 'create', '--email', 'z@example.com', '--password', 'long enough'], { REDIS_URL: 'redis://ops:hunter2@127.0.0.1:1' });
+    assert.equal(res.code, 1);
+    assert.equal(res.stdout, '');
+    assert.match(res.stderr, /cannot reach Redis at redis:\/\/ops:\*\*\*@127\.0\.0\.1:1/);
+    assert.ok(!res.stderr.includes('hunter2'));
   });
 
   it('generates a private JWKS (RS256 + ES256) the server accepts as JWKS', async () => {

@@ -185,10 +185,10 @@ async function waitUntilIdle(url: string, token: string): Promise<void> {
 }
 
 export async function run(opts: LoginFloodOptions = {}): Promise<LoginFloodResult> {
-  const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 8);
+  const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 4);
   const verifyRate = opts.verifyRate ?? 200;
   const floodConnections = opts.floodConnections ?? 64;
-  const rounds = opts.rounds ?? Number(process.env.BENCH_ROUNDS ?? 3);
+  const rounds = opts.rounds ?? Number(process.env.BENCH_ROUNDS ?? 5);
   const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const useRedis = await redisReachable(redisUrl);
   const prefix = `pcbench:${randomBytes(5).toString('hex')}:`;

@@ -33,7 +33,7 @@ interface RawResponse {
 }
 
 /** node:http rather than fetch: fetch refuses (or repairs) much of what an attacker sends. */
-function raw(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<RawResponse> {
+function raw(base: string, method: string, path: string, headers: Record<string, string | string[]>, body?: Buffer): Promise<RawResponse> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, agent: false }, (res) => {
@@ -133,8 +133,8 @@ describe(`fuzzing every public endpoint (FUZZ_SEED=${SEED}, ${ROUNDS} requests)`
       () => ({ type: undefined, body: garbageBytes() }),
     ];
     const queries = ['', '?scope=a&scope=b&scope=%FF', '?limit=1&limit=2&offset=-1', '?limit[a]=1&order=__proto__', '?token=%E0%A4%A', `?q=${huge(3000)}`, '?id=1&id=2&id[]=3', '?scope=' + encodeURIComponent('read\u0000write'), '?type=secret&type=publishable&revoked=maybe'];
-    const oddHeaders = (): Record<string, string> => {
-      const h: Record<string, string> = {};
+    const oddHeaders = (): Record<string, string | string[]> => {
+      const h: Record<string, string | string[]> = {};
       if (r.next() < 0.3) h['x-publishable-api-key'] = r.pick([seeded.publishableKey!, 'pk_' + huge(100), '', 'sk_nope', '\u00ff']);
       if (r.next() < 0.2) h.cookie = r.pick(['connect.sid=%%%', 'connect.sid=abc; connect.sid.sig=def', `connect.sid=${huge(3000)}`, 'connect.sid=;;;;', '=']);
       if (r.next() < 0.2) h['x-forwarded-for'] = r.pick(['not-an-ip', '::ffff:999.1.1.1', '1.1.1.1, 2.2.2.2, garbage', '', '[::1]:80', huge(500)]);
@@ -142,6 +142,10 @@ describe(`fuzzing every public endpoint (FUZZ_SEED=${SEED}, ${ROUNDS} requests)`
       if (r.next() < 0.1) h.accept = r.pick(['*/*;q=abc', 'text/html', '']);
       if (r.next() < 0.1) h.origin = r.pick(['null', 'http://evil.example', huge(200)]);
       if (r.next() < 0.1) h['x-request-id'] = r.pick(['\u00ff\u00fe', huge(300), '../../']);
+      // Repeated headers (Node keeps the first Authorization, joins the others) and an oversized one (431).
+      if (r.next() < 0.1) h['x-publishable-api-key'] = [seeded.publishableKey!, 'pk_other'];
+      if (r.next() < 0.05) h.cookie = ['connect.sid=a', 'connect.sid=b; connect.sid.sig=c'];
+      if (r.next() < 0.02) h['x-padding'] = huge(20_000);
       return h;
     };
 
@@ -150,8 +154,8 @@ describe(`fuzzing every public endpoint (FUZZ_SEED=${SEED}, ${ROUNDS} requests)`
     for (let i = 0; i < ROUNDS; i++) {
       const ep = r.pick(endpoints);
       const method = r.next() < 0.85 ? ep.method : r.pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']);
-      const headers: Record<string, string> = { ...oddHeaders(), 'x-forwarded-for': `198.51.100.${i % 250}` };
-      if (r.next() < 0.6) headers.authorization = r.pick(authorizations)();
+      const headers: Record<string, string | string[]> = { ...oddHeaders(), 'x-forwarded-for': `198.51.100.${i % 250}` };
+      if (r.next() < 0.6) headers.authorization = r.next() < 0.1 ? [r.pick(authorizations)(), r.pick(authorizations)()] : r.pick(authorizations)();
       let body: Buffer | undefined;
       if (method !== 'GET' && method !== 'HEAD' && r.next() < 0.9) {
         const made = r.next() < 0.5 ? { type: 'application/json', body: Buffer.from(JSON.stringify(bodyOf(ep.fields))) } : r.pick(bodies)();

@@ -46,7 +46,11 @@ export function createPasswordHasher(opts: { maxConcurrent?: number; maxQueued?:
 
   async function limited<T>(work: () => Promise<T>): Promise<T> {
     if (active >= maxConcurrent) {
-      if (waiting.length >= maxQueued) throw new ServiceUnavailableError('Too many logins in progress, retry shortly');
+      if (waiting.length >= maxQueued) {
+        const busy = new ServiceUnavailableError('Too many logins in progress, retry shortly');
+        busy.headers['Retry-After'] = '1';
+        throw busy;
+      }
       await new Promise<void>((resolve) => waiting.push(resolve));
     } else active++;
     try {

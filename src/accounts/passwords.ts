@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, setPriority } from 'node:os';
+import { availableParallelism, getPriority, setPriority } from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { ServiceUnavailableError } from '../http/errors.ts';
 
@@ -16,12 +16,14 @@ const PARAMS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2,
  */
 export function deprioritizePoolThreads(nice = 10): number {
   if (process.platform !== 'linux' || !nice) return 0;
+  // Relative to the main thread's own niceness (the process may already run niced), at most 19.
+  const target = Math.min(19, getPriority() + nice);
   let changed = 0;
   try {
     for (const tid of readdirSync('/proc/self/task')) {
       try {
         if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'libuv-worker') continue;
-        setPriority(Number(tid), nice);
+        setPriority(Number(tid), target);
         changed++;
       } catch {
         /* the thread ended, or the priority cannot be changed here */

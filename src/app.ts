@@ -14,6 +14,7 @@ import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/mi
 import { createOAuth } from './oauth/index.ts';
 import { createOpenApiRouter } from './openapi/router.ts';
 import { deadline } from './http/deadline.ts';
+import { verifyFastLane } from './routes/v1/verify-fast-lane.ts';
 
 /** Longest the server works on one request before answering 503 (argon2 queues included). */
 const REQUEST_DEADLINE_MS = 20_000;
@@ -35,6 +36,8 @@ export async function createApp(s: Services): Promise<Koa> {
   const app = new Koa({ proxy: config.trustProxy, keys: [config.cookieSecret] });
   app.silent = true;
 
+  // Ahead of everything: repeat verifications of a known JWT (the hot path) answer here.
+  app.use(verifyFastLane(s));
   app.use(requestLog(logger));
   app.use(securityHeaders());
   app.use(deadline(REQUEST_DEADLINE_MS, logger));

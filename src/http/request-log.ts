@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -10,17 +10,28 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
-    const incoming = ctx.get('x-request-id');
-    const id = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = id;
+    const id = requestIdOf(ctx);
     ctx.set('X-Request-Id', id);
     const started = performance.now();
     try {
       await next();
     } finally {
-      const line = { reqId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 };
-      if (ctx.status >= 500) logger.error(line, 'request');
-      else logger.info(line, 'request');
+      logRequest(logger, ctx, started);
     }
   };
+}
+
+/** The request's id (the client's X-Request-Id when sane, else a new one), kept on ctx.state. */
+export function requestIdOf(ctx: Context): string {
+  const incoming = ctx.get('x-request-id');
+  const id = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  ctx.state.requestId = id;
+  return id;
+}
+
+/** The request's log line, once it is answered. */
+export function logRequest(logger: Logger, ctx: Context, started: number): void {
+  const line = { reqId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 };
+  if (ctx.status >= 500) logger.error(line, 'request');
+  else logger.info(line, 'request');
 }

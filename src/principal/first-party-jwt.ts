@@ -1,8 +1,8 @@
 import { decodeProtectedHeader } from 'jose';
 import type { Role } from '../config.ts';
-import type { JwtService } from '../tokens/jwt.ts';
+import type { FirstPartyClaims, JwtService } from '../tokens/jwt.ts';
 import { FIRST_PARTY_TYP } from '../tokens/jwt.ts';
-import type { CredentialResolver } from './principal.ts';
+import type { CredentialResolver, Principal } from './principal.ts';
 
 /** True when `value` looks like a JWS of the given `typ` (cheap header peek, no verification). */
 export function isJwtOfType(value: string, typ: string): boolean {
@@ -22,7 +22,8 @@ export function firstPartyJwtResolver(jwt: JwtService): CredentialResolver {
       if (credential.scheme !== 'bearer' || credential.value.startsWith('sk_')) return undefined;
       // Tokens of another typ (OAuth at+jwt) belong to another resolver; everything else that
       // is not ours is verified here and fails as invalid_token.
-      if (credential.value.split('.').length === 3 && !isJwtOfType(credential.value, FIRST_PARTY_TYP)) {
+      // (A token already verified here is ours: skip the header peek.)
+      if (!jwt.signatureChecked(credential.value) && credential.value.split('.').length === 3 && !isJwtOfType(credential.value, FIRST_PARTY_TYP)) {
         try {
           decodeProtectedHeader(credential.value);
           return undefined;
@@ -30,18 +31,22 @@ export function firstPartyJwtResolver(jwt: JwtService): CredentialResolver {
           /* not even a JWS header: ours to reject */
         }
       }
-      const claims = await jwt.verify(credential.value);
-      return {
-        kind: claims.actor_type,
-        id: claims.sub,
-        actorType: claims.actor_type,
-        scopes: claims.scope ? claims.scope.split(' ') : [],
-        method: 'jwt',
-        expiresAt: new Date(claims.exp * 1000),
-        role: claims.role as Role | undefined,
-        sid: claims.sid,
-        jti: claims.jti,
-      };
+      return principalOfClaims(await jwt.verify(credential.value));
     },
+  };
+}
+
+/** The Principal a verified first-party JWT stands for. */
+export function principalOfClaims(claims: FirstPartyClaims): Principal {
+  return {
+    kind: claims.actor_type,
+    id: claims.sub,
+    actorType: claims.actor_type,
+    scopes: claims.scope ? claims.scope.split(' ') : [],
+    method: 'jwt',
+    expiresAt: new Date(claims.exp * 1000),
+    role: claims.role as Role | undefined,
+    sid: claims.sid,
+    jti: claims.jti,
   };
 }

@@ -20,7 +20,11 @@ export async function enforceQuota(ctx: Context, limiter: RateLimiter, quota: Qu
 
 /** Spend one request of the principal's quota, once per request. */
 export async function enforcePrincipalQuota(ctx: Context, limiter: RateLimiter, principal: Principal): Promise<RateLimitDecision> {
-  if (ctx.state.rateLimit) return ctx.state.rateLimit;
+  if (ctx.state.rateLimit) {
+    // Spent already (by an earlier guard, or by the verify fast lane, which leaves refusals to us).
+    applyDecision(ctx, ctx.state.rateLimit);
+    return ctx.state.rateLimit;
+  }
   const decision = await limiter.consume(principal);
   ctx.state.rateLimit = decision;
   applyDecision(ctx, decision);

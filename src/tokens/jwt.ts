@@ -96,8 +96,25 @@ export function createJwtService(deps: { keystore: Keystore; revocations: Revoca
     /** Full verification, including revocation (one store round trip). */
     async verify(token: string): Promise<FirstPartyClaims> {
       const claims = await verifySignature(token);
-      if (await revocations.isRevoked(claims.sid, claims.jti)) throw new InvalidTokenError('The token has been revoked');
+      if (await revocations.isRevoked(claims.sid, claims.jti)) {
+        // A revoked token never returns to the cache, so only tokens last seen alive reach
+        // the verify fast lane (which checks revocation and spends the quota together).
+        verified.delete(token);
+        throw new InvalidTokenError('The token has been revoked');
+      }
       return claims;
+    },
+    /**
+     * Claims of a token whose signature this process has already checked and that has not
+     * expired; undefined otherwise. Says nothing about revocation: the caller must check it.
+     */
+    signatureChecked(token: string): FirstPartyClaims | undefined {
+      const cached = verified.get(token);
+      return cached && cached.exp * 1000 > Date.now() ? cached : undefined;
+    },
+    /** Drop a token from the signature cache (it was found revoked). */
+    forget(token: string): void {
+      verified.delete(token);
     },
   };
 }

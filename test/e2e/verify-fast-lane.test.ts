@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { http, privatePrefix, startTestServer, type TestServer } from '../helpers/harness.ts';
+
+// A token's first verification takes the general pipeline; its repeats take the fast lane
+// (src/routes/v1/verify-fast-lane.ts). Callers must not be able to tell them apart.
+const VOLATILE = new Set(['date', 'x-request-id', 'ratelimit-remaining', 'ratelimit-reset']);
+const stableHeaders = (h: Headers) => Object.fromEntries([...(h as unknown as Iterable<[string, string]>)].filter(([name]) => !VOLATILE.has(name)).sort());
+
+for (const storeKind of ['redis', 'memory'] as const) {
+  describe(`/v1/auth/verify repeated (fast lane), ${storeKind} store`, () => {
+    let a: TestServer;
+    let b: TestServer;
+    // One issuer for both instances, as behind a load balancer.
+    const env = { RATE_LIMIT_JWT: '20/h', PUBLIC_URL: 'http://portcullis.test' };
+    before(async () => {
+      const prefix = privatePrefix('fastlane');
+      a = await startTestServer({ store: storeKind, prefix, env });
+      // Redis: a second instance on the same data, where the logout happens. Memory: the same one.
+      b = storeKind === 'redis' ? await startTestServer({ store: storeKind, prefix, env }) : a;
+      await a.services.accounts.create({ actorType: 'user', email: 'fast@example.com', password: 'fast lane pw', role: 'admin' });
+    });
+    after(async () => {
+      if (b !== a) await b.close();
+      await a.close();
+    });
+
+    const login = async () => (await http(`${a.origin}/v1/auth/login`, { method: 'POST', json: { username: 'fast@example.com', password: 'fast lane pw' } })).json;
+    const verify = (srv: TestServer, token: string, init: RequestInit = {}) =>
+      http(`${srv.origin}/v1/auth/verify`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
+
+    it('answers a repeat exactly like the first verification, spends one request each, and sees a revocation on another instance at once', async () => {
+      const tokenA = (await login()).token;
+      const first = await verify(a, tokenA, { headers: { 'x-request-id': 'first-call' } });
+      const repeat = await verify(a, tokenA, { headers: { 'x-request-id': 'repeat-call' } });
+      assert.equal(first.status, 200);
+      assert.equal(repeat.status, 200);
+      assert.deepEqual(repeat.json, first.json);
+      assert.deepEqual(stableHeaders(repeat.headers), stableHeaders(first.headers));
+      assert.equal(first.headers.get('x-request-id'), 'first-call');
+      assert.equal(repeat.headers.get('x-request-id'), 'repeat-call');
+      assert.equal(repeat.headers.get('x-auth-user-id'), first.json.user_id);
+      assert.equal(repeat.headers.get('cache-control'), 'no-store');
+      assert.equal(first.headers.get('ratelimit-remaining'), '19');
+      assert.equal(repeat.headers.get('ratelimit-remaining'), '18');
+
+      assert.equal((await http(`${b.origin}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${tokenA}` } })).status, 204); // 17
+      for (let i = 0; i < 5; i++) {
+        const refused = await verify(a, tokenA);
+        assert.equal(refused.status, 401);
+        assert.equal(refused.json.error, 'invalid_token');
+        assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      }
+      // The revoked token spent at most one request of its user's quota (the first refusal), not five.
+      const tokenB = (await login()).token;
+      const afterwards = await verify(a, tokenB);
+      assert.equal(afterwards.status, 200);
+      assert.equal(afterwards.headers.get('ratelimit-remaining'), '15');
+    });
+
+    it('answers a spent quota with the same 429 on repeats, and ?scope= checks', async () => {
+      const tokenC = (await login()).token;
+      let res = await verify(a, tokenC);
+      while (res.status === 200) res = await verify(a, tokenC);
+      assert.equal(res.status, 429);
+      assert.equal(res.json.error, 'rate_limit_exceeded');
+      assert.equal(res.headers.get('ratelimit-remaining'), '0');
+      assert.ok(Number(res.headers.get('retry-after')) > 0);
+      const again = await verify(a, tokenC);
+      assert.equal(again.status, 429);
+      assert.deepEqual(stableHeaders(again.headers), stableHeaders(res.headers));
+    });
+  });
+}
+
+describe('/v1/auth/verify repeated with ?scope= and other methods', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ store: 'memory' });
+    await srv.services.accounts.create({ actorType: 'user', email: 'member@example.com', password: 'member pw 123', role: 'member' });
+  });
+  after(() => srv.close());
+
+  it('still checks scopes and answers POST the same way on a token seen before', async () => {
+    const { token } = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'member@example.com', password: 'member pw 123' } })).json;
+    const headers = { authorization: `Bearer ${token}` };
+    const get = await http(`${srv.url}/v1/auth/verify`, { headers });
+    assert.equal(get.status, 200);
+    const weak = await http(`${srv.url}/v1/auth/verify?scope=write`, { headers });
+    assert.equal(weak.status, 403);
+    assert.equal(weak.json.error, 'insufficient_scope');
+    const post = await http(`${srv.url}/v1/auth/verify`, { method: 'POST', headers });
+    assert.equal(post.status, 200);
+    assert.deepEqual(post.json, get.json);
+    const tampered = await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token.slice(0, -3)}abc` } });
+    assert.equal(tampered.status, 401);
+  });
+});

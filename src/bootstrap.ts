@@ -1,4 +1,5 @@
 import type { Services } from './services.ts';
+import { StoreUnavailableError } from './store/redis.ts';
 
 /** BOOTSTRAP_ADMIN_EMAIL/PASSWORD: create that admin at start if it does not exist yet. */
 export async function bootstrapAdmin(s: Services): Promise<void> {
@@ -12,4 +13,30 @@ export async function bootstrapAdmin(s: Services): Promise<void> {
     // Another instance created it first.
     if ((err as { code?: string }).code !== 'duplicate_email') throw err;
   }
+}
+
+const RETRY_MS = 2000;
+
+/**
+ * bootstrapAdmin now if the store answers (so the admin exists once the server listens);
+ * otherwise resolve at once and retry in the background until the store is reachable
+ * (the server starts without Redis and serves 503 until it comes up).
+ */
+export async function bootstrapAdminWhenReady(s: Services, opts: { background: (err: Error) => void }): Promise<void> {
+  try {
+    return await bootstrapAdmin(s);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+  }
+  s.logger.warn('store unavailable: the bootstrap admin will be created when it is reachable');
+  void (async () => {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+      try {
+        return await bootstrapAdmin(s);
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) return opts.background(err as Error);
+      }
+    }
+  })();
 }

@@ -1,10 +1,13 @@
 import { createApp } from './app.ts';
-import { bootstrapAdmin } from './bootstrap.ts';
+import { bootstrapAdminWhenReady } from './bootstrap.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { listen } from './server.ts';
 import { createServices } from './services.ts';
 import { openStore } from './store/open.ts';
+
+/** How long start-up waits for Redis before serving without it (503s until it is reachable). */
+const STORE_CONNECT_WAIT_MS = 5000;
 
 async function main(): Promise<void> {
   let config;
@@ -19,9 +22,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   if (config.devSecretsFile) logger.warn({ file: config.devSecretsFile }, 'development keys and secrets in use (set JWKS, COOKIE_SECRET and API_KEY_PEPPER in production)');
-  const store = await openStore(config, logger);
+  // Redis may come up after us (or be down for a while): start anyway, answer 503 and /ready 503
+  // until it is reachable, then serve. The orchestrator's readiness probe holds traffic meanwhile.
+  const store = await openStore(config, logger, { connectWaitMs: STORE_CONNECT_WAIT_MS });
   const services = await createServices(config, store, logger);
-  await bootstrapAdmin(services);
+  await bootstrapAdminWhenReady(services, { background: (err) => logger.error({ err: { message: err.message } }, 'bootstrap admin failed') });
   const app = await createApp(services);
   const running = await listen(app, config.port, config.host);
   logger.info({ url: running.url, issuer: config.issuer, store: store.kind }, 'portcullis listening');

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createServices, type Services } from '../services.ts';
-import { openStore } from '../store/open.ts';
+import { openStore, redactUrl } from '../store/open.ts';
 import type { Store } from '../store/port.ts';
 import { isUsageError, UsageError } from './errors.ts';
 import { allCommands, lookup, register, type Command } from './registry.ts';
@@ -36,16 +36,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The URL without its password, fit for an error message. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'REDIS_URL';
-  }
-}
 
 function help(): string {
   const width = Math.max(...allCommands().map((c) => c.name.length));

@@ -57,6 +57,14 @@ export interface RedisStoreOptions {
   prefix: string;
   /** Called when the connection errors; the client reconnects by itself. */
   onError?: (err: Error) => void;
+  /**
+   * How long to wait for the first connection (default: until connected, retrying meanwhile).
+   * After that the store is returned anyway and keeps connecting: until it succeeds every command
+   * fails fast as unavailable, so a server starts, answers 503 (and /ready 503), and recovers by
+   * itself when Redis comes up.
+   */
+  connectWaitMs?: number;
+  onReady?: () => void;
 }
 
 /**
@@ -71,7 +79,15 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) },
   });
   client.on('error', (err: Error) => opts.onError?.(err));
-  await client.connect();
+  client.on('ready', () => opts.onReady?.());
+  const connecting = client.connect();
+  if (opts.connectWaitMs === undefined) await connecting;
+  else {
+    connecting.catch(() => {}); // failures reach onError; the client keeps retrying
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([connecting, new Promise((resolve) => (timer = setTimeout(resolve, opts.connectWaitMs)))]).catch(() => {});
+    clearTimeout(timer);
+  }
 
   const p = (key: string) => opts.prefix + key;
   const guard = async <T>(op: () => Promise<T>): Promise<T> => {
@@ -132,7 +148,9 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       guard(() => client.xAdd(p(stream), '*', fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } })),
     ping: () => guard(async () => void (await client.ping())),
     close: async () => {
-      if (client.isOpen) await client.close();
+      // A client still trying to connect has nothing to flush: stop its retries.
+      if (client.isReady) await client.close();
+      else if (client.isOpen) client.destroy();
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { dropPrefix, http, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
@@ -138,3 +139,43 @@ describe('the server process refuses bad configuration', () => {
     for (const name of ['JWKS', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'REDIS_URL']) assert.match(res.stderr, new RegExp(name));
   });
 });
+
+describe('the server process when Redis is down at start', () => {
+  it('starts anyway, answers 503 (and /ready 503) meanwhile, and serves once Redis comes up', async () => {
+    const port = await freePort();
+    const srv = await startServer({ REDIS_URL: `redis://:hunter2@127.0.0.1:${port}`, BOOTSTRAP_ADMIN_EMAIL: 'late@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'late admin pw' });
+    let redis: ChildProcessWithoutNullStreams | undefined;
+    try {
+      assert.equal((await http(`${srv.url}/health`)).status, 200);
+      const ready = await http(`${srv.url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.equal(ready.json.status, 'unavailable');
+      const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'late@example.com', password: 'late admin pw' } });
+      assert.equal(login.status, 503);
+      assert.equal(login.json.code, 503);
+      assert.ok(srv.logs.some((l) => l.msg === 'redis connection error' && l.redis === `redis://:***@127.0.0.1:${port}`), 'says which Redis it cannot reach, without the password');
+      assert.ok(!srv.stdout().includes('hunter2'));
+
+      redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', 'hunter2'], { stdio: 'pipe' });
+      const deadline = Date.now() + 20_000;
+      let served = 0;
+      while (served !== 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        served = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'late@example.com', password: 'late admin pw' } })).status;
+      }
+      assert.equal(served, 200, 'the bootstrap admin was created once Redis answered, and logs in');
+      assert.equal((await http(`${srv.url}/ready`)).status, 200);
+    } finally {
+      srv.child.kill('SIGKILL');
+      redis?.kill('SIGKILL');
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

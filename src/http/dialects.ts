@@ -9,6 +9,8 @@ const MEDUSA_TYPE_BY_STATUS: Record<number, string> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  // Medusa's MedusaError.Types.NOT_ALLOWED, for a method the route does not have.
+  405: 'not_allowed',
   409: 'duplicate_error',
   413: 'payload_too_large',
   415: 'invalid_data',

@@ -89,6 +89,10 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       const ok = await api('/admin/orders?limit=5&offset=0', { headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' } });
       assert.equal(ok.status, 404);
       assert.equal(ok.json.type, 'not_found');
+      const wrongMethod = await api('/admin/auth/token', { method: 'PUT', json: {} });
+      assert.equal(wrongMethod.status, 405);
+      assert.equal(wrongMethod.json.type, 'not_allowed');
+      assert.equal(typeof wrongMethod.json.message, 'string');
       for (const headers of [{} as Record<string, string>, { Authorization: `Bearer ${ADMIN_TOKEN}x` }, { Authorization: ADMIN_TOKEN }, { Authorization: `Bearer${ADMIN_TOKEN}` }, { Authorization: `Token ${ADMIN_TOKEN}` }]) {
         const res = await api('/admin/orders?limit=5&offset=0', { headers });
         assert.equal(res.status, 401, JSON.stringify(headers).slice(0, 40));

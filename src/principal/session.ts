@@ -49,15 +49,17 @@ export function createSessions(deps: { store: Store }) {
 }
 export type Sessions = ReturnType<typeof createSessions>;
 
-/** Set (or, with id null, clear) the session cookie: httpOnly, signed, SameSite=Lax, Secure in production. */
-export function writeSessionCookie(ctx: Context, id: string | null, opts: { production: boolean; maxAgeSeconds?: number }): void {
-  // Behind a TLS-terminating proxy Koa may not know the request was https; production cookies are Secure regardless.
-  if (opts.production) ctx.cookies.secure = true;
+/**
+ * Set (or, with id null, clear) the session cookie: httpOnly, signed, SameSite=Lax, and Secure
+ * when the request is (an https PUBLIC_URL, TLS, or a trusted X-Forwarded-Proto: see app.ts), the
+ * same rule oidc-provider applies to its cookies.
+ */
+export function writeSessionCookie(ctx: Context, id: string | null, opts: { maxAgeSeconds?: number } = {}): void {
   ctx.cookies.set(SESSION_COOKIE, id, {
     httpOnly: true,
     signed: true,
     sameSite: 'lax',
-    secure: opts.production,
+    secure: ctx.secure,
     path: '/',
     ...(id && opts.maxAgeSeconds ? { maxAge: opts.maxAgeSeconds * 1000 } : {}),
   });

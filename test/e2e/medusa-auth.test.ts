@@ -335,24 +335,47 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
   });
 });
 
-describe('Session cookies in production', () => {
-  it('are Secure, httpOnly, signed and SameSite=Lax', async () => {
+describe('Session cookies', () => {
+  const sessionCookie = async (srv: TestServer) => {
+    await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'supersecret', role: 'admin' });
+    const token = (await http(`${srv.origin}/auth/user/emailpass`, { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })).json.token;
+    const res = await http(`${srv.origin}/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    return res.headers.getSetCookie();
+  };
+
+  it('are Secure, httpOnly, signed and SameSite=Lax behind a TLS-terminating proxy (https PUBLIC_URL, plain-http hop), like the OAuth cookies', async () => {
     const { readFile } = await import('node:fs/promises');
     const dev = JSON.parse(await readFile('.portcullis/test-secrets.json', 'utf8'));
     const srv = await startTestServer({
-      env: { NODE_ENV: 'production', JWKS: JSON.stringify(dev.jwks), COOKIE_SECRET: dev.cookieSecret, API_KEY_PEPPER: dev.apiKeyPepper, ADMIN_CORS: 'https://admin.example.com', STORE_CORS: 'https://shop.example.com' },
+      env: {
+        NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', JWKS: JSON.stringify(dev.jwks), COOKIE_SECRET: dev.cookieSecret, API_KEY_PEPPER: dev.apiKeyPepper,
+        ADMIN_CORS: 'https://admin.example.com', STORE_CORS: 'https://shop.example.com',
+      },
     });
     try {
-      await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'supersecret', role: 'admin' });
-      const token = (await http(`${srv.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })).json.token;
-      const res = await http(`${srv.url}/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-      assert.equal(res.status, 200);
-      const cookies = res.headers.getSetCookie();
+      const cookies = await sessionCookie(srv);
       const session = cookies.find((c) => c.startsWith('connect.sid='))!;
       assert.match(session, /; secure/i);
       assert.match(session, /; httponly/i);
       assert.match(session, /; samesite=lax/i);
       assert.ok(cookies.some((c) => c.startsWith('connect.sid.sig=')), 'signed');
+
+      await srv.services.oauthClients.create({ clientId: 'tls-app', redirectUris: ['https://app.example.com/cb'] });
+      const authz = await fetch(`${srv.origin}/oauth/authorize?client_id=tls-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://app.example.com/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`, { redirect: 'manual' });
+      assert.equal(authz.status, 303);
+      const oauthCookies = authz.headers.getSetCookie();
+      assert.ok(oauthCookies.length > 0 && oauthCookies.every((c) => /;\s*secure/i.test(c)), oauthCookies.join('\n'));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('are not Secure on a plain-http PUBLIC_URL (http://localhost in development), where a browser would drop them', async () => {
+    const srv = await startTestServer({});
+    try {
+      const session = (await sessionCookie(srv)).find((c) => c.startsWith('connect.sid='))!;
+      assert.ok(session && !/; secure/i.test(session), session);
     } finally {
       await srv.close();
     }

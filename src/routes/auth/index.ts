@@ -50,7 +50,6 @@ export function createMedusaAuthRouter(s: Services): Router {
   const ops = s.operations;
   const pending = createPendingIdentities(s.store);
   const resets = createPasswordResets(s);
-  const production = s.config.env === 'production';
 
   for (const actor of ['user', 'customer'] as const satisfies ActorType[]) {
     defineRoute(
@@ -183,7 +182,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       };
       const ttl = actorType === 'user' ? s.config.ttl.admin : s.config.ttl.customer;
       const { id } = await s.sessions.create({ ...context, ...(account.role ? { role: account.role } : {}), scopes: p.scopes }, ttl);
-      writeSessionCookie(ctx, id, { production, maxAgeSeconds: ttl });
+      writeSessionCookie(ctx, id, { maxAgeSeconds: ttl });
       ctx.body = { user: context };
     },
   );
@@ -206,7 +205,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       // fails on a credential that is already dead.
       const bearer = await s.authenticate(ctx).catch(() => null);
       if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.revocations.revokeLineage(bearer.sid);
-      writeSessionCookie(ctx, null, { production });
+      writeSessionCookie(ctx, null);
       ctx.body = { success: true };
     },
   );

@@ -12,7 +12,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
+import { createClient } from 'redis';
 
 export const name = 'verify-throughput';
 export const description = 'requests/s of /v1/auth/verify (real JWT) vs a bare Koa hello-world (goal: ratio >= 0.6)';
@@ -34,6 +36,8 @@ export interface Measurement {
   errors: number;
   /** Server CPU time (user + system) per request, in microseconds: independent of the load generator's speed. */
   cpuMicrosPerRequest: number;
+  /** The Redis server's CPU time per request (its INFO cpu), for the Redis target: it shares the host's cores. */
+  redisCpuMicrosPerRequest?: number;
 }
 
 export interface VerifyThroughputResult {
@@ -50,6 +54,7 @@ export interface VerifyThroughputResult {
     meetsGoal: boolean;
   })[];
   meetsGoal: boolean;
+  cores: number;
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -84,12 +89,28 @@ async function startServers(): Promise<{ urls: { bare: string; memory: string; r
   };
 }
 
-async function measure(target: string, url: string, headers: Record<string, string>, seconds: number, connections: number, cpu: () => Promise<number>): Promise<Measurement> {
+/** The Redis server's own CPU seconds so far (user + sys), from INFO cpu. */
+async function redisCpuSeconds(): Promise<number> {
+  const client = createClient({ url: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' });
+  await client.connect();
+  try {
+    const info = await client.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  } finally {
+    await client.close();
+  }
+}
+
+async function measure(target: string, url: string, headers: Record<string, string>, seconds: number, connections: number, cpu: () => Promise<number>, redis = false): Promise<Measurement> {
   const before = await cpu();
+  const redisBefore = redis ? await redisCpuSeconds() : 0;
   const r = await autocannon({ url, headers, connections, duration: seconds });
   const used = (await cpu()) - before;
+  const redisUsed = redis ? (await redisCpuSeconds()) - redisBefore : 0;
   return {
     cpuMicrosPerRequest: Math.round(used / Math.max(r.requests.total, 1)),
+    ...(redis ? { redisCpuMicrosPerRequest: Math.round((redisUsed * 1e6) / Math.max(r.requests.total, 1)) } : {}),
     target,
     requestsPerSecond: Math.round(r.requests.average),
     p50: r.latency.p50,
@@ -131,12 +152,12 @@ export async function run(opts: VerifyThroughputOptions = {}): Promise<VerifyThr
     const bare = await measure('bare koa', urls.bare, {}, seconds, connections, cpu);
     const verify = [];
     for (const [i, t] of targets.entries()) {
-      const m = await measure(`verify (${t.store})`, `${t.base}/v1/auth/verify`, { authorization: `Bearer ${tokens[i]}` }, seconds, connections, cpu);
+      const m = await measure(`verify (${t.store})`, `${t.base}/v1/auth/verify`, { authorization: `Bearer ${tokens[i]}` }, seconds, connections, cpu, t.store === 'redis');
       const ratio = Math.round((m.requestsPerSecond / Math.max(bare.requestsPerSecond, 1)) * 100) / 100;
       const cpuRatio = Math.round((bare.cpuMicrosPerRequest / Math.max(m.cpuMicrosPerRequest, 1)) * 100) / 100;
       verify.push({ ...m, store: t.store, ratio, cpuRatio, meetsGoal: ratio >= GOAL && m.non2xx === 0 });
     }
-    return { name, connections, seconds, bare, verify, meetsGoal: verify.every((v) => v.meetsGoal) };
+    return { name, connections, seconds, bare, verify, meetsGoal: verify.every((v) => v.meetsGoal), cores: availableParallelism() };
   } finally {
     await stop();
   }
@@ -144,9 +165,9 @@ export async function run(opts: VerifyThroughputOptions = {}): Promise<VerifyThr
 
 export function format(r: VerifyThroughputResult): string {
   const row = (m: Measurement) =>
-    `  ${m.target.padEnd(16)} ${String(m.requestsPerSecond).padStart(7)} req/s  p50 ${String(m.p50).padStart(4)} ms  p99 ${String(m.p99).padStart(4)} ms  ${String(m.cpuMicrosPerRequest).padStart(4)} µs CPU/req  (${m.requests} requests, ${m.non2xx} non-2xx, ${m.errors} errors)`;
+    `  ${m.target.padEnd(16)} ${String(m.requestsPerSecond).padStart(7)} req/s  p50 ${String(m.p50).padStart(4)} ms  p99 ${String(m.p99).padStart(4)} ms  ${String(m.cpuMicrosPerRequest).padStart(4)} µs CPU/req${m.redisCpuMicrosPerRequest === undefined ? '' : ` (+${m.redisCpuMicrosPerRequest} µs in Redis)`}  (${m.requests} requests, ${m.non2xx} non-2xx, ${m.errors} errors)`;
   return [
-    `${r.name}: ${description} [${r.connections} connections, ${r.seconds} s each]`,
+    `${r.name}: ${description} [${r.connections} connections, ${r.seconds} s each; ${r.cores} cores shared by the load generator, the servers and Redis]`,
     row(r.bare),
     ...r.verify.map((v) => `${row(v)}\n  ${''.padEnd(16)} ratio verify/bare ${v.ratio.toFixed(2)} (goal >= ${GOAL}): ${v.meetsGoal ? 'OK' : 'BELOW GOAL'}; server CPU per request bare/verify ${v.cpuRatio.toFixed(2)}`),
   ].join('\n');

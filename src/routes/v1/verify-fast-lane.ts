@@ -4,7 +4,8 @@ import { logRequest, requestIdOf } from '../../http/request-log.ts';
 import { API_RESPONSE_HEADERS } from '../../http/security-headers.ts';
 import { principalOfClaims } from '../../principal/first-party-jwt.ts';
 import { rateLimitHeaders, type RateLimiter } from '../../rate-limit/quotas.ts';
-import type { JwtService } from '../../tokens/jwt.ts';
+import type { FirstPartyClaims, JwtService } from '../../tokens/jwt.ts';
+import type { Principal } from '../../principal/principal.ts';
 import type { Revocations } from '../../tokens/revocations.ts';
 import { forwardAuthHeaders, forwardedRequest } from './forward-auth.ts';
 import { verifyResponse } from './auth.ts';
@@ -25,6 +26,7 @@ const BEARER = /^Bearer ([^\s]+)$/i;
  */
 export function verifyFastLane(deps: { jwt: JwtService; revocations: Revocations; rateLimiter: RateLimiter; logger: Logger }): Middleware {
   const { jwt, revocations, rateLimiter, logger } = deps;
+  const rendered = new WeakMap<FirstPartyClaims, { principal: Principal; body: string; tail: string[] }>();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/v1/auth/verify' || ctx.querystring) return next();
     const token = BEARER.exec(ctx.get('authorization'))?.[1];
@@ -32,7 +34,18 @@ export function verifyFastLane(deps: { jwt: JwtService; revocations: Revocations
     if (!claims) return next();
 
     const started = performance.now();
-    const principal = principalOfClaims(claims);
+    let known = rendered.get(claims);
+    if (!known) {
+      // What a token's answer always is, rendered once per token (it lives as long as the cached claims).
+      const principal = principalOfClaims(claims);
+      const body = JSON.stringify(verifyResponse(principal));
+      const tail: string[] = [];
+      for (const [name, value] of Object.entries(forwardAuthHeaders(principal))) tail.push(name, value);
+      tail.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)));
+      known = { principal, body, tail };
+      rendered.set(claims, known);
+    }
+    const { principal } = known;
     let revoked: boolean;
     let decision: Awaited<ReturnType<RateLimiter['consume']>>;
     try {
@@ -58,15 +71,12 @@ export function verifyFastLane(deps: { jwt: JwtService; revocations: Revocations
       const forwarded = forwardedRequest(ctx);
       if (forwarded) logger.debug({ reqId: id, forwarded, method: principal.method }, 'forward auth');
     }
-    const body = JSON.stringify(verifyResponse(principal));
     const head: string[] = ['X-Request-Id', id, ...API_RESPONSE_HEADERS];
     for (const [name, value] of Object.entries(rateLimitHeaders(decision))) head.push(name, value);
-    for (const [name, value] of Object.entries(forwardAuthHeaders(principal))) head.push(name, value);
-    head.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)));
+    head.push(...known.tail);
     ctx.respond = false;
-    ctx.status = 200;
     ctx.res.writeHead(200, head);
-    ctx.res.end(body);
+    ctx.res.end(known.body);
     logRequest(logger, ctx, started);
   };
 }

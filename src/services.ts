@@ -18,6 +18,7 @@ import { createLoginThrottle, createPasswordLogin } from './rate-limit/login-thr
 import { createRateLimiter } from './rate-limit/quotas.ts';
 import { createOAuthClients } from './oauth/clients.ts';
 import { createOAuthGrants } from './oauth/grants.ts';
+import { createSignIns } from './accounts/sign-ins.ts';
 import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 
 /**
@@ -30,10 +31,11 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
   const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
-  const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
+  const signIns = createSignIns({ store, revocations });
+  const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, signIns, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
   const salesChannels = createSalesChannels({ store });
-  const sessions = createSessions({ store });
+  const sessions = createSessions({ store, signIns });
   const authenticate = createAuthenticator(
     [apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }), firstPartyJwtResolver(jwt), sessionResolver(sessions),
       oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience })],
@@ -52,6 +54,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, operations, keystore, passwords, accounts, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, operations, keystore, passwords, accounts, signIns, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

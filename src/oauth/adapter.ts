@@ -4,6 +4,7 @@ import type { Store } from '../store/port.ts';
 import type { OAuthClients } from './clients.ts';
 import { clientMetadata } from './client-metadata.ts';
 import { GRANTABLE, type OAuthGrants } from './grants.ts';
+import type { SignIns } from '../accounts/sign-ins.ts';
 
 const CONSUME_ATTEMPTS = 5;
 const LABELS: Record<string, string> = {
@@ -25,7 +26,7 @@ const ttlOpt = (expiresIn?: number) => (typeof expiresIn === 'number' && expires
  * its grant is revoked (a replayed code or refresh token, RFC 6749 §4.1.2 / §10.4), and the
  * token request fails with invalid_grant.
  */
-export function createOAuthAdapterFactory(deps: { store: Store; grants: OAuthGrants; clients: OAuthClients; offeredScopes: { oidc: string[] } }) {
+export function createOAuthAdapterFactory(deps: { store: Store; grants: OAuthGrants; clients: OAuthClients; signIns: SignIns; offeredScopes: { oidc: string[] } }) {
   const { store, grants, clients } = deps;
 
   function clientAdapter(): Adapter {
@@ -57,6 +58,7 @@ export function createOAuthAdapterFactory(deps: { store: Store; grants: OAuthGra
         const ttl = ttlOpt(expiresIn).ttlSeconds;
         const work: Promise<void>[] = [];
         if (model === 'Session' && payload.uid) work.push(store.put(keys.oauthSessionUid(payload.uid), id, ttlOpt(expiresIn)).then(() => undefined));
+        if (model === 'Session' && typeof payload.accountId === 'string' && expiresIn) work.push(deps.signIns.add(payload.accountId, 'oauth-session', id, Date.now() + expiresIn * 1000));
         if (payload.userCode) work.push(store.put(keys.oauthUserCode(payload.userCode), id, ttlOpt(expiresIn)).then(() => undefined));
         if (GRANTABLE.has(model) && payload.grantId) work.push(grants.addMember(payload.grantId, model, id, ttl));
         if (model === 'Grant' && payload.clientId) work.push(grants.trackForClient(payload.clientId, id, ttl));

@@ -14,6 +14,7 @@ import { interactionsConfiguration } from './interactions.ts';
 import { splitScopes } from './scopes.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { ttlConfiguration } from './ttl.ts';
+import type { SignIns } from '../accounts/sign-ins.ts';
 
 export const OAUTH_PREFIX = '/oauth';
 
@@ -37,6 +38,7 @@ export interface ProviderDeps {
   accounts: Accounts;
   oauthClients: OAuthClients;
   oauthGrants: OAuthGrants;
+  signIns: SignIns;
 }
 
 /**
@@ -47,7 +49,7 @@ export function createProvider(d: ProviderDeps): Provider {
   const { config } = d;
   const scopes = splitScopes(config.oauth.scopes);
   const configuration: Configuration = {
-    adapter: createOAuthAdapterFactory({ store: d.store, grants: d.oauthGrants, clients: d.oauthClients, offeredScopes: scopes }),
+    adapter: createOAuthAdapterFactory({ store: d.store, grants: d.oauthGrants, clients: d.oauthClients, signIns: d.signIns, offeredScopes: scopes }),
     jwks: d.keystore.privateJwks as Configuration['jwks'],
     // Secure follows the request: https directly or, with TRUST_PROXY=1, X-Forwarded-Proto.
     // (Forcing it would make every flow fail with a 500 on a plain-http hop.)

@@ -5,6 +5,7 @@ import { InvalidTokenError } from '../http/errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { CredentialResolver } from './principal.ts';
+import type { SignIns } from '../accounts/sign-ins.ts';
 
 /** Medusa's session cookie name (express-session's default), so browser tooling finds it. */
 export const SESSION_COOKIE = 'connect.sid';
@@ -28,14 +29,15 @@ const idHash = (id: string) => createHash('sha256').update(id).digest('hex');
  * the store keeps the session under the id's hash, with a TTL. Ending a session deletes it,
  * so a copied cookie stops working too.
  */
-export function createSessions(deps: { store: Store }) {
-  const { store } = deps;
+export function createSessions(deps: { store: Store; signIns: SignIns }) {
+  const { store, signIns } = deps;
   return {
     async create(context: Omit<SessionRecord, 'created_at' | 'expires_at'>, ttlSeconds: number): Promise<{ id: string; session: SessionRecord }> {
       const id = `sess_${randomBytes(32).toString('base64url')}`;
       const now = Date.now();
       const session: SessionRecord = { ...context, created_at: new Date(now).toISOString(), expires_at: new Date(now + ttlSeconds * 1000).toISOString() };
       await store.put(keys.session(idHash(id)), JSON.stringify(session), { ttlSeconds });
+      await signIns.add(context.actor_id, 'session', idHash(id), now + ttlSeconds * 1000);
       return { id, session };
     },
     async get(id: string): Promise<SessionRecord | null> {

@@ -7,11 +7,12 @@ export const keys = {
   account: (id: string) => `account:${id}`,
   accountEmail: (actorType: string, email: string) => `account-email:${actorType}:${email.toLowerCase()}`,
   accountIndex: (actorType: string) => `account-index:${actorType}`,
+  /** Sorted set of an account's live sign-ins (`<kind>:<ref>`, score = expiry ms): what a password reset ends. */
+  accountSignIns: (accountId: string) => `signins:${accountId}`,
 
   // first-party refresh-token families: one hash tag per family
   refreshFamily: (familyId: string) => `rtf:{${familyId}}`,
   refreshToken: (familyId: string, tokenHash: string) => `rtf:{${familyId}}:t:${tokenHash}`,
-  refreshUserIndex: (userId: string) => `rtf-user:${userId}`,
 
   // revocations of issued JWTs, grouped by session/family/grant id (`sid` claim):
   // field "*" revokes the whole lineage, field <jti> one token. One HMGET answers both.

@@ -137,6 +137,14 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       if (!e) return [];
       return sortedMembers(e).filter(([, s]) => s >= min && s <= max).map(([m]) => m);
     },
+    async indexRemoveByScore(key, min, max) {
+      const e = indexOf(key, false);
+      if (!e) return 0;
+      let removed = 0;
+      for (const [m, s] of e.value) if (s >= min && s <= max && e.value.delete(m)) removed++;
+      if (e.value.size === 0) data.delete(key);
+      return removed;
+    },
     async indexCount(key) {
       return indexOf(key, false)?.value.size ?? 0;
     },

@@ -50,6 +50,8 @@ export interface Store {
   indexRange(key: string, opts: { offset: number; limit: number; reverse?: boolean }): Promise<string[]>;
   /** Members with score in [min, max]. */
   indexRangeByScore(key: string, min: number, max: number): Promise<string[]>;
+  /** Remove the members with score in [min, max]; how many went. */
+  indexRemoveByScore(key: string, min: number, max: number): Promise<number>;
   indexCount(key: string): Promise<number>;
 
   /**

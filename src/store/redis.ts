@@ -90,6 +90,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   }
 
   const p = (key: string) => opts.prefix + key;
+  const score = (n: number) => (n === Infinity ? '+inf' : n === -Infinity ? '-inf' : n);
   const guard = async <T>(op: () => Promise<T>): Promise<T> => {
     try {
       return await op();
@@ -139,6 +140,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     indexRange: (key, { offset, limit, reverse }) =>
       guard(async () => (limit <= 0 ? [] : client.zRange(p(key), offset, offset + limit - 1, reverse ? { REV: true } : undefined))),
     indexRangeByScore: (key, min, max) => guard(() => client.zRangeByScore(p(key), min, max)),
+    indexRemoveByScore: (key, min, max) => guard(() => client.zRemRangeByScore(p(key), score(min), score(max))),
     indexCount: (key) => guard(() => client.zCard(p(key))),
     rateLimit: async (key, limit, periodMs, cost = 1) => {
       const [allowed, remaining, retryAfterMs, resetMs] = (await run('rateLimit', [key], [limit, periodMs, cost])) as number[];

@@ -5,6 +5,7 @@ import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { ActorType, JwtService } from './jwt.ts';
 import type { Revocations } from './revocations.ts';
+import type { SignIns } from '../accounts/sign-ins.ts';
 
 /** What a family mints on every rotation. */
 interface FamilyRecord {
@@ -47,6 +48,12 @@ function open(sealed: string, secret: string, familyId: string): TokenPair {
   return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as TokenPair;
 }
 
+/** End a family: its access tokens are refused at once, its refresh tokens rotate no more. */
+export async function endRefreshFamily(store: Store, revocations: Revocations, familyId: string): Promise<void> {
+  await revocations.revokeLineage(familyId);
+  await store.delete(keys.refreshFamily(familyId));
+}
+
 /**
  * First-party refresh tokens: opaque `rt_<family>.<secret>`, stored only as a hash, rotated on
  * every use. All keys of a family share its hash tag. Rotation is a compare-and-swap from
@@ -54,7 +61,7 @@ function open(sealed: string, secret: string, familyId: string): TokenPair {
  * presented again revokes the family and its access tokens, unless it comes within the reuse
  * grace window, where it receives the same successor pair.
  */
-export function createRefreshFamilies(deps: { store: Store; jwt: JwtService; revocations: Revocations; refreshTtl: number; reuseGraceSeconds: number }) {
+export function createRefreshFamilies(deps: { store: Store; jwt: JwtService; revocations: Revocations; signIns: SignIns; refreshTtl: number; reuseGraceSeconds: number }) {
   const { store, jwt, revocations, refreshTtl, reuseGraceSeconds } = deps;
 
   async function mint(familyId: string, family: FamilyRecord): Promise<TokenPair> {
@@ -71,10 +78,7 @@ export function createRefreshFamilies(deps: { store: Store; jwt: JwtService; rev
     };
   }
 
-  async function revokeFamily(familyId: string): Promise<void> {
-    await revocations.revokeLineage(familyId);
-    await store.delete(keys.refreshFamily(familyId));
-  }
+  const revokeFamily = (familyId: string) => endRefreshFamily(store, revocations, familyId);
 
   return {
     /** A login: a new family and its first pair. */
@@ -82,7 +86,7 @@ export function createRefreshFamilies(deps: { store: Store; jwt: JwtService; rev
       const familyId = ulid();
       const record: FamilyRecord = { ...family, createdAt: Date.now() };
       await store.put(keys.refreshFamily(familyId), JSON.stringify(record), { ttlSeconds: refreshTtl });
-      await store.indexAdd(keys.refreshUserIndex(family.sub), familyId, record.createdAt);
+      await deps.signIns.add(family.sub, 'family', familyId, record.createdAt + refreshTtl * 1000);
       return mint(familyId, record);
     },
 

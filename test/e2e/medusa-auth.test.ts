@@ -1,39 +1,13 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createClient } from 'redis';
 import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { eventually, startWebhookSink } from '../helpers/webhook-sink.ts';
 
 const UNAUTHORIZED = { type: 'unauthorized', message: 'Unauthorized' };
 const PK_REQUIRED = 'Publishable API key required in the request header: x-publishable-api-key. You can manage your keys in settings in the dashboard.';
 const PK_INVALID = 'A valid publishable key is required to proceed with the request';
-
-/** Collects what Portcullis posts to NOTIFY_WEBHOOK_URL. */
-async function startWebhookSink(): Promise<{ url: string; events: any[]; server: Server }> {
-  const events: any[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      events.push(JSON.parse(body));
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events, server };
-}
-
-async function eventually<T>(get: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > until) assert.fail('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Medusa-style authentication (the reference document, end to end)', () => {
   let srv: TestServer;
@@ -288,6 +262,38 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       const second = await eventually(() => sink.events.filter((e) => e.data.entity_id === 'customer@example.com')[1]);
       const legacy = await api(`/auth/customer/emailpass/update?token=${second.data.token}`, { method: 'POST', json: { email: 'customer@example.com', password: 'customerpass' } });
       assert.equal(legacy.status, 200);
+    });
+    it('a password reset signs the account out everywhere: tokens, refresh tokens, cookie sessions', async () => {
+      await srv.services.accounts.create({ actorType: 'user', email: 'stolen@example.com', password: 'old password', role: 'admin' });
+      const creds = { email: 'stolen@example.com', password: 'old password' };
+      const pair = (await api('/v1/auth/login', { method: 'POST', json: { username: creds.email, password: creds.password } })).json;
+      const sdkToken = (await api('/auth/user/emailpass', { method: 'POST', json: creds })).json.token;
+      const adminToken = (await api('/admin/auth/token', { method: 'POST', json: creds })).json.token;
+      const refreshedSdkToken = (await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${sdkToken}` } })).json.token;
+      const started = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${sdkToken}` } });
+      const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const me = (headers: Record<string, string>) => api('/admin/users/me', { headers });
+      const credentials: Record<string, string>[] = [
+        { authorization: `Bearer ${pair.token}` },
+        { authorization: `Bearer ${sdkToken}` },
+        { authorization: `Bearer ${adminToken}` },
+        { authorization: `Bearer ${refreshedSdkToken}` },
+        { cookie },
+      ];
+      for (const headers of credentials) assert.equal((await me(headers)).status, 200, JSON.stringify(headers).slice(0, 30));
+
+      await api('/auth/user/emailpass/reset-password', { method: 'POST', json: { identifier: creds.email } });
+      const hook = await eventually(() => sink.events.find((e) => e.event === 'auth.password_reset' && e.data.entity_id === creds.email));
+      const updated = await api('/auth/user/emailpass/update', { method: 'POST', json: { password: 'new password' }, headers: { authorization: `Bearer ${hook.data.token}` } });
+      assert.equal(updated.status, 200);
+
+      for (const headers of credentials) assert.deepEqual([(await me(headers)).status, (await me(headers)).json], [401, UNAUTHORIZED], JSON.stringify(headers).slice(0, 30));
+      const verify = await api('/v1/auth/verify', { headers: { authorization: `Bearer ${pair.token}` } });
+      assert.equal(verify.status, 401);
+      assert.equal((await api('/v1/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token } })).status, 401);
+      assert.equal((await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${refreshedSdkToken}` } })).status, 401);
+      const fresh = (await api('/auth/user/emailpass', { method: 'POST', json: { email: creds.email, password: 'new password' } })).json.token;
+      assert.equal((await me({ authorization: `Bearer ${fresh}` })).status, 200, 'the new password signs in');
     });
   });
 

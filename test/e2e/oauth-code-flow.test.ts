@@ -5,6 +5,7 @@ import * as client from 'openid-client';
 import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
+import { eventually, startWebhookSink } from '../helpers/webhook-sink.ts';
 
 const EMAIL = 'shopper@example.com';
 const PASSWORD = 'correct horse battery';
@@ -231,6 +232,34 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     assert.equal(refused.status, 401);
     assert.equal(refused.json.error, 'invalid_token');
     assert.match(refused.headers.get('www-authenticate')!, /invalid_token/);
+  });
+
+  it('a password reset ends the sign-in at the authorization server (the next authorization asks for the password); the access the app was given stays', async () => {
+    const sink = await startWebhookSink();
+    const peer = await startTestServer({ store: storeKind, env: { NOTIFY_WEBHOOK_URL: sink.url } });
+    try {
+      await peer.services.accounts.create({ actorType: 'customer', email: EMAIL, password: PASSWORD });
+      const created = await peer.services.oauthClients.create({ clientId: 'webapp', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code'] });
+      const peerRp = await relyingParty(peer.url, { clientId: 'webapp', clientSecret: created.secret! });
+      const browser = new Browser();
+      const first = await authorize(peerRp, browser, { email: EMAIL, password: PASSWORD, scope: 'openid read' });
+      assert.equal(first.sawLogin, true);
+      const tokens = await client.authorizationCodeGrant(peerRp, first.callback, { pkceCodeVerifier: first.codeVerifier, expectedState: first.state, expectedNonce: first.nonce });
+      assert.equal((await authorize(peerRp, browser, { email: EMAIL, password: PASSWORD, scope: 'openid read' })).sawLogin, false, 'signed in');
+
+      await http(`${peer.url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: EMAIL } });
+      const hook = await eventually(() => sink.events.find((e) => e.event === 'auth.password_reset'));
+      const updated = await http(`${peer.url}/auth/customer/emailpass/update`, { method: 'POST', json: { password: 'a new password' }, headers: { authorization: `Bearer ${hook.data.token}` } });
+      assert.equal(updated.status, 200);
+
+      const after = await authorize(peerRp, browser, { email: EMAIL, password: 'a new password', scope: 'openid read' });
+      assert.equal(after.sawLogin, true, 'the old sign-in is over');
+      const appAccess = await http(`${peer.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal(appAccess.status, 200, 'the app keeps the access the user gave it (withdrawn per app, not by a password change)');
+    } finally {
+      await peer.close();
+      sink.server.close();
+    }
   });
 
   it('serves userinfo for an OpenID-only grant and ends the session at end-session', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errors, type Adapter } from 'oidc-provider';
+import { createSignIns } from '../../src/accounts/sign-ins.ts';
 import { createOAuthAdapterFactory } from '../../src/oauth/adapter.ts';
 import { createOAuthClients } from '../../src/oauth/clients.ts';
 import { createOAuthGrants } from '../../src/oauth/grants.ts';
@@ -27,7 +28,7 @@ for (const kind of ['redis', 'memory'] as const) {
       const r = createRevocations(s, 3600);
       const grants = createOAuthGrants({ store: s, revocations: r });
       const c = createOAuthClients({ store: s, pepper: 'p'.repeat(32), offeredScopes: ['openid', 'profile', 'read', 'write'], grants, revocations: r });
-      return { r, c, factory: createOAuthAdapterFactory({ store: s, grants, clients: c, offeredScopes: { oidc: ['openid', 'profile'] } }) };
+      return { r, c, factory: createOAuthAdapterFactory({ store: s, grants, clients: c, signIns: createSignIns({ store: s, revocations: r }), offeredScopes: { oidc: ['openid', 'profile'] } }) };
     };
 
     before(async () => {

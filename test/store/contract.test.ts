@@ -241,6 +241,12 @@ for (const kind of ['redis', 'memory'] as const) {
       assert.deepEqual(await store.indexRange(key, { offset: 2, limit: 10, reverse: true }), ['c', 'b', 'a']);
       assert.deepEqual(await store.indexRangeByScore(key, 2, 4), ['b', 'c', 'd'], 'bounds are inclusive');
       assert.deepEqual(await store.indexRangeByScore(key, 6, 10), []);
+      await store.indexAdd('idx:prune', 'old', 1);
+      await store.indexAdd('idx:prune', 'older', 0);
+      await store.indexAdd('idx:prune', 'new', 9);
+      assert.equal(await store.indexRemoveByScore('idx:prune', -Infinity, 1), 2);
+      assert.deepEqual(await store.indexRange('idx:prune', { offset: 0, limit: 10 }), ['new']);
+      assert.equal(await store.indexRemoveByScore('idx:missing', 0, 10), 0);
       // Re-adding a member moves it (its score is replaced, not duplicated).
       await store.indexAdd(key, 'a', 10);
       assert.equal(await store.indexCount(key), 5);

@@ -125,7 +125,9 @@ export function createMedusaAuthRouter(s: Services): Router {
         if (!reset || reset.actor_type !== actor) throw new InvalidResetTokenError();
         if (body.email && body.email.trim().toLowerCase() !== reset.email) throw new InvalidResetTokenError();
         if (!(await s.accounts.update(reset.account_id, { password: body.password }))) throw new InvalidResetTokenError();
-        s.logger.info({ event: 'auth.password_updated', accountId: reset.account_id }, 'password updated with a reset token');
+        // Whoever knew the old password (or holds a token or cookie from it) is signed out everywhere.
+        const ended = await s.signIns.endAll(reset.account_id);
+        s.logger.info({ event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended }, 'password updated with a reset token');
         ctx.body = { success: true };
       },
     );

@@ -36,10 +36,11 @@ export function customerView(a: Account) {
  * A Medusa-style JWT for an account: our first-party JWT (so /v1/auth/verify, logout and
  * revocation know it) with the claims Medusa clients read. Each login is its own `sid`.
  */
-export async function issueActorToken(s: Services, account: Account, sid: string = ulid()): Promise<IssuedJwt> {
+export async function issueActorToken(s: Services, account: Account, lineage?: string): Promise<IssuedJwt> {
   const actorType = account.actor_type;
   const holder = actorType === 'user' ? (account.role ?? 'member') : 'customer';
-  return s.jwt.issue({
+  const sid = lineage ?? ulid();
+  const issued = await s.jwt.issue({
     sub: account.id,
     actorType,
     scope: s.config.roleScopes[holder],
@@ -51,6 +52,9 @@ export async function issueActorToken(s: Services, account: Account, sid: string
       ...(account.role ? { role: account.role } : {}),
     },
   });
+  // A refreshed token continues its lineage (recorded at sign-in) and extends it.
+  await s.signIns.add(account.id, 'lineage', sid, issued.expiresAt.getTime());
+  return issued;
 }
 
 /**

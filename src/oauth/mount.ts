@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import compose from 'koa-compose';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
@@ -19,9 +20,11 @@ const FORM_ENDPOINTS = new Set(['/token', '/introspect', '/revoke']);
 /**
  * A JSON body sent to /oauth/token (or introspect/revoke) becomes the form it stands for: the
  * provider then applies the same parameter and client-authentication rules to both encodings.
- * oidc-provider reads an already-consumed body from `request.body` (its documented fallback).
+ * The provider reads the request stream itself, so it is handed a request whose stream replays
+ * the form (its fallback for an already-read body works too, but prints a plain-text warning
+ * into our JSON logs). Returns the function that puts the real request back.
  */
-async function jsonAsForm(ctx: Context, limit: number): Promise<void> {
+async function jsonAsForm(ctx: Context, limit: number): Promise<() => void> {
   const raw = await readRawBody(ctx, limit);
   let parsed: unknown;
   try {
@@ -36,10 +39,23 @@ async function jsonAsForm(ctx: Context, limit: number): Promise<void> {
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new InvalidRequestError(`Parameter "${k}" must be a string`);
     form[k] = String(v);
   }
+  const encoded = Buffer.from(new URLSearchParams(form).toString());
   ctx.req.headers['content-type'] = 'application/x-www-form-urlencoded';
-  // Content type checks need a body length: that of the form this body stands for.
-  ctx.req.headers['content-length'] = String(Buffer.byteLength(new URLSearchParams(form).toString()));
-  ctx.request.body = form;
+  ctx.req.headers['content-length'] = String(encoded.length);
+  const original = ctx.req;
+  const replay = () => Readable.from([encoded]);
+  const substitute = Object.create(original, {
+    readable: { value: true },
+    readableEncoding: { value: null },
+    iterator: { value: (options?: { destroyOnReturn?: boolean }) => replay().iterator(options) },
+    [Symbol.asyncIterator]: { value: () => replay()[Symbol.asyncIterator]() },
+  }) as typeof original;
+  ctx.req = substitute;
+  ctx.request.req = substitute;
+  return () => {
+    ctx.req = original;
+    ctx.request.req = original;
+  };
 }
 
 /**
@@ -81,15 +97,20 @@ export function mountProvider(provider: Provider, opts: { prefix: string; bodyLi
     if (!(ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
     const inner = ctx.path.slice(prefix.length) || '/';
     if (inner === '/userinfo' && (ctx.method === 'GET' || ctx.method === 'POST') && opts.userinfoForJwt && (await opts.userinfoForJwt(ctx))) return;
+    let restore: (() => void) | undefined;
     if (ctx.method === 'POST' && FORM_ENDPOINTS.has(inner) && ctx.is('application/json')) {
       try {
-        await jsonAsForm(ctx, opts.bodyLimit);
+        restore = await jsonAsForm(ctx, opts.bodyLimit);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         renderError(ctx, err, 'oauth');
         return;
       }
     }
-    await run(ctx, next, inner);
+    try {
+      await run(ctx, next, inner);
+    } finally {
+      restore?.();
+    }
   };
 }

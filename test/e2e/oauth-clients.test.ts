@@ -65,7 +65,11 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     const code = new URL(step.url).searchParams.get('code');
     assert.ok(code);
 
-    // Step 3: the JSON body with client_id and client_secret, as written.
+    // Step 3: the JSON body with client_id and client_secret, as written. The library's own
+    // plain-text console warnings would break the JSON log stream: it must not print any.
+    const warnings: string[] = [];
+    const consoleWarn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
     const res = await http(`${srv.url}/oauth/token`, {
       method: 'POST',
       json: { grant_type: 'authorization_code', code, client_id: 'ref-app', client_secret: 'reference-secret-123', redirect_uri: 'https://yourapp.com/callback' },
@@ -88,6 +92,8 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     const badJson = await http(`${srv.url}/oauth/token`, { method: 'POST', body: '{"grant_type":', headers: { 'content-type': 'application/json' } });
     assert.equal(badJson.status, 400);
     assert.equal(badJson.json.error, 'invalid_request');
+    console.warn = consoleWarn;
+    assert.deepEqual(warnings.filter((w) => w.includes('oidc-provider')), []);
   });
 
   it('the CLI refuses bad input with a usage error', async () => {

@@ -36,9 +36,9 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
+  const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
   const authenticate = createAuthenticator(
-    [apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }), firstPartyJwtResolver(jwt), sessionResolver(sessions),
-      oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience })],
+    [apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }), firstPartyJwtResolver(jwt), sessionResolver(sessions), oauthAccessTokens],
     { sessionCookie: SESSION_COOKIE },
   );
 
@@ -54,6 +54,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, operations, keystore, passwords, accounts, signIns, revocations, jwt, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -5,7 +5,8 @@ import { ALLOWED_ALGS, type Keystore } from '../tokens/keystore.ts';
 import { toTokenError } from '../tokens/jwt.ts';
 import type { Revocations } from '../tokens/revocations.ts';
 import { isJwtOfType } from './first-party-jwt.ts';
-import type { CredentialResolver } from './principal.ts';
+import type { CredentialResolver, Principal } from './principal.ts';
+import { createVerifiedCache } from '../tokens/verified-cache.ts';
 
 export const OAUTH_ACCESS_TOKEN_TYP = 'at+jwt';
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -20,46 +21,78 @@ interface OAuthAccessClaims extends JWTPayload {
   actor_type?: 'user' | 'customer' | 'client';
 }
 
+export interface OAuthAccessTokenResolver extends CredentialResolver {
+  /** The Principal of a token whose signature was checked here and that has not expired (revocation unchecked). */
+  signatureChecked(token: string): Principal | undefined;
+  /** Drop a token found revoked from the signature cache. */
+  forget(token: string): void;
+}
+
 /**
  * OAuth access tokens (RFC 9068 `typ: at+jwt`) minted by /oauth/token: our issuer, the resource
  * audience, our keys and algorithms only; then one HMGET for the grant's revocation record, so a
  * revoked grant's tokens stop at once. Client-credentials tokens speak for the client itself.
+ * The signature check is cached per token until it expires; the revocation check never is.
  */
-export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string }): CredentialResolver {
+export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string }): OAuthAccessTokenResolver {
+  const verified = createVerifiedCache<Principal>();
+
+  async function verifySignature(token: string): Promise<Principal> {
+    const cached = verified.get(token, CLOCK_TOLERANCE_SECONDS * 1000);
+    if (cached) return cached;
+    const principal = principalOf(await verifyClaims(token));
+    verified.set(token, principal, principal.expiresAt!.getTime());
+    return principal;
+  }
+
+  async function verifyClaims(token: string): Promise<OAuthAccessClaims> {
+    let claims: OAuthAccessClaims;
+    try {
+      const { payload } = await jwtVerify(token, deps.keystore.verificationKeys, {
+        issuer: deps.issuer,
+        audience: deps.audience,
+        algorithms: [...ALLOWED_ALGS],
+        typ: OAUTH_ACCESS_TOKEN_TYP,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['sub', 'jti', 'exp', 'iat', 'client_id', GRANT_CLAIM],
+      });
+      claims = payload as OAuthAccessClaims;
+    } catch (err) {
+      throw toTokenError(err);
+    }
+    if (typeof claims[GRANT_CLAIM] !== 'string' || typeof claims.client_id !== 'string') throw new InvalidTokenError();
+    return claims;
+  }
+
+  function principalOf(claims: OAuthAccessClaims): Principal {
+    const isClient = claims.actor_type === 'client';
+    const kind = isClient ? 'client' : claims.actor_type === 'user' ? 'user' : 'customer';
+    return {
+      kind,
+      id: claims.sub,
+      actorType: kind,
+      scopes: claims.scope ? claims.scope.split(' ').filter(Boolean) : [],
+      method: 'oauth',
+      expiresAt: new Date(claims.exp * 1000),
+      clientId: claims.client_id,
+      sid: claims[GRANT_CLAIM] as string,
+      jti: claims.jti,
+    };
+  }
+
   return {
     name: 'oauth-access-token',
     async resolve(credential) {
-      if (credential.scheme !== 'bearer' || !isJwtOfType(credential.value, OAUTH_ACCESS_TOKEN_TYP)) return undefined;
-      let claims: OAuthAccessClaims;
-      try {
-        const { payload } = await jwtVerify(credential.value, deps.keystore.verificationKeys, {
-          issuer: deps.issuer,
-          audience: deps.audience,
-          algorithms: [...ALLOWED_ALGS],
-          typ: OAUTH_ACCESS_TOKEN_TYP,
-          clockTolerance: CLOCK_TOLERANCE_SECONDS,
-          requiredClaims: ['sub', 'jti', 'exp', 'iat', 'client_id', GRANT_CLAIM],
-        });
-        claims = payload as OAuthAccessClaims;
-      } catch (err) {
-        throw toTokenError(err);
+      if (credential.scheme !== 'bearer') return undefined;
+      if (!verified.get(credential.value, CLOCK_TOLERANCE_SECONDS * 1000) && !isJwtOfType(credential.value, OAUTH_ACCESS_TOKEN_TYP)) return undefined;
+      const principal = await verifySignature(credential.value);
+      if (await deps.revocations.isRevoked(principal.sid!, principal.jti!)) {
+        verified.delete(credential.value);
+        throw new InvalidTokenError('The token has been revoked');
       }
-      const grantId = claims[GRANT_CLAIM];
-      if (typeof grantId !== 'string' || typeof claims.client_id !== 'string') throw new InvalidTokenError();
-      if (await deps.revocations.isRevoked(grantId, claims.jti)) throw new InvalidTokenError('The token has been revoked');
-      const isClient = claims.actor_type === 'client';
-      const kind = isClient ? 'client' : claims.actor_type === 'user' ? 'user' : 'customer';
-      return {
-        kind,
-        id: claims.sub,
-        actorType: kind,
-        scopes: claims.scope ? claims.scope.split(' ').filter(Boolean) : [],
-        method: 'oauth',
-        expiresAt: new Date(claims.exp * 1000),
-        clientId: claims.client_id,
-        sid: grantId,
-        jti: claims.jti,
-      };
+      return principal;
     },
+    signatureChecked: (token) => verified.get(token),
+    forget: (token) => verified.delete(token),
   };
 }

@@ -3,6 +3,7 @@ import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { InvalidTokenError, TokenExpiredError } from '../http/errors.ts';
 import { ALLOWED_ALGS, type Keystore } from './keystore.ts';
 import type { Revocations } from './revocations.ts';
+import { createVerifiedCache } from './verified-cache.ts';
 
 export type ActorType = 'user' | 'customer';
 
@@ -41,7 +42,7 @@ const CACHE_LIMIT = 10_000;
  */
 export function createJwtService(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string }) {
   const { keystore, revocations, issuer, audience } = deps;
-  const verified = new Map<string, FirstPartyClaims>();
+  const verified = createVerifiedCache<FirstPartyClaims>({ limit: CACHE_LIMIT });
 
   async function issue(claims: { sub: string; actorType: ActorType; scope: string[]; sid: string; ttlSeconds: number; extra?: Record<string, unknown> }): Promise<IssuedJwt> {
     const signer = keystore.signingKey();
@@ -67,11 +68,8 @@ export function createJwtService(deps: { keystore: Keystore; revocations: Revoca
   }
 
   async function verifySignature(token: string): Promise<FirstPartyClaims> {
-    const cached = verified.get(token);
-    if (cached) {
-      if (cached.exp * 1000 > Date.now() - CLOCK_TOLERANCE_SECONDS * 1000) return cached;
-      verified.delete(token);
-    }
+    const cached = verified.get(token, CLOCK_TOLERANCE_SECONDS * 1000);
+    if (cached) return cached;
     try {
       const { payload } = await jwtVerify(token, keystore.verificationKeys, {
         issuer,
@@ -83,8 +81,7 @@ export function createJwtService(deps: { keystore: Keystore; revocations: Revoca
       });
       const claims = payload as FirstPartyClaims;
       if (claims.actor_type !== 'user' && claims.actor_type !== 'customer') throw new InvalidTokenError();
-      if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value as string);
-      verified.set(token, claims);
+      verified.set(token, claims, claims.exp * 1000);
       return claims;
     } catch (err) {
       throw toTokenError(err);
@@ -109,8 +106,7 @@ export function createJwtService(deps: { keystore: Keystore; revocations: Revoca
      * expired; undefined otherwise. Says nothing about revocation: the caller must check it.
      */
     signatureChecked(token: string): FirstPartyClaims | undefined {
-      const cached = verified.get(token);
-      return cached && cached.exp * 1000 > Date.now() ? cached : undefined;
+      return verified.get(token);
     },
     /** Drop a token from the signature cache (it was found revoked). */
     forget(token: string): void {

@@ -58,6 +58,30 @@ for (const storeKind of ['redis', 'memory'] as const) {
       assert.equal(afterwards.headers.get('ratelimit-remaining'), '15');
     });
 
+    it('does the same for an OAuth access token: identical repeats, refused at once when its client secret rotates on another instance', async () => {
+      const { client, secret } = await a.services.oauthClients.create({ name: 'worker', grantTypes: ['client_credentials'], scopes: ['read'] });
+      const issued = await http(`${a.origin}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}` },
+        body: 'grant_type=client_credentials&scope=read',
+      });
+      assert.equal(issued.status, 200);
+      const token = issued.json.access_token;
+      const first = await verify(a, token);
+      const repeat = await verify(a, token);
+      assert.equal(first.status, 200);
+      assert.equal(first.json.auth_method, 'oauth');
+      assert.deepEqual(repeat.json, first.json);
+      assert.deepEqual(stableHeaders(repeat.headers), stableHeaders(first.headers));
+      assert.equal(repeat.headers.get('x-auth-client-id'), client.client_id);
+      assert.equal(Number(first.headers.get('ratelimit-remaining')) - 1, Number(repeat.headers.get('ratelimit-remaining')));
+
+      await b.services.oauthClients.rotateSecret(client.client_id);
+      const refused = await verify(a, token);
+      assert.equal(refused.status, 401);
+      assert.equal(refused.json.error, 'invalid_token');
+    });
+
     it('answers a spent quota with the same 429 on repeats, and ?scope= checks', async () => {
       const tokenC = (await login()).token;
       let res = await verify(a, tokenC);

@@ -12,9 +12,30 @@ import { verifyResponse } from './auth.ts';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 
+/** Tokens whose signature and claims a resolver has already checked, as the Principal they stand for. */
+export interface KnownTokens {
+  signatureChecked(token: string): Principal | undefined;
+  forget(token: string): void;
+}
+
+/** First-party JWTs as KnownTokens: one Principal object per cached claims object. */
+export function knownFirstPartyTokens(jwt: JwtService): KnownTokens {
+  const principals = new WeakMap<FirstPartyClaims, Principal>();
+  return {
+    signatureChecked(token) {
+      const claims = jwt.signatureChecked(token);
+      if (!claims) return undefined;
+      let principal = principals.get(claims);
+      if (!principal) principals.set(claims, (principal = principalOfClaims(claims)));
+      return principal;
+    },
+    forget: (token) => jwt.forget(token),
+  };
+}
+
 /**
- * The hot path of `GET /v1/auth/verify`: a first-party JWT this process has already verified
- * (signature, claims, expiry) is answered here, ahead of the general pipeline, with one store
+ * The hot path of `GET /v1/auth/verify`: a JWT (first-party or OAuth access token) this process
+ * has already verified (signature, claims, expiry) is answered here, ahead of the general pipeline, with one store
  * round trip (the revocation check and the quota spend, sent together) and one write of the
  * response head. Everything else takes the general pipeline, which stays the reference: the
  * first sight of a token, other credentials, `?scope=`, other methods, a revoked token, a spent
@@ -24,39 +45,40 @@ const BEARER = /^Bearer ([^\s]+)$/i;
  * Why not only make the pipeline cheaper: most of a verify's cost was Node's per-header
  * validation (setHeader) and Koa's response bookkeeping; writing the head as one array skips both.
  */
-export function verifyFastLane(deps: { jwt: JwtService; revocations: Revocations; rateLimiter: RateLimiter; logger: Logger }): Middleware {
-  const { jwt, revocations, rateLimiter, logger } = deps;
-  const rendered = new WeakMap<FirstPartyClaims, { principal: Principal; body: string; tail: string[] }>();
+export function verifyFastLane(deps: { known: KnownTokens[]; revocations: Revocations; rateLimiter: RateLimiter; logger: Logger }): Middleware {
+  const { known: sources, revocations, rateLimiter, logger } = deps;
+  const rendered = new WeakMap<Principal, { body: string; tail: string[] }>();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/v1/auth/verify' || ctx.querystring) return next();
     const token = BEARER.exec(ctx.get('authorization'))?.[1];
-    const claims = token === undefined ? undefined : jwt.signatureChecked(token);
-    if (!claims) return next();
+    if (token === undefined) return next();
+    let principal: Principal | undefined;
+    let source: KnownTokens | undefined;
+    for (source of sources) if ((principal = source.signatureChecked(token))) break;
+    if (!principal || !source) return next();
 
     const started = performance.now();
-    let known = rendered.get(claims);
+    let known = rendered.get(principal);
     if (!known) {
-      // What a token's answer always is, rendered once per token (it lives as long as the cached claims).
-      const principal = principalOfClaims(claims);
+      // What a token's answer always is, rendered once per token (it lives as long as its cache entry).
       const body = JSON.stringify(verifyResponse(principal));
       const tail: string[] = [];
       for (const [name, value] of Object.entries(forwardAuthHeaders(principal))) tail.push(name, value);
       tail.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)));
-      known = { principal, body, tail };
-      rendered.set(claims, known);
+      known = { body, tail };
+      rendered.set(principal, known);
     }
-    const { principal } = known;
     let revoked: boolean;
     let decision: Awaited<ReturnType<RateLimiter['consume']>>;
     try {
       // Both in one round trip. A revoked token may spend one request of its subject's quota here,
       // once: it leaves the cache, so its next use is refused by the pipeline before any quota.
-      [revoked, decision] = await Promise.all([revocations.isRevoked(claims.sid, claims.jti), rateLimiter.consume(principal)]);
+      [revoked, decision] = await Promise.all([revocations.isRevoked(principal.sid!, principal.jti!), rateLimiter.consume(principal)]);
     } catch {
       return next(); // the pipeline meets the same store failure and answers it in the /v1 dialect
     }
     if (revoked) {
-      jwt.forget(token!);
+      source.forget(token);
       return next();
     }
     if (!decision.allowed) {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { freePort, http, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 /** nginx with the auth_request module (Debian: nginx-light), or why not. */
 function findNginx(): { bin: string } | { missing: string } {
@@ -25,14 +25,6 @@ function findNginx(): { bin: string } | { missing: string } {
 const nginx = findNginx();
 if ('missing' in nginx) {
   console.error(`\n${'!'.repeat(78)}\n!! SKIPPING the nginx forward-auth test: ${nginx.missing}\n${'!'.repeat(78)}\n`);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /**

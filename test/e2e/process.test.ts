@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { dropPrefix, http, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
+import { dropPrefix, freePort, http, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -172,10 +171,3 @@ describe('the server process when Redis is down at start', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { createClient } from 'redis';
 import { createApp } from '../../src/app.ts';
@@ -111,4 +113,13 @@ export async function http(url: string, init: RequestInit & { json?: unknown } =
     json = undefined;
   }
   return { status: res.status, headers: res.headers, json, text };
+}
+
+/** A TCP port nothing listens on right now (for a process the test starts itself). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

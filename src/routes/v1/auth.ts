@@ -16,6 +16,7 @@ export const loginBody = z.strictObject({
   actor_type: z.enum(['user', 'customer']).default('user'),
 });
 export const refreshBody = z.strictObject({ refresh_token: z.string().min(1).max(512) });
+export const logoutBody = z.strictObject({ everywhere: z.boolean().default(false).describe('End every sign-in of the account, not only this one') });
 
 export const tokenPairSchema = z.object({
   token: z.string(),
@@ -117,14 +118,17 @@ export function createV1AuthRouter(s: Services): Router {
       method: 'post',
       path: '/v1/auth/logout',
       tags: ['v1'],
-      summary: 'Revoke this token and its refresh family',
+      summary: 'Revoke this token and its refresh family; with {"everywhere": true}, every sign-in of the account (other devices, cookie sessions, the OAuth server session)',
       security: ['bearer'],
-      responses: { 204: { description: 'Logged out' }, 401: err('invalid_token') },
+      body: logoutBody,
+      responses: { 204: { description: 'Logged out' }, 400: err('Invalid body'), 401: err('invalid_token') },
     },
     requirePrincipal(s.authenticate),
-    async (ctx) => {
+    async (ctx, { body }) => {
       const principal = principalOf(ctx);
       if (principal.method !== 'jwt' || !principal.sid) throw new InvalidTokenError('Only first-party tokens can be logged out here');
+      if (body.everywhere) await s.signIns.endAll(principal.id);
+      // (Also when ending everywhere: a lineage signed in before sign-ins were recorded ends with this token.)
       await s.refreshFamilies.revokeFamily(principal.sid);
       ctx.status = 204;
     },

@@ -36,10 +36,10 @@ export async function createApp(s: Services): Promise<Koa> {
   const app = new Koa({ proxy: config.trustProxy, keys: [config.cookieSecret] });
   app.silent = true;
   // Clients reach an https PUBLIC_URL over TLS even when the last hop (a TLS-terminating proxy
-  // without TRUST_PROXY) is plain http: the request counts as secure, so every cookie, ours and
-  // oidc-provider's alike, is Secure. Otherwise it is secure when the socket is TLS or, with
-  // TRUST_PROXY=1, X-Forwarded-Proto says https (Koa's rule).
-  if (new URL(config.publicUrl).protocol === 'https:') Object.defineProperty(app.request, 'secure', { get: () => true });
+  // without TRUST_PROXY) is plain http, and production runs on https (config.ts): the request
+  // counts as secure, so every cookie, ours and oidc-provider's alike, is Secure. Otherwise it is
+  // secure when the socket is TLS or, with TRUST_PROXY=1, X-Forwarded-Proto says https (Koa's rule).
+  if (config.secureCookies) Object.defineProperty(app.request, 'secure', { get: () => true });
 
   // Ahead of everything: repeat verifications of a known JWT (the hot path) answer here.
   app.use(verifyFastLane({ ...s, known: [knownFirstPartyTokens(s.jwt), s.oauthAccessTokens] }));

@@ -109,6 +109,8 @@ export interface Config {
   /** The `aud` of first-party JWTs. */
   audience: string;
   trustProxy: boolean;
+  /** Cookies are Secure: in production, or when PUBLIC_URL is https. */
+  secureCookies: boolean;
   redisUrl?: string;
   redisPrefix: string;
   jwks: JSONWebKeySet;
@@ -167,6 +169,12 @@ function parseRoleScopes(raw: string | undefined): Record<ScopeHolder, string[]>
  * Environment -> validated Config. Outside production, missing keys and secrets come from
  * (or are generated into) a git-ignored file shared by the server and the CLI.
  */
+/** https, or http on the loopback host (browsers treat localhost as a secure context, and keep Secure cookies there). */
+export function isSecureOrigin(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+}
+
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);
@@ -221,6 +229,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     issuer,
     audience: e.JWT_AUDIENCE ?? issuer,
     trustProxy: e.TRUST_PROXY,
+    secureCookies: production || new URL(issuer).protocol === 'https:',
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     jwks,

@@ -1,6 +1,6 @@
 import { createApp } from './app.ts';
 import { bootstrapAdminWhenReady } from './bootstrap.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, isSecureOrigin, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { listen } from './server.ts';
 import { createServices } from './services.ts';
@@ -21,6 +21,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  if (config.env === 'production' && !isSecureOrigin(config.publicUrl)) {
+    // Token verification works over http; cookies (login and consent pages, cookie sessions) do not.
+    logger.warn({ publicUrl: config.publicUrl }, 'PUBLIC_URL is not https: browsers drop the Secure cookies production sets, so sign-in pages and cookie sessions will not work (terminate TLS at your proxy and give its https address)');
+  }
   if (config.devSecretsFile) logger.warn({ file: config.devSecretsFile }, 'development keys and secrets in use (set JWKS, COOKIE_SECRET and API_KEY_PEPPER in production)');
   // Redis may come up after us (or be down for a while): start anyway, answer 503 and /ready 503
   // until it is reachable, then serve. The orchestrator's readiness probe holds traffic meanwhile.

@@ -350,15 +350,19 @@ describe('Session cookies', () => {
     return res.headers.getSetCookie();
   };
 
-  it('are Secure, httpOnly, signed and SameSite=Lax behind a TLS-terminating proxy (https PUBLIC_URL, plain-http hop), like the OAuth cookies', async () => {
+  const production = async (env: Record<string, string> = {}) => {
     const { readFile } = await import('node:fs/promises');
     const dev = JSON.parse(await readFile('.portcullis/test-secrets.json', 'utf8'));
-    const srv = await startTestServer({
+    return startTestServer({
       env: {
-        NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', JWKS: JSON.stringify(dev.jwks), COOKIE_SECRET: dev.cookieSecret, API_KEY_PEPPER: dev.apiKeyPepper,
-        ADMIN_CORS: 'https://admin.example.com', STORE_CORS: 'https://shop.example.com',
+        NODE_ENV: 'production', JWKS: JSON.stringify(dev.jwks), COOKIE_SECRET: dev.cookieSecret, API_KEY_PEPPER: dev.apiKeyPepper,
+        ADMIN_CORS: 'https://admin.example.com', STORE_CORS: 'https://shop.example.com', ...env,
       },
     });
+  };
+
+  it('are Secure, httpOnly, signed and SameSite=Lax behind a TLS-terminating proxy (https PUBLIC_URL, plain-http hop), like the OAuth cookies', async () => {
+    const srv = await production({ PUBLIC_URL: 'https://auth.example.com' });
     try {
       const cookies = await sessionCookie(srv);
       const session = cookies.find((c) => c.startsWith('connect.sid='))!;
@@ -377,7 +381,17 @@ describe('Session cookies', () => {
     }
   });
 
-  it('are not Secure on a plain-http PUBLIC_URL (http://localhost in development), where a browser would drop them', async () => {
+  it('are Secure in production whatever the URL (here plain-http loopback, which browsers treat as secure)', async () => {
+    const srv = await production();
+    try {
+      const session = (await sessionCookie(srv)).find((c) => c.startsWith('connect.sid='))!;
+      assert.match(session, /; secure/i);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('are not Secure on a plain-http PUBLIC_URL in development (http://localhost), where a browser would drop them', async () => {
     const srv = await startTestServer({});
     try {
       const session = (await sessionCookie(srv)).find((c) => c.startsWith('connect.sid='))!;

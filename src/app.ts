@@ -43,7 +43,7 @@ export async function createApp(s: Services): Promise<Koa> {
 
   // Ahead of everything: repeat verifications of a known JWT (the hot path) answer here.
   app.use(verifyFastLane({ ...s, known: [knownFirstPartyTokens(s.jwt), s.oauthAccessTokens] }));
-  app.use(requestLog(logger));
+  app.use(requestLog(s));
   app.use(securityHeaders());
   app.use(deadline(REQUEST_DEADLINE_MS, logger));
 

@@ -84,6 +84,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   BOOTSTRAP_ADMIN_PASSWORD: optionalString,
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
   ROLE_SCOPES: optionalString,
   DEV_SECRETS_FILE: z.string().default('.portcullis/dev-secrets.json'),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(100 * 1024),
@@ -120,6 +121,8 @@ export interface Config {
   refreshReuseGrace: number;
   logLevel: string;
   bootstrapAdmin?: { email: string; password: string };
+  /** When set, GET /metrics requires `Authorization: Bearer <this>`. */
+  metricsToken?: string;
   roleScopes: Record<ScopeHolder, string[]>;
   bodyLimit: number;
   cors: { admin: string[]; store: string[]; auth: string[] };
@@ -244,6 +247,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     },
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
     bootstrapAdmin: e.BOOTSTRAP_ADMIN_EMAIL ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD! } : undefined,
     roleScopes: parseRoleScopes(e.ROLE_SCOPES),
     bodyLimit: e.BODY_LIMIT,

@@ -19,6 +19,7 @@ import { createRateLimiter } from './rate-limit/quotas.ts';
 import { createOAuthClients } from './oauth/clients.ts';
 import { createOAuthGrants } from './oauth/grants.ts';
 import { createSignIns } from './accounts/sign-ins.ts';
+import { createMetrics } from './metrics.ts';
 import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 
 /**
@@ -28,6 +29,7 @@ import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 export async function createServices(config: Config, store: Store, logger: Logger) {
   const keystore = await createKeystore(config.jwks);
   const passwords = createPasswordHasher();
+  const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
   const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
@@ -43,9 +45,9 @@ export async function createServices(config: Config, store: Store, logger: Logge
   );
 
   // Quotas per credential (issue 5) and the throttled password login every login surface uses.
-  const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits });
+  const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits, onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))) });
   const loginThrottle = createLoginThrottle({ store });
-  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle });
+  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
 
   // OAuth clients and grants (issue 3); the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
@@ -54,6 +56,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

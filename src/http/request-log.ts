@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.ts';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -8,7 +9,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * One JSON line per request with a request id (taken from X-Request-Id when sane).
  * Logs the path only: query strings can carry codes and tokens, headers carry credentials.
  */
-export function requestLog(logger: Logger): Middleware {
+export function requestLog(deps: RequestLogDeps): Middleware {
   return async (ctx, next) => {
     const id = requestIdOf(ctx);
     ctx.set('X-Request-Id', id);
@@ -16,7 +17,7 @@ export function requestLog(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      logRequest(logger, ctx, started);
+      logRequest(deps, ctx, started);
     }
   };
 }
@@ -29,9 +30,16 @@ export function requestIdOf(ctx: Context): string {
   return id;
 }
 
-/** The request's log line, once it is answered. */
-export function logRequest(logger: Logger, ctx: Context, started: number): void {
-  const line = { reqId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 };
+export interface RequestLogDeps {
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/** The request's log line and metrics, once it is answered. */
+export function logRequest({ logger, metrics }: RequestLogDeps, ctx: Context, started: number): void {
+  const ms = performance.now() - started;
+  metrics?.request(ctx.path, ctx.method, ctx.status, ms / 1000);
+  const line = { reqId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 };
   if (ctx.status >= 500) logger.error(line, 'request');
   else logger.info(line, 'request');
 }

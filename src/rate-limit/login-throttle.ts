@@ -162,8 +162,17 @@ export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
  * /auth/{actor}/emailpass, the OAuth login page): throttled, and the same answer for an unknown
  * account as for a wrong password.
  */
-export function createPasswordLogin(deps: { accounts: Accounts; throttle: LoginThrottle }) {
-  return (ctx: Pick<Context, 'ip'>, actorType: ActorType, email: string, password: string): Promise<Account | null> =>
-    deps.throttle.attempt({ ip: ctx.ip, actorType, email }, () => deps.accounts.authenticate(actorType, email, password));
+export function createPasswordLogin(deps: { accounts: Accounts; throttle: LoginThrottle; onOutcome?: (outcome: 'success' | 'failure' | 'throttled') => void }) {
+  const report = deps.onOutcome ?? (() => {});
+  return async (ctx: Pick<Context, 'ip'>, actorType: ActorType, email: string, password: string): Promise<Account | null> => {
+    try {
+      const account = await deps.throttle.attempt({ ip: ctx.ip, actorType, email }, () => deps.accounts.authenticate(actorType, email, password));
+      report(account ? 'success' : 'failure');
+      return account;
+    } catch (err) {
+      if (err instanceof LoginThrottledError) report('throttled');
+      throw err;
+    }
+  };
 }
 export type PasswordLogin = ReturnType<typeof createPasswordLogin>;

@@ -23,7 +23,7 @@ export interface RateLimitDecision extends RateLimitResult {
  * - a first-party JWT or session: the user or customer (RATE_LIMIT_JWT), so logging in again
  *   does not reset the count.
  */
-export function createRateLimiter(deps: { store: Store; rateLimits: Config['rateLimits'] }) {
+export function createRateLimiter(deps: { store: Store; rateLimits: Config['rateLimits']; onRefused?: (subject: string) => void }) {
   const { store } = deps;
   const read = (name: string, value: string) => {
     try {
@@ -70,6 +70,7 @@ export function createRateLimiter(deps: { store: Store; rateLimits: Config['rate
   async function consumeQuota(quota: Quota, cost = 1): Promise<RateLimitDecision> {
     const { subject, policy } = quota;
     const result = await store.rateLimit(keys.rateLimit(subject, policyId(policy)), policy.limit, policy.windowSeconds * 1000, cost);
+    if (!result.allowed) deps.onRefused?.(subject);
     return { ...result, policy };
   }
 

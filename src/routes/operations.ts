@@ -1,9 +1,24 @@
+import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Services } from '../services.ts';
 
-/** /health (process alive), /ready (store reachable), and the public keys. */
+/** /health (process alive), /ready (store reachable), /metrics (Prometheus), and the public keys. */
 export function createOperationsRouter(s: Services): Router {
   const router = new Router();
+  const metricsAuthorization = s.config.metricsToken ? Buffer.from(`Bearer ${s.config.metricsToken}`) : null;
+  router.get('/metrics', async (ctx) => {
+    if (metricsAuthorization) {
+      const given = Buffer.from(ctx.get('authorization'));
+      if (given.length !== metricsAuthorization.length || !timingSafeEqual(given, metricsAuthorization)) {
+        ctx.status = 401;
+        ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        ctx.body = { status: 'unauthorized' };
+        return;
+      }
+    }
+    ctx.type = s.metrics.registry.contentType;
+    ctx.body = await s.metrics.registry.metrics();
+  });
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });

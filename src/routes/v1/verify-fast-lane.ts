@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { Metrics } from '../../metrics.ts';
 import { logRequest, requestIdOf } from '../../http/request-log.ts';
 import { API_RESPONSE_HEADERS } from '../../http/security-headers.ts';
 import { principalOfClaims } from '../../principal/first-party-jwt.ts';
@@ -45,7 +46,7 @@ export function knownFirstPartyTokens(jwt: JwtService): KnownTokens {
  * Why not only make the pipeline cheaper: most of a verify's cost was Node's per-header
  * validation (setHeader) and Koa's response bookkeeping; writing the head as one array skips both.
  */
-export function verifyFastLane(deps: { known: KnownTokens[]; revocations: Revocations; rateLimiter: RateLimiter; logger: Logger }): Middleware {
+export function verifyFastLane(deps: { known: KnownTokens[]; revocations: Revocations; rateLimiter: RateLimiter; logger: Logger; metrics?: Metrics }): Middleware {
   const { known: sources, revocations, rateLimiter, logger } = deps;
   const rendered = new WeakMap<Principal, { body: string; tail: string[] }>();
   return async (ctx, next) => {
@@ -99,6 +100,6 @@ export function verifyFastLane(deps: { known: KnownTokens[]; revocations: Revoca
     ctx.respond = false;
     ctx.res.writeHead(200, head);
     ctx.res.end(known.body);
-    logRequest(logger, ctx, started);
+    logRequest(deps, ctx, started);
   };
 }

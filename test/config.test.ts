@@ -38,6 +38,7 @@ describe('configuration', () => {
       [{ REFRESH_REUSE_GRACE: '-5' }, 'REFRESH_REUSE_GRACE'],
       [{ COOKIE_SECRET: 'short' }, 'COOKIE_SECRET'],
       [{ API_KEY_PEPPER: 'short' }, 'API_KEY_PEPPER'],
+      [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
       [{ JWKS: '{not json' }, 'JWKS'],
       [{ JWKS: '{"keys": []}' }, 'JWKS'],
       [{ JWKS_FILE: '/nonexistent/jwks.json' }, 'JWKS_FILE'],

@@ -64,6 +64,12 @@ export interface RedisStoreOptions {
    * itself when Redis comes up.
    */
   connectWaitMs?: number;
+  /**
+   * A command not answered in this time fails with StoreUnavailableError (the HTTP layer's 503)
+   * instead of waiting: a Redis that keeps its connections open but stops answering (paused, hung,
+   * partitioned without a reset) must not hang every request. Default 3000.
+   */
+  commandTimeoutMs?: number;
   onReady?: () => void;
 }
 
@@ -91,13 +97,21 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
 
   const p = (key: string) => opts.prefix + key;
   const score = (n: number) => (n === Infinity ? '+inf' : n === -Infinity ? '-inf' : n);
-  const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-    try {
-      return await op();
-    } catch (err) {
-      throw new StoreUnavailableError(err);
-    }
-  };
+  const deadlines = createCommandDeadlines(opts.commandTimeoutMs ?? 3000);
+  const guard = <T>(op: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const untrack = deadlines.track(reject);
+      op().then(
+        (value) => {
+          untrack();
+          resolve(value);
+        },
+        (err) => {
+          untrack();
+          reject(new StoreUnavailableError(err));
+        },
+      );
+    });
   const run = (name: ScriptName, keys: string[], args: (string | number)[]) =>
     guard(async () => {
       const options = { keys: keys.map(p), arguments: args.map(String) };
@@ -150,9 +164,36 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       guard(() => client.xAdd(p(stream), '*', fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } })),
     ping: () => guard(async () => void (await client.ping())),
     close: async () => {
+      deadlines.stop();
       // A client still trying to connect has nothing to flush: stop its retries.
       if (client.isReady) await client.close();
       else if (client.isOpen) client.destroy();
     },
+  };
+}
+
+/**
+ * Fails commands Redis has not answered in `timeoutMs` (at most a quarter more), without a timer
+ * per command: calls in flight are kept in generations that a sweeper rotates four times per
+ * timeout; what is still in the oldest generation when it expires is rejected as unavailable.
+ * (A timer and a race per command cost ~2 µs each, twice per verify on the hot path.)
+ */
+function createCommandDeadlines(timeoutMs: number) {
+  const GENERATIONS = 4;
+  const generations: Set<(err: Error) => void>[] = Array.from({ length: GENERATIONS + 1 }, () => new Set());
+  const sweeper = setInterval(() => {
+    const expired = generations.shift()!;
+    generations.push(new Set());
+    for (const reject of expired) reject(new StoreUnavailableError(new Error(`Redis did not answer within ${timeoutMs} ms`)));
+  }, Math.max(1, Math.round(timeoutMs / GENERATIONS)));
+  sweeper.unref();
+  return {
+    /** Track a call in flight; the returned function stops tracking it (call it when it settles). */
+    track(reject: (err: Error) => void): () => void {
+      const generation = generations[GENERATIONS]!;
+      generation.add(reject);
+      return () => generation.delete(reject);
+    },
+    stop: () => clearInterval(sweeper),
   };
 }

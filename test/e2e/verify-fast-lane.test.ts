@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { http, privatePrefix, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { dropPrefix, http, privatePrefix, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 // A token's first verification takes the general pipeline; its repeats take the fast lane
 // (src/routes/v1/verify-fast-lane.ts). Callers must not be able to tell them apart.
@@ -11,10 +11,10 @@ for (const storeKind of ['redis', 'memory'] as const) {
   describe(`/v1/auth/verify repeated (fast lane), ${storeKind} store`, () => {
     let a: TestServer;
     let b: TestServer;
+    const prefix = privatePrefix('fastlane');
     // One issuer for both instances, as behind a load balancer.
     const env = { RATE_LIMIT_JWT: '20/h', PUBLIC_URL: 'http://portcullis.test' };
     before(async () => {
-      const prefix = privatePrefix('fastlane');
       a = await startTestServer({ store: storeKind, prefix, env });
       // Redis: a second instance on the same data, where the logout happens. Memory: the same one.
       b = storeKind === 'redis' ? await startTestServer({ store: storeKind, prefix, env }) : a;
@@ -23,6 +23,7 @@ for (const storeKind of ['redis', 'memory'] as const) {
     after(async () => {
       if (b !== a) await b.close();
       await a.close();
+      if (storeKind === 'redis') await dropPrefix(prefix); // shared by both instances: the harness leaves it to us
     });
 
     const login = async () => (await http(`${a.origin}/v1/auth/login`, { method: 'POST', json: { username: 'fast@example.com', password: 'fast lane pw' } })).json;

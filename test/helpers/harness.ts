@@ -61,6 +61,8 @@ export async function startTestServer(
     prefix?: string;
     /** Where the app's JSON log lines go (e.g. a stream a test reads); set LOG_LEVEL in `env` to see them. */
     logDestination?: DestinationStream;
+    /** Another Redis than the shared test one (a private redis-server the test controls); its keys are not dropped. */
+    redisUrl?: string;
   } = {},
 ): Promise<TestServer> {
   const prefix = opts.prefix ?? privatePrefix();
@@ -74,11 +76,11 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
-    ...(kind === 'redis' ? { REDIS_URL, REDIS_PREFIX: prefix } : {}),
+    ...(kind === 'redis' ? { REDIS_URL: opts.redisUrl ?? REDIS_URL, REDIS_PREFIX: prefix } : {}),
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, opts.logDestination);
-  const store = await openTestStore(kind, prefix);
+  const store = kind === 'memory' ? createMemoryStore() : await createRedisStore({ url: config.redisUrl!, prefix, commandTimeoutMs: config.redisCommandTimeoutMs });
   const services = await createServices(config, store, logger);
   running.attach(await createApp(services));
   return {
@@ -91,7 +93,7 @@ export async function startTestServer(
     async close() {
       await running.close(1000);
       await store.close();
-      if (kind === 'redis' && !opts.prefix) await dropPrefix(prefix);
+      if (kind === 'redis' && !opts.prefix && !opts.redisUrl) await dropPrefix(prefix);
     },
   };
 }

@@ -70,6 +70,7 @@ const envSchema = z.object({
   PUBLIC_URL: optionalString.pipe(z.url().optional()),
   TRUST_PROXY: flag,
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_CLUSTER: flag,
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only').default('pc:'),
   JWKS: optionalString,
@@ -115,6 +116,8 @@ export interface Config {
   secureCookies: boolean;
   redisUrl?: string;
   redisPrefix: string;
+  /** REDIS_URL names one node of a Redis Cluster. */
+  redisCluster: boolean;
   /** A Redis command not answered in this time fails as unavailable (503) instead of hanging. */
   redisCommandTimeoutMs: number;
   jwks: JSONWebKeySet;
@@ -239,6 +242,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    redisCluster: e.REDIS_CLUSTER,
     jwks,
     cookieSecret,
     apiKeyPepper,

@@ -5,7 +5,7 @@ import type { Store } from './port.ts';
 import { createRedisStore } from './redis.ts';
 
 /** REDIS_URL -> the Redis store; no REDIS_URL -> the embedded in-process store (development only). */
-export async function openStore(config: Pick<Config, 'redisUrl' | 'redisPrefix' | 'redisCommandTimeoutMs'>, logger: Logger, opts: { connectWaitMs?: number } = {}): Promise<Store> {
+export async function openStore(config: Pick<Config, 'redisUrl' | 'redisPrefix' | 'redisCommandTimeoutMs' | 'redisCluster'>, logger: Logger, opts: { connectWaitMs?: number } = {}): Promise<Store> {
   if (!config.redisUrl) {
     logger.warn('REDIS_URL is not set: using the embedded store, data lives in this process only and is lost on exit');
     return createMemoryStore();
@@ -17,6 +17,7 @@ export async function openStore(config: Pick<Config, 'redisUrl' | 'redisPrefix' 
     prefix: config.redisPrefix,
     connectWaitMs: opts.connectWaitMs,
     commandTimeoutMs: config.redisCommandTimeoutMs,
+    cluster: config.redisCluster,
     onReady: () => {
       if (everReady || lastError) logger.info({ redis: redactUrl(config.redisUrl!) }, 'redis connected');
       everReady = true;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
+import { createClient, createCluster, type RedisClientType } from 'redis';
 import type { Store } from './port.ts';
 
 /** The store could not be reached or failed; the HTTP layer answers 503, never 500. */
@@ -71,6 +71,65 @@ export interface RedisStoreOptions {
    */
   commandTimeoutMs?: number;
   onReady?: () => void;
+  /**
+   * Redis Cluster: `url` names one node, the client discovers the others and routes each command
+   * to its key's slot. Keys that one command or script touches share a hash tag (keys.ts), so
+   * every primitive is single-slot.
+   */
+  cluster?: boolean;
+}
+
+/** What the store needs of a connection: node-redis's single-node client, or a cluster client. */
+interface Connection {
+  /** The key commands (same API on a cluster client, routed by the first key). */
+  commands: RedisClientType;
+  ping(): Promise<unknown>;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const SOCKET = { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) };
+
+function connectionTo(opts: RedisStoreOptions): Connection {
+  if (!opts.cluster) {
+    const client = createClient({ url: opts.url, disableOfflineQueue: true, socket: SOCKET });
+    client.on('error', (err: Error) => opts.onError?.(err));
+    client.on('ready', () => opts.onReady?.());
+    return {
+      commands: client as unknown as RedisClientType,
+      ping: () => client.ping(),
+      connect: () => client.connect(),
+      async close() {
+        // A client still trying to connect has nothing to flush: stop its retries.
+        if (client.isReady) await client.close();
+        else if (client.isOpen) client.destroy();
+      },
+    };
+  }
+  const cluster = createCluster({ rootNodes: [{ url: opts.url }], defaults: { disableOfflineQueue: true, socket: SOCKET } });
+  cluster.on('error', (err: Error) => opts.onError?.(err));
+  let closed = false;
+  return {
+    commands: cluster as unknown as RedisClientType,
+    ping: () => cluster.sendCommand(undefined, true, ['PING']),
+    // Topology discovery fails outright when no node answers: retry until it works (or close).
+    async connect() {
+      for (let attempt = 0; !closed; attempt++) {
+        try {
+          await cluster.connect();
+          opts.onReady?.();
+          return;
+        } catch (err) {
+          opts.onError?.(err as Error);
+          await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2000)));
+        }
+      }
+    },
+    async close() {
+      closed = true;
+      if (cluster.isOpen) await cluster.close();
+    },
+  };
 }
 
 /**
@@ -79,14 +138,9 @@ export interface RedisStoreOptions {
  * instead of piling up behind a dead connection.
  */
 export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> {
-  const client = createClient({
-    url: opts.url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) },
-  });
-  client.on('error', (err: Error) => opts.onError?.(err));
-  client.on('ready', () => opts.onReady?.());
-  const connecting = client.connect();
+  const connection = connectionTo(opts);
+  const client = connection.commands;
+  const connecting = connection.connect();
   if (opts.connectWaitMs === undefined) await connecting;
   else {
     connecting.catch(() => {}); // failures reach onError; the client keeps retrying
@@ -162,12 +216,10 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     },
     publish: (stream, fields, maxLen = 10_000) =>
       guard(() => client.xAdd(p(stream), '*', fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } })),
-    ping: () => guard(async () => void (await client.ping())),
+    ping: () => guard(async () => void (await connection.ping())),
     close: async () => {
       deadlines.stop();
-      // A client still trying to connect has nothing to flush: stop its retries.
-      if (client.isReady) await client.close();
-      else if (client.isOpen) client.destroy();
+      await connection.close();
     },
   };
 }

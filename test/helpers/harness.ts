@@ -80,7 +80,7 @@ export async function startTestServer(
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, opts.logDestination);
-  const store = kind === 'memory' ? createMemoryStore() : await createRedisStore({ url: config.redisUrl!, prefix, commandTimeoutMs: config.redisCommandTimeoutMs });
+  const store = kind === 'memory' ? createMemoryStore() : await createRedisStore({ url: config.redisUrl!, prefix, commandTimeoutMs: config.redisCommandTimeoutMs, cluster: config.redisCluster });
   const services = await createServices(config, store, logger);
   running.attach(await createApp(services));
   return {

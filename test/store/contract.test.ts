@@ -5,6 +5,7 @@ import { createMemoryStore } from '../../src/store/memory.ts';
 import type { Store } from '../../src/store/port.ts';
 import { createRedisStore } from '../../src/store/redis.ts';
 import { dropPrefix, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
+import { startRedisCluster } from '../helpers/redis-cluster.ts';
 
 /**
  * One contract, two implementations: whatever the domain relies on from the store port must hold
@@ -19,7 +20,7 @@ interface Subject {
   close(): Promise<void>;
 }
 
-const subjects: Record<'redis' | 'memory', () => Promise<Subject>> = {
+const subjects: Record<'redis' | 'redis-cluster' | 'memory', () => Promise<Subject>> = {
   async redis() {
     const prefix = privatePrefix('store');
     const otherPrefix = privatePrefix('store-other');
@@ -37,6 +38,23 @@ const subjects: Record<'redis' | 'memory', () => Promise<Subject>> = {
       },
     };
   },
+  // A private three-node Redis Cluster: every primitive must be single-slot (keys one call
+  // touches share a hash tag), or the cluster refuses it (CROSSSLOT).
+  async 'redis-cluster'() {
+    const cluster = await startRedisCluster();
+    const store = await createRedisStore({ url: cluster.url, prefix: 'pc:', cluster: true });
+    const peer = await createRedisStore({ url: cluster.url, prefix: 'pc:', cluster: true });
+    const stranger = await createRedisStore({ url: cluster.url, prefix: 'other:', cluster: true });
+    return {
+      store,
+      peer,
+      stranger,
+      async close() {
+        await Promise.all([store.close(), peer.close(), stranger.close()]);
+        await cluster.stop();
+      },
+    };
+  },
   async memory() {
     const store = createMemoryStore();
     const stranger = createMemoryStore();
@@ -51,7 +69,7 @@ const subjects: Record<'redis' | 'memory', () => Promise<Subject>> = {
   },
 };
 
-for (const kind of ['redis', 'memory'] as const) {
+for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
   describe(`store contract: ${kind}`, () => {
     let s: Subject;
     let store: Store;
@@ -62,7 +80,7 @@ for (const kind of ['redis', 'memory'] as const) {
     after(() => s.close());
 
     it(`reports its kind`, () => {
-      assert.equal(store.kind, kind);
+      assert.equal(store.kind, kind === 'redis-cluster' ? 'redis' : kind);
     });
 
     it('puts, gets, gets many and deletes strings', async () => {

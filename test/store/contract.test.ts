@@ -20,40 +20,33 @@ interface Subject {
   close(): Promise<void>;
 }
 
+/** Three Redis stores: two on one prefix (two instances), one on another; `cleanup` runs after they close. */
+async function redisSubject(url: string, prefixes: [string, string], cluster: boolean, cleanup: () => Promise<void>): Promise<Subject> {
+  const [store, peer, stranger] = await Promise.all([prefixes[0], prefixes[0], prefixes[1]].map((prefix) => createRedisStore({ url, prefix, cluster })));
+  return {
+    store: store!,
+    peer: peer!,
+    stranger: stranger!,
+    async close() {
+      await Promise.all([store!.close(), peer!.close(), stranger!.close()]);
+      await cleanup();
+    },
+  };
+}
+
 const subjects: Record<'redis' | 'redis-cluster' | 'memory', () => Promise<Subject>> = {
   async redis() {
-    const prefix = privatePrefix('store');
-    const otherPrefix = privatePrefix('store-other');
-    const store = await createRedisStore({ url: REDIS_URL, prefix });
-    const peer = await createRedisStore({ url: REDIS_URL, prefix });
-    const stranger = await createRedisStore({ url: REDIS_URL, prefix: otherPrefix });
-    return {
-      store,
-      peer,
-      stranger,
-      async close() {
-        await Promise.all([store.close(), peer.close(), stranger.close()]);
-        await dropPrefix(prefix);
-        await dropPrefix(otherPrefix);
-      },
-    };
+    const prefixes: [string, string] = [privatePrefix('store'), privatePrefix('store-other')];
+    return redisSubject(REDIS_URL, prefixes, false, async () => {
+      await dropPrefix(prefixes[0]);
+      await dropPrefix(prefixes[1]);
+    });
   },
   // A private three-node Redis Cluster: every primitive must be single-slot (keys one call
   // touches share a hash tag), or the cluster refuses it (CROSSSLOT).
   async 'redis-cluster'() {
     const cluster = await startRedisCluster();
-    const store = await createRedisStore({ url: cluster.url, prefix: 'pc:', cluster: true });
-    const peer = await createRedisStore({ url: cluster.url, prefix: 'pc:', cluster: true });
-    const stranger = await createRedisStore({ url: cluster.url, prefix: 'other:', cluster: true });
-    return {
-      store,
-      peer,
-      stranger,
-      async close() {
-        await Promise.all([store.close(), peer.close(), stranger.close()]);
-        await cluster.stop();
-      },
-    };
+    return redisSubject(cluster.url, ['pc:', 'other:'], true, () => cluster.stop());
   },
   async memory() {
     const store = createMemoryStore();

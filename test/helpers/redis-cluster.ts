@@ -19,8 +19,15 @@ export interface RedisClusterFixture {
 export async function startRedisCluster(): Promise<RedisClusterFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'pc-cluster-'));
   const ports = [await freePort(), await freePort(), await freePort()];
-  const nodes: ChildProcess[] = ports.map((port) =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
+  // The cluster bus port is given explicitly: its default, port + 10000, is past 65535 for a third
+  // of the ephemeral range freePort() draws from.
+  const busPorts = [await freePort(), await freePort(), await freePort()];
+  const nodes: ChildProcess[] = ports.map((port, i) =>
+    spawn(
+      'redis-server',
+      ['--port', String(port), '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    ),
   );
   const stop = async () => {
     for (const node of nodes) node.kill('SIGKILL');

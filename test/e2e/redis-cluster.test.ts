@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { http, privatePrefix, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { http, privatePrefix, redisBinariesMissing, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { startRedisCluster, type RedisClusterFixture } from '../helpers/redis-cluster.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
@@ -11,7 +11,7 @@ import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
  * touches several keys at once (refresh rotation, grants and their tokens, revocation, quotas)
  * must stay within one hash slot, or the cluster refuses it with CROSSSLOT and the user sees 503.
  */
-describe('two instances on Redis Cluster', () => {
+describe('two instances on Redis Cluster', { skip: redisBinariesMissing() }, () => {
   let cluster: RedisClusterFixture;
   let a: TestServer;
   let b: TestServer;

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
-import { freePort, http, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { freePort, http, redisBinariesMissing, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 /**
  * A Redis that keeps its connections open but stops answering (a paused process, a partition
  * without a reset): requests must fail fast with 503, not hang, and recover by themselves.
  * A private redis-server, frozen with SIGSTOP, so the shared test Redis is never disturbed.
  */
-describe('when Redis stops answering', () => {
+describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
   let redis: ChildProcess;
   let srv: TestServer;
   let token: string;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
@@ -124,4 +125,18 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * Why tests that start their own redis-server (a private, frozen or clustered Redis) cannot run
+ * here, or false when they can: they need the redis-server and redis-cli binaries (Debian's
+ * redis-server package; .ci/run installs it). Said loudly, once per file, when they are missing.
+ */
+let redisBinariesCheck: string | false | undefined;
+export function redisBinariesMissing(): string | false {
+  if (redisBinariesCheck !== undefined) return redisBinariesCheck;
+  const missing = ['redis-server', 'redis-cli'].filter((bin) => spawnSync(bin, ['--version']).error);
+  redisBinariesCheck = missing.length ? `${missing.join(' and ')} not installed (apt-get install -y redis-server)` : false;
+  if (redisBinariesCheck) console.error(`\n${'!'.repeat(78)}\n!! SKIPPING tests that start their own Redis: ${redisBinariesCheck}\n${'!'.repeat(78)}\n`);
+  return redisBinariesCheck;
 }

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import type { Store } from '../../src/store/port.ts';
 import { createRedisStore } from '../../src/store/redis.ts';
-import { dropPrefix, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
+import { dropPrefix, privatePrefix, REDIS_URL, redisBinariesMissing } from '../helpers/harness.ts';
 import { startRedisCluster } from '../helpers/redis-cluster.ts';
 
 /**
@@ -63,7 +63,7 @@ const subjects: Record<'redis' | 'redis-cluster' | 'memory', () => Promise<Subje
 };
 
 for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
-  describe(`store contract: ${kind}`, () => {
+  describe(`store contract: ${kind}`, { skip: kind === 'redis-cluster' && redisBinariesMissing() }, () => {
     let s: Subject;
     let store: Store;
     before(async () => {

@@ -39,8 +39,9 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
   const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
+  const apiKeyCredentials = apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes });
   const authenticate = createAuthenticator(
-    [apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }), firstPartyJwtResolver(jwt), sessionResolver(sessions), oauthAccessTokens],
+    [apiKeyCredentials, firstPartyJwtResolver(jwt), sessionResolver(sessions), oauthAccessTokens],
     { sessionCookie: SESSION_COOKIE },
   );
 
@@ -56,6 +57,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, apiKeyCredentials, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

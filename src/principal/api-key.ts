@@ -2,7 +2,9 @@ import type { Accounts } from '../accounts/accounts.ts';
 import type { ApiKeys } from '../api-keys/api-keys.ts';
 import type { Config, Role } from '../config.ts';
 import { InvalidTokenError } from '../http/errors.ts';
-import type { Credential, CredentialResolver } from './principal.ts';
+import type { Credential, CredentialResolver, Principal } from './principal.ts';
+import { createVerifiedCache } from '../tokens/verified-cache.ts';
+import { createHash } from 'node:crypto';
 
 const ROLE_ORDER: Role[] = ['member', 'developer', 'admin'];
 
@@ -38,9 +40,24 @@ const CREATOR_CACHE_LIMIT = 10_000;
  * from the account and kept for CREATOR_CACHE_MS: verifying a key is then one store lookup, and a
  * demoted or removed user's keys shrink or stop with them within seconds on every instance.
  */
-export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; roleScopes: Config['roleScopes']; now?: () => number }): CredentialResolver {
+export interface ApiKeyResolver extends CredentialResolver {
+  /**
+   * The Principal a `Bearer sk_…` token stood for when this process last verified it (no I/O), for
+   * the verify fast lane: what it needs of it (the key id and rate limit, for the quota) never
+   * changes; everything that can change is read again by recheck().
+   */
+  known(token: string): Principal | undefined;
+  /** Verify the token again (one GET of its record; its creator's role from the 5 s cache): its Principal now, or null. */
+  recheck(token: string): Promise<Principal | null>;
+  forget(token: string): void;
+}
+
+export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; roleScopes: Config['roleScopes']; now?: () => number }): ApiKeyResolver {
   const { apiKeys, accounts, roleScopes } = deps;
   const now = deps.now ?? Date.now;
+  // By a hash of the token, not the token: a long-lived secret should not sit in a Map for hours.
+  const seen = createVerifiedCache<Principal>();
+  const seenKey = (token: string) => createHash('sha256').update(token).digest('base64url');
   const creators = new Map<string, { role: Role | null; until: number }>();
   async function creatorRole(id: string): Promise<Role | null> {
     const cached = creators.get(id);
@@ -51,29 +68,50 @@ export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; rol
     creators.set(id, { role, until: now() + CREATOR_CACHE_MS });
     return role;
   }
+  async function resolveToken(token: string): Promise<Principal> {
+    const key = await apiKeys.authenticate(token, 'secret');
+    if (!key) throw new InvalidTokenError('The API key is invalid, revoked or expired');
+    const role = await creatorRole(key.created_by);
+    if (!role) throw new InvalidTokenError('The API key is invalid, revoked or expired');
+    const scopes = (key.scopes ?? []).filter((s) => roleScopes[role].includes(s));
+    apiKeys.touch(key.id);
+    const ends = [key.expires_at, key.revoked_at].filter((d): d is string => d !== null).map(Date.parse);
+    const principal: Principal = {
+      kind: 'api_key',
+      id: key.created_by,
+      actorType: 'api-key',
+      scopes,
+      method: 'api_key',
+      expiresAt: ends.length ? new Date(Math.min(...ends)) : null,
+      role: narrowRole(role, scopes, roleScopes),
+      keyId: key.id,
+      ...(key.rate_limit ? { rateLimit: key.rate_limit } : {}),
+    };
+    seen.set(seenKey(token), principal, principal.expiresAt?.getTime() ?? Infinity);
+    return principal;
+  }
+
   return {
     name: 'api-key',
     async resolve(credential) {
       const token = secretKeyOf(credential);
       if (token === undefined) return undefined;
-      const key = await apiKeys.authenticate(token, 'secret');
-      if (!key) throw new InvalidTokenError('The API key is invalid, revoked or expired');
-      const role = await creatorRole(key.created_by);
-      if (!role) throw new InvalidTokenError('The API key is invalid, revoked or expired');
-      const scopes = (key.scopes ?? []).filter((s) => roleScopes[role].includes(s));
-      apiKeys.touch(key.id);
-      const ends = [key.expires_at, key.revoked_at].filter((d): d is string => d !== null).map(Date.parse);
-      return {
-        kind: 'api_key',
-        id: key.created_by,
-        actorType: 'api-key',
-        scopes,
-        method: 'api_key',
-        expiresAt: ends.length ? new Date(Math.min(...ends)) : null,
-        role: narrowRole(role, scopes, roleScopes),
-        keyId: key.id,
-        ...(key.rate_limit ? { rateLimit: key.rate_limit } : {}),
-      };
+      try {
+        return await resolveToken(token);
+      } catch (err) {
+        if (err instanceof InvalidTokenError) seen.delete(seenKey(token));
+        throw err;
+      }
     },
+    known: (token) => (token.startsWith('sk_') ? seen.get(seenKey(token)) : undefined),
+    async recheck(token) {
+      try {
+        return await resolveToken(token);
+      } catch (err) {
+        if (err instanceof InvalidTokenError) return null;
+        throw err;
+      }
+    },
+    forget: (token) => seen.delete(seenKey(token)),
   };
 }

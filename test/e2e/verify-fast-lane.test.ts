@@ -83,6 +83,37 @@ for (const storeKind of ['redis', 'memory'] as const) {
       assert.equal(refused.json.error, 'invalid_token');
     });
 
+    it('does the same for a secret API key: identical repeats, a scheduled revocation shows at once, a revocation on another instance refuses at once', async () => {
+      const admin = (await a.services.accounts.findByEmail('user', 'fast@example.com'))!;
+      const key = await a.services.apiKeys.create({ type: 'secret', title: 'fast job', createdBy: admin.id });
+      const first = await verify(a, key.token);
+      const repeat = await verify(a, key.token);
+      assert.equal(first.status, 200);
+      assert.equal(first.json.auth_method, 'api_key');
+      assert.equal(first.json.key_id, key.key.id);
+      assert.deepEqual(repeat.json, first.json);
+      assert.deepEqual(stableHeaders(repeat.headers), stableHeaders(first.headers));
+      assert.equal(Number(first.headers.get('ratelimit-remaining')) - 1, Number(repeat.headers.get('ratelimit-remaining')));
+      assert.equal(first.json.expires_at, null);
+
+      // The key's record is read on every verification, fast lane included: a revocation scheduled
+      // on the other instance is its expiry at once, and the key still works until then.
+      const scheduled = await b.services.apiKeys.revoke(key.key.id, admin.id, 3600);
+      const soon = await verify(a, key.token);
+      assert.equal(soon.status, 200);
+      assert.equal(soon.json.expires_at, scheduled.revoked_at);
+
+      const other = await a.services.apiKeys.create({ type: 'secret', title: 'fast job 2', createdBy: admin.id });
+      assert.equal((await verify(a, other.token)).status, 200);
+      assert.equal((await verify(a, other.token)).status, 200);
+      await b.services.apiKeys.revoke(other.key.id, admin.id);
+      for (let i = 0; i < 3; i++) {
+        const refused = await verify(a, other.token);
+        assert.equal(refused.status, 401);
+        assert.equal(refused.json.error, 'invalid_token');
+      }
+    });
+
     it('answers a spent quota with the same 429 on repeats, and ?scope= checks', async () => {
       const tokenC = (await login()).token;
       let res = await verify(a, tokenC);

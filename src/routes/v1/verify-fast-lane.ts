@@ -7,22 +7,37 @@ import { principalOfClaims } from '../../principal/first-party-jwt.ts';
 import { rateLimitHeaders, type RateLimiter } from '../../rate-limit/quotas.ts';
 import type { FirstPartyClaims, JwtService } from '../../tokens/jwt.ts';
 import type { Principal } from '../../principal/principal.ts';
+import type { ApiKeyResolver } from '../../principal/api-key.ts';
+import type { OAuthAccessTokenResolver } from '../../principal/oauth-access-token.ts';
 import type { Revocations } from '../../tokens/revocations.ts';
 import { forwardAuthHeaders, forwardedRequest } from './forward-auth.ts';
 import { verifyResponse } from './auth.ts';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 
-/** Tokens whose signature and claims a resolver has already checked, as the Principal they stand for. */
+/** Credentials a resolver has verified before, for the fast lane. */
 export interface KnownTokens {
-  signatureChecked(token: string): Principal | undefined;
+  /** The Principal this token stood for when this process last verified it (no I/O), or undefined. */
+  known(token: string): Principal | undefined;
+  /** Ask the store whether it still holds (one round trip): its Principal now, or null. */
+  recheck(token: string, known: Principal): Promise<Principal | null>;
+  /** It no longer holds: drop it, so its next use takes the general pipeline. */
   forget(token: string): void;
 }
 
-/** First-party JWTs as KnownTokens: one Principal object per cached claims object. */
-export function knownFirstPartyTokens(jwt: JwtService): KnownTokens {
-  const principals = new WeakMap<FirstPartyClaims, Principal>();
+/** JWTs (signature checked and cached by a resolver) still hold unless their revocation record says otherwise. */
+function revocable(revocations: Revocations, cache: { signatureChecked(token: string): Principal | undefined; forget(token: string): void }): KnownTokens {
   return {
+    known: (token) => cache.signatureChecked(token),
+    recheck: async (_token, principal) => ((await revocations.isRevoked(principal.sid!, principal.jti!)) ? null : principal),
+    forget: (token) => cache.forget(token),
+  };
+}
+
+/** First-party JWTs: one Principal object per cached claims object. */
+export function knownFirstPartyTokens(jwt: JwtService, revocations: Revocations): KnownTokens {
+  const principals = new WeakMap<FirstPartyClaims, Principal>();
+  return revocable(revocations, {
     signatureChecked(token) {
       const claims = jwt.signatureChecked(token);
       if (!claims) return undefined;
@@ -31,14 +46,24 @@ export function knownFirstPartyTokens(jwt: JwtService): KnownTokens {
       return principal;
     },
     forget: (token) => jwt.forget(token),
-  };
+  });
+}
+
+/** OAuth access tokens (`at+jwt`): the resolver caches their Principal itself. */
+export function knownOAuthAccessTokens(tokens: OAuthAccessTokenResolver, revocations: Revocations): KnownTokens {
+  return revocable(revocations, tokens);
+}
+
+/** Secret API keys: rechecked by reading the key's record again (revoked, expired, deleted, its creator). */
+export function knownApiKeys(keys: ApiKeyResolver): KnownTokens {
+  return { known: (token) => keys.known(token), recheck: (token) => keys.recheck(token), forget: (token) => keys.forget(token) };
 }
 
 /**
- * The hot path of `GET /v1/auth/verify`: a JWT (first-party or OAuth access token) this process
- * has already verified (signature, claims, expiry) is answered here, ahead of the general pipeline, with one store
- * round trip (the revocation check and the quota spend, sent together) and one write of the
- * response head. Everything else takes the general pipeline, which stays the reference: the
+ * The hot path of `GET /v1/auth/verify`: a credential this process has already verified (a JWT,
+ * first-party or OAuth, or a `Bearer sk_…` API key) is answered here, ahead of the general
+ * pipeline, with one store round trip (its recheck, the revocation record or the key's record,
+ * sent together with the quota spend) and one write of the response head. Everything else takes the general pipeline, which stays the reference: the
  * first sight of a token, other credentials, `?scope=`, other methods, a revoked token, a spent
  * quota, a store failure. Those fall through before anything is written, and the answer is the
  * same either way (test/e2e/verify-fast-lane.test.ts compares them).
@@ -46,39 +71,30 @@ export function knownFirstPartyTokens(jwt: JwtService): KnownTokens {
  * Why not only make the pipeline cheaper: most of a verify's cost was Node's per-header
  * validation (setHeader) and Koa's response bookkeeping; writing the head as one array skips both.
  */
-export function verifyFastLane(deps: { known: KnownTokens[]; revocations: Revocations; rateLimiter: RateLimiter; logger: Logger; metrics?: Metrics }): Middleware {
-  const { known: sources, revocations, rateLimiter, logger } = deps;
+export function verifyFastLane(deps: { known: KnownTokens[]; rateLimiter: RateLimiter; logger: Logger; metrics?: Metrics }): Middleware {
+  const { known: sources, rateLimiter, logger } = deps;
   const rendered = new WeakMap<Principal, { body: string; tail: string[] }>();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/v1/auth/verify' || ctx.querystring) return next();
     const token = BEARER.exec(ctx.get('authorization'))?.[1];
     if (token === undefined) return next();
-    let principal: Principal | undefined;
+    let seen: Principal | undefined;
     let source: KnownTokens | undefined;
-    for (source of sources) if ((principal = source.signatureChecked(token))) break;
-    if (!principal || !source) return next();
+    for (source of sources) if ((seen = source.known(token))) break;
+    if (!seen || !source) return next();
 
     const started = performance.now();
-    let known = rendered.get(principal);
-    if (!known) {
-      // What a token's answer always is, rendered once per token (it lives as long as its cache entry).
-      const body = JSON.stringify(verifyResponse(principal));
-      const tail: string[] = [];
-      for (const [name, value] of Object.entries(forwardAuthHeaders(principal))) tail.push(name, value);
-      tail.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)));
-      known = { body, tail };
-      rendered.set(principal, known);
-    }
-    let revoked: boolean;
+    let principal: Principal | null;
     let decision: Awaited<ReturnType<RateLimiter['consume']>>;
     try {
-      // Both in one round trip. A revoked token may spend one request of its subject's quota here,
-      // once: it leaves the cache, so its next use is refused by the pipeline before any quota.
-      [revoked, decision] = await Promise.all([revocations.isRevoked(principal.sid!, principal.jti!), rateLimiter.consume(principal)]);
+      // Both in one round trip (what the quota needs of the credential never changes). A token
+      // that no longer holds may spend one request of its subject's quota here, once: it is then
+      // forgotten, and its next use is refused by the pipeline before any quota.
+      [principal, decision] = await Promise.all([source.recheck(token, seen), rateLimiter.consume(seen)]);
     } catch {
       return next(); // the pipeline meets the same store failure and answers it in the /v1 dialect
     }
-    if (revoked) {
+    if (!principal) {
       source.forget(token);
       return next();
     }
@@ -89,6 +105,17 @@ export function verifyFastLane(deps: { known: KnownTokens[]; revocations: Revoca
       return next();
     }
 
+    let known = rendered.get(principal);
+    if (!known) {
+      // A JWT's answer never changes: rendered once per token (as long as its cache entry lives). An
+      // API key's Principal is read afresh every time (a scheduled revocation changes expires_at).
+      const body = JSON.stringify(verifyResponse(principal));
+      const tail: string[] = [];
+      for (const [name, value] of Object.entries(forwardAuthHeaders(principal))) tail.push(name, value);
+      tail.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)));
+      known = { body, tail };
+      rendered.set(principal, known);
+    }
     const id = requestIdOf(ctx);
     if (logger.isLevelEnabled('debug')) {
       const forwarded = forwardedRequest(ctx);

@@ -88,12 +88,17 @@ for (const storeKind of ['redis', 'memory'] as const) {
       const key = await a.services.apiKeys.create({ type: 'secret', title: 'fast job', createdBy: admin.id });
       const first = await verify(a, key.token);
       const repeat = await verify(a, key.token);
+      // As the js-sdk sends a secret key: Basic base64("sk_…:").
+      const basic = await http(`${a.origin}/v1/auth/verify`, { headers: { authorization: `Basic ${Buffer.from(`${key.token}:`).toString('base64')}` } });
       assert.equal(first.status, 200);
+      assert.deepEqual(basic.json, first.json);
+      assert.deepEqual(stableHeaders(basic.headers), stableHeaders(first.headers));
       assert.equal(first.json.auth_method, 'api_key');
       assert.equal(first.json.key_id, key.key.id);
       assert.deepEqual(repeat.json, first.json);
       assert.deepEqual(stableHeaders(repeat.headers), stableHeaders(first.headers));
       assert.equal(Number(first.headers.get('ratelimit-remaining')) - 1, Number(repeat.headers.get('ratelimit-remaining')));
+      assert.equal(Number(repeat.headers.get('ratelimit-remaining')) - 1, Number(basic.headers.get('ratelimit-remaining')));
       assert.equal(first.json.expires_at, null);
 
       // The key's record is read on every verification, fast lane included: a revocation scheduled

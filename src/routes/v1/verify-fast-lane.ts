@@ -7,13 +7,13 @@ import { principalOfClaims } from '../../principal/first-party-jwt.ts';
 import { rateLimitHeaders, type RateLimiter } from '../../rate-limit/quotas.ts';
 import type { FirstPartyClaims, JwtService } from '../../tokens/jwt.ts';
 import type { Principal } from '../../principal/principal.ts';
-import type { ApiKeyResolver } from '../../principal/api-key.ts';
+import { secretKeyOf, type ApiKeyResolver } from '../../principal/api-key.ts';
 import type { OAuthAccessTokenResolver } from '../../principal/oauth-access-token.ts';
 import type { Revocations } from '../../tokens/revocations.ts';
 import { forwardAuthHeaders, forwardedRequest } from './forward-auth.ts';
 import { verifyResponse } from './auth.ts';
 
-const BEARER = /^Bearer ([^\s]+)$/i;
+const AUTHORIZATION = /^(Bearer|Basic) ([^\s]+)$/i;
 
 /** Credentials a resolver has verified before, for the fast lane. */
 export interface KnownTokens {
@@ -61,7 +61,7 @@ export function knownApiKeys(keys: ApiKeyResolver): KnownTokens {
 
 /**
  * The hot path of `GET /v1/auth/verify`: a credential this process has already verified (a JWT,
- * first-party or OAuth, or a `Bearer sk_…` API key) is answered here, ahead of the general
+ * first-party or OAuth, or a secret API key, Bearer or Basic) is answered here, ahead of the general
  * pipeline, with one store round trip (its recheck, the revocation record or the key's record,
  * sent together with the quota spend) and one write of the response head. Everything else takes the general pipeline, which stays the reference: the
  * first sight of a token, other credentials, `?scope=`, other methods, a revoked token, a spent
@@ -76,7 +76,10 @@ export function verifyFastLane(deps: { known: KnownTokens[]; rateLimiter: RateLi
   const rendered = new WeakMap<Principal, { body: string; tail: string[] }>();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/v1/auth/verify' || ctx.querystring) return next();
-    const token = BEARER.exec(ctx.get('authorization'))?.[1];
+    const m = AUTHORIZATION.exec(ctx.get('authorization'));
+    if (!m) return next();
+    // Basic carries a secret key only (`sk_…:` or raw `sk_…`, as the js-sdk sends it).
+    const token = m[1]!.toLowerCase() === 'bearer' ? m[2]! : secretKeyOf({ scheme: 'basic', value: m[2]! });
     if (token === undefined) return next();
     let seen: Principal | undefined;
     let source: KnownTokens | undefined;

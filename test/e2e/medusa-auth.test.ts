@@ -263,6 +263,32 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       const legacy = await api(`/auth/customer/emailpass/update?token=${second.data.token}`, { method: 'POST', json: { email: 'customer@example.com', password: 'customerpass' } });
       assert.equal(legacy.status, 200);
     });
+    it('an admin signs a compromised user out everywhere; members may not; unknown users are 404', async () => {
+      await srv.services.accounts.create({ actorType: 'user', email: 'compromised@example.com', password: 'leaked password', role: 'developer' });
+      const creds = { email: 'compromised@example.com', password: 'leaked password' };
+      const token = (await api('/admin/auth/token', { method: 'POST', json: creds })).json.token;
+      const pair = (await api('/v1/auth/login', { method: 'POST', json: { username: creds.email, password: creds.password } })).json;
+      const started = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const me = await api('/admin/users/me', { headers: { authorization: `Bearer ${token}` } });
+      const userId = me.json.user.id;
+
+      const byDeveloper = await api(`/admin/users/${userId}/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(byDeveloper.status, 403);
+      assert.equal(byDeveloper.json.type, 'forbidden');
+      const unknown = await api('/admin/users/user_01NOSUCHUSER0000000000000/sign-out', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      assert.deepEqual([unknown.status, unknown.json.type], [404, 'not_found']);
+
+      const out = await api(`/admin/users/${userId}/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      assert.equal(out.status, 200);
+      assert.deepEqual({ ...out.json, sign_ins_ended: out.json.sign_ins_ended >= 3 }, { id: userId, object: 'user', signed_out: true, sign_ins_ended: true });
+      for (const headers of [{ authorization: `Bearer ${token}` }, { authorization: `Bearer ${pair.token}` }, { cookie }] as Record<string, string>[]) {
+        assert.deepEqual([(await api('/admin/users/me', { headers })).status], [401], JSON.stringify(headers).slice(0, 30));
+      }
+      assert.equal((await api('/v1/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token } })).status, 401);
+      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 200, 'the admin is still signed in');
+    });
+
     it('a password reset signs the account out everywhere: tokens, refresh tokens, cookie sessions', async () => {
       await srv.services.accounts.create({ actorType: 'user', email: 'stolen@example.com', password: 'old password', role: 'admin' });
       const creds = { email: 'stolen@example.com', password: 'old password' };

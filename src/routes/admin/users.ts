@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { InvalidTokenError } from '../../http/errors.ts';
+import { InvalidTokenError, NotFoundError } from '../../http/errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
@@ -81,6 +81,32 @@ export function createAdminUsersRouter(s: Services): Router {
       const user = await s.accounts.create({ actorType: 'user', email: body.email, password: body.password, firstName: body.first_name, lastName: body.last_name, role: body.role });
       s.logger.info({ event: 'user.created', userId: user.id, by: principalOf(ctx).id }, 'user created');
       ctx.body = { user: userView(user) };
+    },
+  );
+
+  defineRoute(
+    router,
+    ops,
+    {
+      method: 'post',
+      path: '/admin/users/:id/sign-out',
+      tags: ['admin'],
+      summary: "End every sign-in of a user (admin only): tokens, refresh tokens, sessions, the OAuth server session; for a compromised account. API keys and OAuth grants stay (revoke them separately)",
+      security: ['bearer', 'basic', 'session'],
+      responses: {
+        200: { description: 'Signed out', schema: z.object({ id: z.string(), object: z.literal('user'), signed_out: z.literal(true), sign_ins_ended: z.number().int() }) },
+        403: medusaErr('forbidden'),
+        404: medusaErr('not_found'),
+      },
+    },
+    requireRole('admin'),
+    async (ctx) => {
+      const { id } = ctx.params;
+      const account = await s.accounts.get(id!);
+      if (!account || account.actor_type !== 'user') throw new NotFoundError(`User with id: ${id} was not found`);
+      const ended = await s.signIns.endAll(account.id);
+      s.logger.info({ event: 'user.signed_out', userId: account.id, signInsEnded: ended, by: principalOf(ctx).id }, 'user signed out everywhere');
+      ctx.body = { id: account.id, object: 'user', signed_out: true, sign_ins_ended: ended };
     },
   );
 

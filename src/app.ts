@@ -14,7 +14,7 @@ import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/mi
 import { createOAuth } from './oauth/index.ts';
 import { createOpenApiRouter } from './openapi/router.ts';
 import { deadline } from './http/deadline.ts';
-import { knownApiKeys, knownFirstPartyTokens, knownOAuthAccessTokens, verifyFastLane } from './routes/v1/verify-fast-lane.ts';
+import { knownFirstPartyTokens, knownOAuthAccessTokens, verifyFastLane } from './routes/v1/verify-fast-lane.ts';
 
 /** Longest the server works on one request before answering 503 (argon2 queues included). */
 const REQUEST_DEADLINE_MS = 20_000;
@@ -42,7 +42,7 @@ export async function createApp(s: Services): Promise<Koa> {
   if (config.secureCookies) Object.defineProperty(app.request, 'secure', { get: () => true });
 
   // Ahead of everything: repeat verifications of a known JWT (the hot path) answer here.
-  app.use(verifyFastLane({ ...s, known: [knownFirstPartyTokens(s.jwt, s.revocations), knownOAuthAccessTokens(s.oauthAccessTokens, s.revocations), knownApiKeys(s.apiKeyCredentials)] }));
+  app.use(verifyFastLane({ ...s, known: [knownFirstPartyTokens(s.jwt, s.revocations), knownOAuthAccessTokens(s.oauthAccessTokens, s.revocations), s.apiKeyCredentials] }));
   app.use(requestLog(s));
   app.use(securityHeaders());
   app.use(deadline(REQUEST_DEADLINE_MS, logger));

@@ -174,16 +174,16 @@ function parseRoleScopes(raw: string | undefined): Record<ScopeHolder, string[]>
   return out;
 }
 
-/**
- * Environment -> validated Config. Outside production, missing keys and secrets come from
- * (or are generated into) a git-ignored file shared by the server and the CLI.
- */
 /** https, or http on the loopback host (browsers treat localhost as a secure context, and keep Secure cookies there). */
 export function isSecureOrigin(url: string): boolean {
   const u = new URL(url);
   return u.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
 }
 
+/**
+ * Environment -> validated Config. Outside production, missing keys and secrets come from
+ * (or are generated into) a git-ignored file shared by the server and the CLI.
+ */
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);

@@ -36,7 +36,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-
 function help(): string {
   const width = Math.max(...allCommands().map((c) => c.name.length));
   return `portcullis: the Portcullis command line (works against the store at REDIS_URL)

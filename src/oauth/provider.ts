@@ -51,8 +51,9 @@ export function createProvider(d: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: createOAuthAdapterFactory({ store: d.store, grants: d.oauthGrants, clients: d.oauthClients, signIns: d.signIns, offeredScopes: scopes }),
     jwks: d.keystore.privateJwks as Configuration['jwks'],
-    // Secure follows the request: https directly or, with TRUST_PROXY=1, X-Forwarded-Proto.
-    // (Forcing it would make every flow fail with a 500 on a plain-http hop.)
+    // Secure follows the request (ctx.secure): TLS, X-Forwarded-Proto with TRUST_PROXY=1, or always
+    // in production and with an https PUBLIC_URL (app.ts). Forcing it here instead would make every
+    // flow fail with a 500 on a plain-http hop that Koa does not count as secure.
     cookies: {
       keys: [config.cookieSecret],
       long: { httpOnly: true, sameSite: 'lax', signed: true },

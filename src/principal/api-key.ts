@@ -34,12 +34,6 @@ export function narrowRole(creatorRole: Role, keyScopes: string[], roleScopes: C
 export const CREATOR_CACHE_MS = 5000;
 const CREATOR_CACHE_LIMIT = 10_000;
 
-/**
- * Secret API keys. The key record is read on every request (one GET by keyed hash) and never
- * cached, so a revoke reaches every process at once. The key acts with its creator's role, read
- * from the account and kept for CREATOR_CACHE_MS: verifying a key is then one store lookup, and a
- * demoted or removed user's keys shrink or stop with them within seconds on every instance.
- */
 export interface ApiKeyResolver extends CredentialResolver {
   /**
    * The Principal a `Bearer sk_…` token stood for when this process last verified it (no I/O), for
@@ -47,11 +41,17 @@ export interface ApiKeyResolver extends CredentialResolver {
    * changes; everything that can change is read again by recheck().
    */
   known(token: string): Principal | undefined;
-  /** Verify the token again (one GET of its record; its creator's role from the 5 s cache): its Principal now, or null. */
+  /** Verify the token again (one GET of its record: revoked, expired, deleted; its creator's role from the 5 s cache): its Principal now, or null. */
   recheck(token: string): Promise<Principal | null>;
   forget(token: string): void;
 }
 
+/**
+ * Secret API keys. The key record is read on every request (one GET by keyed hash) and never
+ * cached, so a revoke reaches every process at once. The key acts with its creator's role, read
+ * from the account and kept for CREATOR_CACHE_MS: verifying a key is then one store lookup, and a
+ * demoted or removed user's keys shrink or stop with them within seconds on every instance.
+ */
 export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; roleScopes: Config['roleScopes']; now?: () => number }): ApiKeyResolver {
   const { apiKeys, accounts, roleScopes } = deps;
   const now = deps.now ?? Date.now;

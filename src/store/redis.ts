@@ -88,7 +88,8 @@ interface Connection {
   close(): Promise<void>;
 }
 
-const SOCKET = { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) };
+const reconnectDelayMs = (retries: number) => Math.min(50 * 2 ** retries, 2000);
+const SOCKET = { connectTimeout: 5000, reconnectStrategy: reconnectDelayMs };
 
 function connectionTo(opts: RedisStoreOptions): Connection {
   if (!opts.cluster) {
@@ -121,7 +122,7 @@ function connectionTo(opts: RedisStoreOptions): Connection {
           return;
         } catch (err) {
           opts.onError?.(err as Error);
-          await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2000)));
+          await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(attempt)));
         }
       }
     },

@@ -34,8 +34,8 @@ export async function dropPrefix(prefix: string): Promise<void> {
   }
 }
 
-export async function openTestStore(kind: 'redis' | 'memory', prefix: string): Promise<Store> {
-  return kind === 'memory' ? createMemoryStore() : createRedisStore({ url: REDIS_URL, prefix });
+export async function openTestStore(kind: 'redis' | 'memory', prefix: string, opts: { url?: string; commandTimeoutMs?: number; cluster?: boolean } = {}): Promise<Store> {
+  return kind === 'memory' ? createMemoryStore() : createRedisStore({ url: opts.url ?? REDIS_URL, prefix, commandTimeoutMs: opts.commandTimeoutMs, cluster: opts.cluster });
 }
 
 export interface TestServer {
@@ -81,7 +81,7 @@ export async function startTestServer(
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, opts.logDestination);
-  const store = kind === 'memory' ? createMemoryStore() : await createRedisStore({ url: config.redisUrl!, prefix, commandTimeoutMs: config.redisCommandTimeoutMs, cluster: config.redisCluster });
+  const store = await openTestStore(kind, prefix, { url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, cluster: config.redisCluster });
   const services = await createServices(config, store, logger);
   running.attach(await createApp(services));
   return {

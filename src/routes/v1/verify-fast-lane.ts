@@ -6,14 +6,13 @@ import { API_RESPONSE_HEADERS } from '../../http/security-headers.ts';
 import { principalOfClaims } from '../../principal/first-party-jwt.ts';
 import { rateLimitHeaders, type RateLimiter } from '../../rate-limit/quotas.ts';
 import type { FirstPartyClaims, JwtService } from '../../tokens/jwt.ts';
-import type { Principal } from '../../principal/principal.ts';
-import { secretKeyOf, type ApiKeyResolver } from '../../principal/api-key.ts';
+import type { Credential, Principal } from '../../principal/principal.ts';
+import { secretKeyOf } from '../../principal/api-key.ts';
+import { readCredential } from '../../principal/read-credential.ts';
 import type { OAuthAccessTokenResolver } from '../../principal/oauth-access-token.ts';
 import type { Revocations } from '../../tokens/revocations.ts';
 import { forwardAuthHeaders, forwardedRequest } from './forward-auth.ts';
 import { verifyResponse } from './auth.ts';
-
-const AUTHORIZATION = /^(Bearer|Basic) ([^\s]+)$/i;
 
 /** Credentials a resolver has verified before, for the fast lane. */
 export interface KnownTokens {
@@ -54,11 +53,6 @@ export function knownOAuthAccessTokens(tokens: OAuthAccessTokenResolver, revocat
   return revocable(revocations, tokens);
 }
 
-/** Secret API keys: rechecked by reading the key's record again (revoked, expired, deleted, its creator). */
-export function knownApiKeys(keys: ApiKeyResolver): KnownTokens {
-  return { known: (token) => keys.known(token), recheck: (token) => keys.recheck(token), forget: (token) => keys.forget(token) };
-}
-
 /**
  * The hot path of `GET /v1/auth/verify`: a credential this process has already verified (a JWT,
  * first-party or OAuth, or a secret API key, Bearer or Basic) is answered here, ahead of the general
@@ -76,10 +70,15 @@ export function verifyFastLane(deps: { known: KnownTokens[]; rateLimiter: RateLi
   const rendered = new WeakMap<Principal, { body: string; tail: string[] }>();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/v1/auth/verify' || ctx.querystring) return next();
-    const m = AUTHORIZATION.exec(ctx.get('authorization'));
-    if (!m) return next();
+    let credential: Credential | null;
+    try {
+      credential = readCredential(ctx);
+    } catch {
+      return next(); // malformed: the pipeline answers it
+    }
+    if (!credential) return next();
     // Basic carries a secret key only (`sk_…:` or raw `sk_…`, as the js-sdk sends it).
-    const token = m[1]!.toLowerCase() === 'bearer' ? m[2]! : secretKeyOf({ scheme: 'basic', value: m[2]! });
+    const token = credential.scheme === 'bearer' ? credential.value : secretKeyOf(credential);
     if (token === undefined) return next();
     let seen: Principal | undefined;
     let source: KnownTokens | undefined;

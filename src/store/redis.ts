@@ -156,16 +156,21 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   const guard = <T>(op: () => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const untrack = deadlines.track(reject);
-      op().then(
-        (value) => {
-          untrack();
-          resolve(value);
-        },
-        (err) => {
-          untrack();
-          reject(new StoreUnavailableError(err));
-        },
-      );
+      const failed = (err: unknown) => {
+        untrack();
+        reject(new StoreUnavailableError(err));
+      };
+      let pending: Promise<T>;
+      try {
+        pending = op();
+      } catch (err) {
+        // The client throws some errors (a closed client) instead of rejecting: unavailable too.
+        return failed(err);
+      }
+      pending.then((value) => {
+        untrack();
+        resolve(value);
+      }, failed);
     });
   const run = (name: ScriptName, keys: string[], args: (string | number)[]) =>
     guard(async () => {

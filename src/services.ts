@@ -21,6 +21,8 @@ import { createOAuthGrants } from './oauth/grants.ts';
 import { createSignIns } from './accounts/sign-ins.ts';
 import { createMetrics } from './metrics.ts';
 import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
+import { registrationTokenResolver } from './principal/registration-token.ts';
+import { createRegistrationTokens } from './tokens/registration-tokens.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -34,14 +36,21 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const revocations = createRevocations(store, longestAccessTtl(config));
   const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
   const signIns = createSignIns({ store, revocations });
-  const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, signIns, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
+  const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, signIns, accounts, roleScopes: config.roleScopes, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
+  const registrationTokens = createRegistrationTokens({ keystore, revocations, issuer: config.issuer, audience: config.audience, ttlSeconds: config.ttl.customer });
   const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
   const apiKeyCredentials = apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes });
   const authenticate = createAuthenticator(
-    [apiKeyCredentials, firstPartyJwtResolver(jwt), sessionResolver(sessions), oauthAccessTokens],
+    [
+      apiKeyCredentials,
+      firstPartyJwtResolver(jwt),
+      sessionResolver({ sessions, accounts, revocations, roleScopes: config.roleScopes }),
+      registrationTokenResolver(registrationTokens),
+      oauthAccessTokens,
+    ],
     { sessionCookie: SESSION_COOKIE },
   );
 
@@ -57,6 +66,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, apiKeyCredentials, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -86,6 +86,15 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
       return stored ? publicView(stored) : null;
     },
 
+    /**
+     * The account if it may still act: null when it is gone. Every renewal of a sign-in (refresh,
+     * a session's use, token to session) asks here, so a future `disabled` flag is checked in this one place.
+     */
+    async active(id: string): Promise<Account | null> {
+      const stored = await load(id);
+      return stored ? publicView(stored) : null;
+    },
+
     async findByEmail(actorType: ActorType, email: string): Promise<Account | null> {
       const stored = await findStoredByEmail(actorType, email);
       return stored ? publicView(stored) : null;

@@ -6,12 +6,14 @@ import { ForbiddenError, InsufficientScopeError, InvalidTokenError } from './err
 
 /**
  * Guards consume the Principal that authenticate() produced; they never look at credentials.
- * Missing credential -> 401; wrong kind of caller, role or scope -> 403.
+ * Missing credential -> 401; wrong kind of caller, role or scope -> 403. A registration token
+ * authenticates no one: 401 unless `allowed` names its kind.
  */
 export function requirePrincipal(authenticate: Authenticate, allowed?: Principal['kind'][]): Middleware {
   return async (ctx, next) => {
     const principal = await authenticate(ctx);
     if (!principal) throw new InvalidTokenError('Authentication is required');
+    if (principal.kind === 'registration' && !allowed?.includes('registration')) throw new InvalidTokenError('A registration token only completes its registration');
     if (allowed && !allowed.includes(principal.kind)) throw new ForbiddenError(`A ${principal.kind} credential cannot be used here`);
     return next();
   };

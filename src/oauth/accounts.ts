@@ -11,7 +11,7 @@ export const CLAIMS = {
 /** oidc-provider's findAccount on our accounts store (users and customers alike; ids are unique). */
 export function createFindAccount(accounts: Accounts): FindAccount {
   return async (_ctx, sub) => {
-    const account = await accounts.get(sub);
+    const account = await accounts.active(sub);
     if (!account) return undefined;
     return {
       accountId: account.id,

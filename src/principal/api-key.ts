@@ -62,7 +62,7 @@ export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; rol
   async function creatorRole(id: string): Promise<Role | null> {
     const cached = creators.get(id);
     if (cached && cached.until > now()) return cached.role;
-    const account = await accounts.get(id);
+    const account = await accounts.active(id);
     const role = account && account.actor_type === 'user' && account.role ? account.role : null;
     if (creators.size >= CREATOR_CACHE_LIMIT) creators.clear();
     creators.set(id, { role, until: now() + CREATOR_CACHE_MS });

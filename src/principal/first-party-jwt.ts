@@ -48,5 +48,6 @@ export function principalOfClaims(claims: FirstPartyClaims): Principal {
     role: claims.role as Role | undefined,
     sid: claims.sid,
     jti: claims.jti,
+    ...(claims.sign_in_exp !== undefined ? { signInEndsAt: new Date(claims.sign_in_exp * 1000) } : {}),
   };
 }

@@ -2,7 +2,11 @@ import type { Role } from '../config.ts';
 
 /** Every credential, whatever surface it arrives on, becomes one of these (DESIGN.md §2). */
 export interface Principal {
-  kind: 'user' | 'customer' | 'api_key' | 'client';
+  /**
+   * `registration`: a registration token (an identity with no actor yet). It authenticates no one:
+   * every guard refuses it unless it names the kind (POST /store/customers, /auth/token/refresh).
+   */
+  kind: 'user' | 'customer' | 'api_key' | 'client' | 'registration';
   /** The subject: user, customer or client id; for an API key, its creator. */
   id: string;
   /** Medusa's actor type: who the token speaks for. */
@@ -17,6 +21,11 @@ export interface Principal {
   /** Session, refresh family or grant the credential belongs to, and its own id: for logout and revocation. */
   sid?: string;
   jti?: string;
+  /**
+   * The absolute end of the Medusa sign-in a token or cookie session belongs to: what credentials
+   * derived from it may not outlive. Absent on other credentials (/v1 tokens end with their family).
+   */
+  signInEndsAt?: Date;
   /** Per-key rate limit override (e.g. "100/h"). */
   rateLimit?: string;
 }

@@ -6,6 +6,10 @@ import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { CredentialResolver } from './principal.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
+import type { Accounts } from '../accounts/accounts.ts';
+import { currentStanding } from '../accounts/standing.ts';
+import type { Config } from '../config.ts';
+import type { Revocations } from '../tokens/revocations.ts';
 
 /** Medusa's session cookie name (express-session's default), so browser tooling finds it. */
 export const SESSION_COOKIE = 'connect.sid';
@@ -18,6 +22,10 @@ export interface SessionRecord {
   app_metadata: Record<string, unknown>;
   role?: Role;
   scopes: string[];
+  /** The sign-in (lineage `sid` of the token the session was started with): the session ends with it. */
+  sid: string;
+  /** The absolute end of that sign-in (ISO 8601). */
+  sign_in_ends_at: string;
   created_at: string;
   expires_at: string;
 }
@@ -67,22 +75,33 @@ export function writeSessionCookie(ctx: Context, id: string | null, opts: { maxA
   });
 }
 
-/** Session cookies (read by readCredential when no Authorization header is sent). */
-export function sessionResolver(sessions: Sessions): CredentialResolver {
+/**
+ * Session cookies (read by readCredential when no Authorization header is sent). A session is a
+ * derived credential: it ends with the sign-in it came from (its lineage revoked: a logout of the
+ * token, sign-out everywhere, a password reset) and with the account, and holds no more than the
+ * account's current role allows. (Not the verify hot path: three reads, two of them together.)
+ */
+export function sessionResolver(deps: { sessions: Sessions; accounts: Accounts; revocations: Revocations; roleScopes: Config['roleScopes'] }): CredentialResolver {
   return {
     name: 'session',
     async resolve(credential) {
       if (credential.scheme !== 'session') return undefined;
-      const session = await sessions.get(credential.value);
-      if (!session || Date.parse(session.expires_at) <= Date.now()) throw new InvalidTokenError('The session has ended');
+      const session = await deps.sessions.get(credential.value);
+      // (A session of an older release names no sign-in to end it with: it is refused.)
+      if (!session?.sid || Date.parse(session.expires_at) <= Date.now()) throw new InvalidTokenError('The session has ended');
+      const [account, revoked] = await Promise.all([deps.accounts.active(session.actor_id), deps.revocations.isLineageRevoked(session.sid)]);
+      if (revoked || !account || account.actor_type !== session.actor_type) throw new InvalidTokenError('The session has ended');
+      const standing = currentStanding(account, { role: session.role, scopes: session.scopes }, deps.roleScopes);
       return {
         kind: session.actor_type,
         id: session.actor_id,
         actorType: session.actor_type,
-        scopes: session.scopes,
+        scopes: standing.scopes,
         method: 'session',
         expiresAt: new Date(session.expires_at),
-        role: session.role,
+        ...(standing.role ? { role: standing.role } : {}),
+        sid: session.sid,
+        signInEndsAt: new Date(session.sign_in_ends_at),
       };
     },
   };

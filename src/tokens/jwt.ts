@@ -21,6 +21,11 @@ export interface FirstPartyClaims extends JWTPayload {
   sid: string;
   auth_identity_id?: string;
   app_metadata?: Record<string, unknown>;
+  /**
+   * Medusa-lineage tokens only: the absolute end (NumericDate) of the sign-in, fixed at sign-in.
+   * /auth/token/refresh refreshes only tokens that carry it, and never past it.
+   */
+  sign_in_exp?: number;
 }
 
 export interface IssuedJwt {
@@ -81,6 +86,10 @@ export function createJwtService(deps: { keystore: Keystore; revocations: Revoca
       });
       const claims = payload as FirstPartyClaims;
       if (claims.actor_type !== 'user' && claims.actor_type !== 'customer') throw new InvalidTokenError();
+      // Every token we issue names its actor; one that does not (a registration token of an older
+      // release) authenticates no one.
+      if (claims.actor_id !== claims.sub) throw new InvalidTokenError();
+      if (claims.sign_in_exp !== undefined && typeof claims.sign_in_exp !== 'number') throw new InvalidTokenError();
       verified.set(token, claims, claims.exp * 1000);
       return claims;
     } catch (err) {

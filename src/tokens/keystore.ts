@@ -1,4 +1,4 @@
-import { createLocalJWKSet, importJWK, type CryptoKey, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, importJWK, type CryptoKey, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 
 /** Algorithms we sign with and accept. Anything else (none, HS*) is refused at verification. */
 export const ALLOWED_ALGS = ['RS256', 'ES256'] as const;
@@ -17,7 +17,7 @@ export interface Keystore {
   readonly privateJwks: { keys: JWK[] };
   /** Public parts only: what /.well-known/jwks.json serves. */
   readonly publicJwks: { keys: JWK[] };
-  /** Key resolver for jose.jwtVerify: picks the key by `kid`. */
+  /** Key resolver for jose.jwtVerify: picks the key by `kid`, which every token must name. */
   readonly verificationKeys: JWTVerifyGetKey;
   /** The first key of the set signs (rotation: put the new key first, keep the old one after it). */
   signingKey(alg?: SigningAlg): SigningKey;
@@ -35,6 +35,17 @@ function inferAlg(jwk: JWK): SigningAlg {
   if (jwk.kty === 'RSA') return 'RS256';
   if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
   throw new KeystoreError(`key ${jwk.kid}: only RSA and EC P-256 keys are supported`);
+}
+
+/**
+ * jose's local JWKS falls back to "the one key of this alg" when a header names no kid; we sign
+ * every token with a kid, so a token without one is not ours and is refused before any key is tried.
+ */
+function byKid(keys: JWTVerifyGetKey): JWTVerifyGetKey {
+  return (header, token) => {
+    if (typeof header.kid !== 'string' || !header.kid) throw new joseErrors.JWKSNoMatchingKey('the token names no kid');
+    return keys(header, token);
+  };
 }
 
 export async function createKeystore(jwks: JSONWebKeySet): Promise<Keystore> {
@@ -59,7 +70,7 @@ export async function createKeystore(jwks: JSONWebKeySet): Promise<Keystore> {
   return {
     privateJwks: { keys: privateKeys },
     publicJwks: { keys: publicKeys },
-    verificationKeys: createLocalJWKSet({ keys: publicKeys }),
+    verificationKeys: byKid(createLocalJWKSet({ keys: publicKeys })),
     signingKey(alg) {
       const found = alg ? signers.find((s) => s.alg === alg) : signers[0];
       if (!found) throw new KeystoreError(`no ${alg} key in the JWKS`);

@@ -6,6 +6,9 @@ import type { Store } from '../store/port.ts';
 import type { ActorType, JwtService } from './jwt.ts';
 import type { Revocations } from './revocations.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
+import type { Accounts } from '../accounts/accounts.ts';
+import { currentStanding, type Standing } from '../accounts/standing.ts';
+import type { Config, Role } from '../config.ts';
 
 /** What a family mints on every rotation. */
 interface FamilyRecord {
@@ -61,11 +64,31 @@ export async function endRefreshFamily(store: Store, revocations: Revocations, f
  * presented again revokes the family and its access tokens, unless it comes within the reuse
  * grace window, where it receives the same successor pair.
  */
-export function createRefreshFamilies(deps: { store: Store; jwt: JwtService; revocations: Revocations; signIns: SignIns; refreshTtl: number; reuseGraceSeconds: number }) {
+export function createRefreshFamilies(deps: {
+  store: Store;
+  jwt: JwtService;
+  revocations: Revocations;
+  signIns: SignIns;
+  accounts: Accounts;
+  roleScopes: Config['roleScopes'];
+  refreshTtl: number;
+  reuseGraceSeconds: number;
+}) {
   const { store, jwt, revocations, refreshTtl, reuseGraceSeconds } = deps;
 
-  async function mint(familyId: string, family: FamilyRecord): Promise<TokenPair> {
-    const access = await jwt.issue({ sub: family.sub, actorType: family.actorType, scope: family.scope, sid: familyId, ttlSeconds: family.accessTtl, extra: family.extra });
+  /** What the family may mint now: the login's grant, narrowed to the account's current role. */
+  async function standingOf(familyId: string, family: FamilyRecord): Promise<Standing> {
+    const account = await deps.accounts.active(family.sub);
+    if (!account || account.actor_type !== family.actorType) {
+      await revokeFamily(familyId);
+      throw new InvalidTokenError('The account of this sign-in no longer exists');
+    }
+    return currentStanding(account, { role: family.extra?.role as Role | undefined, scopes: family.scope }, deps.roleScopes);
+  }
+
+  async function mint(familyId: string, family: FamilyRecord, standing: Standing = { role: family.extra?.role as Role | undefined, scopes: family.scope }): Promise<TokenPair> {
+    const extra = { ...family.extra, ...(standing.role ? { role: standing.role } : {}) };
+    const access = await jwt.issue({ sub: family.sub, actorType: family.actorType, scope: standing.scopes, sid: familyId, ttlSeconds: family.accessTtl, extra });
     const secret = randomBytes(32).toString('base64url');
     const record: TokenRecord = { state: 'active', issuedAt: Date.now() };
     await store.put(keys.refreshToken(familyId, hashSecret(secret)), JSON.stringify(record), { ttlSeconds: refreshTtl });
@@ -101,7 +124,7 @@ export function createRefreshFamilies(deps: { store: Store; jwt: JwtService; rev
 
       let current = JSON.parse(tokenRaw) as TokenRecord;
       if (current.state === 'active') {
-        const pair = await mint(familyId, family);
+        const pair = await mint(familyId, family, await standingOf(familyId, family));
         const used: TokenRecord = { state: 'used', issuedAt: current.issuedAt, usedAt: Date.now(), successor: seal(pair, secret, familyId) };
         if (await store.compareAndSwap(tokenKey, tokenRaw, JSON.stringify(used))) {
           await store.expire(keys.refreshFamily(familyId), refreshTtl);

@@ -17,6 +17,11 @@ export function createRevocations(store: Store, rememberSeconds: number) {
     async revokeToken(sid: string, jti: string): Promise<void> {
       await store.hashSet(keys.revocations(sid), { [jti]: String(Date.now()) }, { ttlSeconds: rememberSeconds });
     },
+    /** Whether a whole lineage was revoked (for what derives from it without a jti of its own: cookie sessions). */
+    async isLineageRevoked(sid: string): Promise<boolean> {
+      const [lineage] = await store.hashGet(keys.revocations(sid), [WHOLE_LINEAGE]);
+      return lineage !== null;
+    },
     async isRevoked(sid: string, jti: string): Promise<boolean> {
       const [lineage, token] = await store.hashGet(keys.revocations(sid), [WHOLE_LINEAGE, jti]);
       return lineage !== null || token !== null;

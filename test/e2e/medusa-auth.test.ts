@@ -203,8 +203,10 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.deepEqual([dup.status, dup.json], [401, { type: 'unauthorized', message: 'Identity with email already exists' }]);
     });
 
-    it('starts a cookie session from a Bearer token; DELETE /auth/session ends it even for a copied cookie', async () => {
-      const start = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    it('starts a cookie session from a Bearer token; DELETE /auth/session ends it even for a copied cookie, with the sign-in it came from', async () => {
+      // (A login of its own: signing out of the session ends the token it was started with.)
+      const signIn = (await api('/admin/auth/token', { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })).json.token;
+      const start = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${signIn}` } });
       assert.equal(start.status, 200);
       assert.equal(start.json.user.actor_type, 'user');
       assert.match(start.json.user.actor_id, /^user_/);
@@ -222,6 +224,8 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.deepEqual([end.status, end.json], [200, { success: true }]);
       const copied = await api('/admin/users/me', { headers: { cookie } });
       assert.deepEqual([copied.status, copied.json], [401, UNAUTHORIZED]);
+      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${signIn}` } })).status, 401, 'the token the session came from ends with it');
+      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 200, 'another sign-in stays');
     });
 
     it('DELETE /auth/session with a Bearer JWT logs that login out, refreshed tokens included', async () => {

@@ -11,6 +11,8 @@ export interface PendingIdentity {
   password_hash: string;
   /** Set by step two; lets /auth/token/refresh turn the registration token into an actor token. */
   actor_id?: string;
+  /** Set when the registration token was exchanged for an actor token: it is exchanged once. */
+  exchanged?: true;
 }
 
 const PENDING_TTL_SECONDS = 86_400;
@@ -26,6 +28,10 @@ export function createPendingIdentities(store: Store) {
     async get(id: string): Promise<PendingIdentity | null> {
       const raw = await store.get(keys.authIdentity(id));
       return raw ? (JSON.parse(raw) as PendingIdentity) : null;
+    },
+    /** Mark the registration token exchanged: of two concurrent exchanges, one wins. */
+    async markExchanged(identity: PendingIdentity): Promise<boolean> {
+      return store.compareAndSwap(keys.authIdentity(identity.id), JSON.stringify(identity), JSON.stringify({ ...identity, exchanged: true }));
     },
     /** Link once: of two concurrent step-twos, one wins. */
     async link(identity: PendingIdentity, actorId: string): Promise<boolean> {

@@ -17,7 +17,10 @@ import {
   issueActorToken,
   issueRegistrationToken,
   medusaErr,
+  medusaSignInOf,
 } from './medusa-tokens.ts';
+import { currentStanding } from '../../accounts/standing.ts';
+import type { Principal } from '../../principal/principal.ts';
 import { createPasswordResets } from './password-reset.ts';
 
 /** Medusa's wording for a failed email/password login on /auth. */
@@ -140,24 +143,41 @@ export function createMedusaAuthRouter(s: Services): Router {
       method: 'post',
       path: '/auth/token/refresh',
       tags: ['auth'],
-      summary: 'A fresh token for the bearer (a registration token becomes an actor token once the actor exists)',
+      summary:
+        'A fresh token of the same Medusa sign-in, for a Medusa token or cookie session: same lineage, scopes no wider (and narrowed to the current role), never past the sign-in\'s end (REFRESH_TOKEN_TTL after sign-in). A registration token becomes a customer token once, after the customer exists. /v1 tokens (refreshed at /v1/auth/refresh), OAuth tokens and API keys are refused',
       security: ['bearer', 'session'],
       responses: { 200: { description: 'A JWT', schema: tokenResponse }, 401: medusaErr('Unauthorized') },
     },
-    requirePrincipal(s.authenticate, ['user', 'customer']),
+    requirePrincipal(s.authenticate, ['user', 'customer', 'registration']),
     async (ctx) => {
       const p = principalOf(ctx);
       if (isRegistrationPrincipal(p)) {
-        const identity = await pending.get(p.id);
-        const account = identity?.actor_id ? await s.accounts.get(identity.actor_id) : null;
-        if (!account) throw new InvalidTokenError();
-        ctx.body = { token: (await issueActorToken(s, account)).token };
+        ctx.body = { token: (await exchangeRegistration(p)).token };
         return;
       }
-      const account = await actorAccount(s, p, p.kind as ActorType);
-      ctx.body = { token: (await issueActorToken(s, account, p.method === 'jwt' ? p.sid : undefined)).token };
+      const signIn = medusaSignInOf(p);
+      if (!signIn) throw new InvalidTokenError('Only Medusa tokens and sessions are refreshed here');
+      const account = await s.accounts.active(p.id);
+      if (!account || account.actor_type !== p.kind) {
+        await s.revocations.revokeLineage(signIn.sid);
+        throw new InvalidTokenError();
+      }
+      ctx.body = { token: (await issueActorToken(s, account, signIn)).token };
     },
   );
+
+  /**
+   * A registration token, once its customer exists, becomes that customer's token: a new sign-in
+   * (the holder chose the password), once. The registration token ends with the exchange.
+   */
+  async function exchangeRegistration(p: Principal) {
+    const identity = await pending.get(p.id);
+    const account = identity?.actor_id && !identity.exchanged ? await s.accounts.active(identity.actor_id) : null;
+    if (!identity || !account || account.actor_type !== p.actorType) throw new InvalidTokenError();
+    if (!(await pending.markExchanged(identity))) throw new InvalidTokenError();
+    await s.revocations.revokeLineage(p.sid!);
+    return issueActorToken(s, account);
+  }
 
   defineRoute(
     router,
@@ -166,24 +186,31 @@ export function createMedusaAuthRouter(s: Services): Router {
       method: 'post',
       path: '/auth/session',
       tags: ['auth'],
-      summary: 'Turn a Bearer JWT into a cookie session (signed httpOnly cookie naming a server-side session)',
+      summary:
+        'Turn a Medusa Bearer JWT into a cookie session (signed httpOnly cookie naming a server-side session). The session belongs to the token\'s sign-in: it ends with it (logout, sign-out everywhere, password reset) and lives no longer than the token',
       security: ['bearer'],
       responses: { 200: { description: 'The session auth context', schema: z.object({ user: authContext }) }, 401: medusaErr('Unauthorized') },
     },
     requirePrincipal(s.authenticate, ['user', 'customer']),
     async (ctx) => {
       const p = principalOf(ctx);
-      if (p.method !== 'jwt') throw new InvalidTokenError('A session is started with a Bearer token');
+      const signIn = p.method === 'jwt' ? medusaSignInOf(p) : undefined;
+      if (!signIn || !p.expiresAt) throw new InvalidTokenError('A session is started with a Medusa Bearer token');
       const actorType = p.kind as ActorType;
       const account = await actorAccount(s, p, actorType);
+      const standing = currentStanding(account, signIn, s.config.roleScopes);
       const context = {
         actor_id: account.id,
         actor_type: actorType,
         auth_identity_id: authIdentityIdOf(account.id),
         app_metadata: appMetadataOf(actorType, account.id),
       };
-      const ttl = actorType === 'user' ? s.config.ttl.admin : s.config.ttl.customer;
-      const { id } = await s.sessions.create({ ...context, ...(account.role ? { role: account.role } : {}), scopes: p.scopes }, ttl);
+      const ttl = Math.min(actorType === 'user' ? s.config.ttl.admin : s.config.ttl.customer, Math.floor((p.expiresAt.getTime() - Date.now()) / 1000));
+      if (ttl <= 0) throw new InvalidTokenError();
+      const { id } = await s.sessions.create(
+        { ...context, ...(standing.role ? { role: standing.role } : {}), scopes: standing.scopes, sid: signIn.sid, sign_in_ends_at: signIn.endsAt.toISOString() },
+        ttl,
+      );
       writeSessionCookie(ctx, id, { maxAgeSeconds: ttl });
       ctx.body = { user: context };
     },
@@ -196,17 +223,22 @@ export function createMedusaAuthRouter(s: Services): Router {
       method: 'delete',
       path: '/auth/session',
       tags: ['auth'],
-      summary: 'End the cookie session for good (a copy of the cookie stops working too); a Bearer JWT sent along is revoked with its login lineage',
+      summary:
+        'Sign out: end the cookie session for good (a copy of the cookie stops working too) with the sign-in it came from; a Bearer JWT sent along is revoked with its sign-in (login lineage or refresh family)',
       security: ['session'],
       responses: { 200: { description: 'Ended', schema: z.object({ success: z.literal(true) }) } },
     },
     async (ctx) => {
       const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
-      if (id) await s.sessions.destroy(id);
-      // A Bearer JWT sent along is logged out too (its whole login lineage). Logging out never
+      if (id) {
+        const session = await s.sessions.get(id);
+        await s.sessions.destroy(id);
+        if (session?.sid) await s.revocations.revokeLineage(session.sid);
+      }
+      // A Bearer JWT sent along is logged out too (its whole sign-in). Logging out never
       // fails on a credential that is already dead.
       const bearer = await s.authenticate(ctx).catch(() => null);
-      if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.revocations.revokeLineage(bearer.sid);
+      if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.refreshFamilies.revokeFamily(bearer.sid);
       writeSessionCookie(ctx, null);
       ctx.body = { success: true };
     },

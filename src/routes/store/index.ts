@@ -76,7 +76,7 @@ export function createStoreRouter(s: Services): Router {
       }),
       responses: { 200: { description: 'The customer', schema: z.object({ customer: customerSchema }) }, 400: medusaErr('invalid_data'), 401: medusaErr('Unauthorized') },
     },
-    requirePrincipal(s.authenticate, ['customer']),
+    requirePrincipal(s.authenticate, ['customer', 'registration']),
     async (ctx, { body }) => {
       const p = principalOf(ctx);
       if (!isRegistrationPrincipal(p)) throw new InvalidRequestError('Request already authenticated as a customer.');
@@ -92,6 +92,9 @@ export function createStoreRouter(s: Services): Router {
         lastName: body.last_name,
       });
       await pending.link(identity, customer.id);
+      // From here the registration token is one of the customer's sign-ins: a password reset or
+      // sign-out everywhere ends it.
+      await s.signIns.add(customer.id, 'lineage', p.sid!, p.expiresAt!.getTime());
       ctx.body = { customer: customerView(customer) };
     },
   );

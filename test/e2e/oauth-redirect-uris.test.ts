@@ -100,12 +100,17 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
     const created = await register({ client_id: 'native-app', public: true, redirect_uris: ['com.example.app:/cb'], scopes: ['openid', 'read'] });
     assert.equal(created.status, 200, created.text);
     const rp = await relyingParty(srv.url, { clientId: 'native-app' });
-    const a = await authorize(rp, new Browser(), { ...CUSTOMER, scope: 'openid read', redirectUri: 'com.example.app:/cb' });
+    const browser = new Browser();
+    const a = await authorize(rp, browser, { ...CUSTOMER, scope: 'openid read', redirectUri: 'com.example.app:/cb' });
     assert.equal(a.callback.protocol, 'com.example.app:');
     const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
     const v = await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(v.status, 200);
     assert.equal(v.json.client_id, 'native-app');
+    // Another app can claim the same scheme (RFC 8252 §8.6): a native client's user confirms every time.
+    const again = await authorize(rp, browser, { ...CUSTOMER, scope: 'openid read', redirectUri: 'com.example.app:/cb' });
+    assert.equal(again.sawLogin, false);
+    assert.equal(again.sawConsent, true);
     // Another scheme is not this app's.
     const other = client.buildAuthorizationUrl(rp, { redirect_uri: 'com.example.evil:/cb', scope: 'openid', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
     const refused = await fetch(other, { redirect: 'manual' });

@@ -17,8 +17,14 @@ declare module 'koa' {
 export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 /** Endpoints authenticating clients from the body: the reference document posts JSON to them. */
 const FORM_ENDPOINTS = new Set(['/token', '/introspect', '/revoke']);
-/** Requests anyone can send that make the provider store what they carry (an interaction, a pushed request). */
-const isAuthorizationRequest = (method: string, inner: string) => (inner === '/authorize' && (method === 'GET' || method === 'POST')) || (inner === '/par' && method === 'POST');
+/**
+ * Requests anyone can send that make the provider store what they carry (an interaction, a pushed
+ * request). Matched as the provider's router matches: any case, an optional trailing slash, HEAD as GET.
+ */
+function isAuthorizationRequest(method: string, inner: string): boolean {
+  const path = (inner.length > 1 && inner.endsWith('/') ? inner.slice(0, -1) : inner).toUpperCase();
+  return (path === '/AUTHORIZE' && (method === 'GET' || method === 'HEAD' || method === 'POST')) || (path === '/PAR' && method === 'POST');
+}
 
 /**
  * A JSON body sent to /oauth/token (or introspect/revoke) becomes the form it stands for: the

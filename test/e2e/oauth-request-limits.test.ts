@@ -81,6 +81,11 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
     const body = await res.json();
     assert.equal(body.error, 'invalid_request');
     assert.match(body.error_description, /8192 bytes/);
+    // The provider's router ignores case and a trailing slash, and answers HEAD as GET: so does the limit.
+    for (const [method, path] of [['GET', '/oauth/AUTHORIZE/'], ['HEAD', '/oauth/authorize']]) {
+      const other = await fetch(`${srv.url}${path}?${new URL(authorizeUrl(srv, { junk: 'j'.repeat(9000) })).search.slice(1)}`, { method, redirect: 'manual' });
+      assert.equal(other.status, 400, `${method} ${path}`);
+    }
     // A form POST to /oauth/authorize is bounded the same way.
     const posted = await fetch(`${srv.url}/oauth/authorize`, { method: 'POST', body: new URLSearchParams({ client_id: 'limits-app', state: 'x'.repeat(10_000) }), headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
     assert.equal(posted.status, 413);
@@ -148,6 +153,11 @@ describe('OAuth: authorization and PAR requests are rate-limited per client addr
     assert.ok(body.error && body.error_description, JSON.stringify(body));
     assert.equal(refused.headers.get('ratelimit-remaining'), '0');
 
+    // However the provider's router would still match the path.
+    for (const [method, path] of [['GET', '/oauth/AUTHORIZE'], ['GET', '/oauth/authorize/'], ['HEAD', '/oauth/authorize'], ['POST', '/oauth/Par/']]) {
+      const res = await fetch(`${srv.url}${path}?client_id=limits-app`, { method, redirect: 'manual' });
+      assert.equal(res.status, 429, `${method} ${path}`);
+    }
     const pushed = await par(srv, new URLSearchParams({ client_id: 'limits-app', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: CHALLENGE, code_challenge_method: 'S256' }));
     assert.equal(pushed.status, 429);
     assert.ok(pushed.headers.get('retry-after'));

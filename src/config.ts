@@ -134,7 +134,7 @@ export interface Config {
   bodyLimit: number;
   cors: { admin: string[]; store: string[]; auth: string[] };
   oauth: { scopes: string[]; resourceAudience: string };
-  /** `oauthAuthorize`: anonymous /oauth/authorize and /oauth/par requests per client address. */
+  /** `oauthAuthorize`: anonymous /oauth/authorize, /oauth/par and /oauth/end-session requests per client address. */
   rateLimits: { apiKey: string; oauth: string; jwt: string; oauthAuthorize: string };
   notifyWebhookUrl?: string;
   /** Where development secrets were generated, if any were. */

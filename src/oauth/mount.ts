@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import { readRawBody } from '../http/body.ts';
 import { AppError, InvalidRequestError } from '../http/errors.ts';
 import { renderError } from '../http/dialects.ts';
-import { AUTHORIZATION_REQUEST_MAX_BYTES } from './request-limits.ts';
+import { AUTHORIZATION_REQUEST_MAX_BYTES, endSessionParamsProblem } from './request-limits.ts';
 
 declare module 'koa' {
   interface DefaultContext {
@@ -17,13 +17,21 @@ declare module 'koa' {
 export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 /** Endpoints authenticating clients from the body: the reference document posts JSON to them. */
 const FORM_ENDPOINTS = new Set(['/token', '/introspect', '/revoke']);
+/** Requests anyone can send that make the provider store what they carry. */
+type StoringRequest = 'authorization' | 'par' | 'end_session';
+
 /**
- * Requests anyone can send that make the provider store what they carry (an interaction, a pushed
- * request). Matched as the provider's router matches: any case, an optional trailing slash, HEAD as GET.
+ * Which storing request this is: an interaction (/authorize), a pushed request (/par), a session
+ * holding the logout's state (/end-session). Matched as the provider's router matches: any case,
+ * an optional trailing slash, HEAD as GET.
  */
-function isAuthorizationRequest(method: string, inner: string): boolean {
+function storingRequest(method: string, inner: string): StoringRequest | null {
   const path = (inner.length > 1 && inner.endsWith('/') ? inner.slice(0, -1) : inner).toUpperCase();
-  return (path === '/AUTHORIZE' && (method === 'GET' || method === 'HEAD' || method === 'POST')) || (path === '/PAR' && method === 'POST');
+  const get = method === 'GET' || method === 'HEAD';
+  if (path === '/AUTHORIZE' && (get || method === 'POST')) return 'authorization';
+  if (path === '/PAR' && method === 'POST') return 'par';
+  if (path === '/END-SESSION' && (get || method === 'POST')) return 'end_session';
+  return null;
 }
 
 /**
@@ -75,15 +83,19 @@ function replayBody(ctx: Context, body: Buffer): () => void {
 }
 
 /**
- * Before the provider sees an authorization or PAR request (what an anonymous caller can make it
- * store): the query's size, a body read up to the limit and replayed, and `guard` (the per-address
- * quota). Returns the function that puts the real request back.
+ * Before the provider sees a storing request: the query's size, a body read up to the limit (and
+ * replayed), end-session's parameter lengths, then `guard` (the per-address quota). Returns the
+ * function that puts the real request back.
  */
-async function boundAuthorizationRequest(ctx: Context, guard: (ctx: Context) => Promise<void>): Promise<() => void> {
+async function boundStoringRequest(ctx: Context, kind: StoringRequest, guard: (ctx: Context) => Promise<void>): Promise<() => void> {
   if (Buffer.byteLength(ctx.querystring) > AUTHORIZATION_REQUEST_MAX_BYTES) {
-    throw new InvalidRequestError(`The authorization request is larger than ${AUTHORIZATION_REQUEST_MAX_BYTES} bytes`);
+    throw new InvalidRequestError(`The request's query is larger than ${AUTHORIZATION_REQUEST_MAX_BYTES} bytes`);
   }
   const body = ctx.method === 'POST' ? await readRawBody(ctx, AUTHORIZATION_REQUEST_MAX_BYTES) : null;
+  if (kind === 'end_session') {
+    const problem = endSessionParamsProblem([ctx.querystring, body?.toString('utf8') ?? '']);
+    if (problem) throw new InvalidRequestError(problem);
+  }
   await guard(ctx);
   return body ? replayBody(ctx, body) : () => {};
 }
@@ -131,10 +143,10 @@ export function mountProvider(
     const inner = ctx.path.slice(prefix.length) || '/';
     if (inner === '/userinfo' && (ctx.method === 'GET' || ctx.method === 'POST') && opts.userinfoForJwt && (await opts.userinfoForJwt(ctx))) return;
     let restore: (() => void) | undefined;
-    const authorization = isAuthorizationRequest(ctx.method, inner);
-    if (authorization || (ctx.method === 'POST' && FORM_ENDPOINTS.has(inner) && ctx.is('application/json'))) {
+    const storing = storingRequest(ctx.method, inner);
+    if (storing || (ctx.method === 'POST' && FORM_ENDPOINTS.has(inner) && ctx.is('application/json'))) {
       try {
-        restore = authorization ? await boundAuthorizationRequest(ctx, opts.authorizationGuard ?? (async () => {})) : await jsonAsForm(ctx, opts.bodyLimit);
+        restore = storing ? await boundStoringRequest(ctx, storing, opts.authorizationGuard ?? (async () => {})) : await jsonAsForm(ctx, opts.bodyLimit);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         renderError(ctx, err, 'oauth');

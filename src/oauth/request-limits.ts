@@ -3,12 +3,12 @@ import { REDIRECT_URI_MAX_LENGTH } from './redirect-uris.ts';
 
 /**
  * Size limits of an authorization request. An anonymous /oauth/authorize stores its parameters
- * for the interaction's lifetime, and /oauth/par for a minute, so what one request may make the
- * store keep is bounded here: the whole request first (mount.ts, before the provider reads it),
+ * for the interaction's lifetime, /oauth/par for a minute and /oauth/end-session in a session, so
+ * what one request may make the store keep is bounded here: the whole request first (mount.ts, before the provider reads it),
  * then each parameter (below, inside the provider).
  */
 
-/** Largest query string of /oauth/authorize, and largest form body of POST /oauth/authorize and /oauth/par. */
+/** Largest query string, and largest form body, of /oauth/authorize, /oauth/par and /oauth/end-session. */
 export const AUTHORIZATION_REQUEST_MAX_BYTES = 8 * 1024;
 
 /**
@@ -40,6 +40,30 @@ const PARAM_MAX_LENGTH: Record<string, number> = {
   request_uri: 256,
   registration: 256,
 };
+/**
+ * /oauth/end-session keeps its parameters in a session before anything is checked, so their
+ * lengths are checked before the provider reads them (a 400: no redirect URI is trusted yet).
+ */
+const END_SESSION_MAX_LENGTH: Record<string, number> = {
+  client_id: 128,
+  id_token_hint: 4096,
+  post_logout_redirect_uri: REDIRECT_URI_MAX_LENGTH,
+  state: 512,
+  logout_hint: 320,
+  ui_locales: 256,
+};
+
+/** Why the end-session parameters in `sources` (a query string, a form body) are refused, or null. */
+export function endSessionParamsProblem(sources: string[]): string | null {
+  for (const source of sources) {
+    for (const [name, value] of new URLSearchParams(source)) {
+      const max = END_SESSION_MAX_LENGTH[name];
+      if (max !== undefined && value.length > max) return `${name} must be at most ${max} characters`;
+    }
+  }
+  return null;
+}
+
 /** At most this many `resource` values (RFC 8707 allows repeating it). */
 const MAX_RESOURCES = 5;
 

@@ -113,6 +113,28 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
     assert.match(page.html, /name="password"/);
   });
 
+  it('end-session: an oversized parameter is 400 invalid_request with nothing stored; an anonymous logout keeps its state 10 minutes, not days', async () => {
+    const before = await keysOf(srv);
+    for (const [param, value] of [['state', 'x'.repeat(513)], ['post_logout_redirect_uri', `${REDIRECT_URI}?${'x'.repeat(2048)}`], ['logout_hint', 'h'.repeat(321)]]) {
+      const res = await fetch(`${srv.url}/oauth/end-session?${new URLSearchParams({ [param!]: value! })}`, { redirect: 'manual' });
+      assert.equal(res.status, 400, param);
+      const body = await res.json();
+      assert.equal(body.error, 'invalid_request');
+      assert.match(body.error_description, new RegExp(param!));
+    }
+    const posted = await fetch(`${srv.url}/oauth/end-session`, { method: 'POST', body: new URLSearchParams({ state: 'x'.repeat(513) }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(posted.status, 400);
+    assert.deepEqual(await keysOf(srv), before);
+
+    // No cookie, a short state: the provider answers its logout form and keeps the state briefly.
+    const res = await fetch(`${srv.url}/oauth/end-session?state=bye`, { redirect: 'manual' });
+    assert.equal(res.status, 200);
+    const sessions = (await keysOf(srv)).filter((k) => k.startsWith('oidc:Session:') && !before.includes(k));
+    assert.equal(sessions.length, 1);
+    const ttl = await ttlOf(srv, sessions[0]!);
+    assert.ok(ttl > 0 && ttl <= 600, `an anonymous session expires in ${ttl}s`);
+  });
+
   it('the normal code flow still works, and its login interaction lives at most 10 minutes', async () => {
     const rp = await relyingParty(srv.url, { clientId: 'limits-app', clientSecret: SECRET });
     const browser = new Browser();
@@ -127,10 +149,14 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
     const a = await authorize(rp, new Browser(), { ...CUSTOMER, scope: 'openid read' });
     const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
     assert.ok(tokens.access_token);
+    // The signed-in session keeps its usual lifetime (days), unlike an anonymous one.
+    const signedIn = (await keysOf(srv)).filter((k) => k.startsWith('oidc:Session:'));
+    const ttls = await Promise.all(signedIn.map((k) => ttlOf(srv, k)));
+    assert.ok(ttls.some((t) => t > 86_400), `session TTLs ${ttls.join(', ')}`);
   });
 });
 
-describe('OAuth: authorization and PAR requests are rate-limited per client address (RATE_LIMIT_OAUTH_AUTHORIZE)', () => {
+describe('OAuth: authorization, PAR and end-session requests are rate-limited per client address (RATE_LIMIT_OAUTH_AUTHORIZE)', () => {
   let srv: TestServer;
   before(async () => {
     srv = await startTestServer({ env: { RATE_LIMIT_OAUTH_AUTHORIZE: '5/m' } });
@@ -138,7 +164,7 @@ describe('OAuth: authorization and PAR requests are rate-limited per client addr
   });
   after(() => srv.close());
 
-  it('a burst past the limit gets 429 with Retry-After and an OAuth error body, for /authorize and /par alike, and stores nothing more', async () => {
+  it('a burst past the limit gets 429 with Retry-After and an OAuth error body, for /authorize, /par and /end-session alike, and stores nothing more', async () => {
     for (let i = 0; i < 5; i++) {
       const res = await fetch(authorizeUrl(srv, { state: `s${i}` }), { redirect: 'manual' });
       assert.equal(res.status, 303, `request ${i + 1}`);
@@ -158,6 +184,8 @@ describe('OAuth: authorization and PAR requests are rate-limited per client addr
       const res = await fetch(`${srv.url}${path}?client_id=limits-app`, { method, redirect: 'manual' });
       assert.equal(res.status, 429, `${method} ${path}`);
     }
+    const logout = await fetch(`${srv.url}/oauth/end-session?state=x`, { redirect: 'manual' });
+    assert.equal(logout.status, 429);
     const pushed = await par(srv, new URLSearchParams({ client_id: 'limits-app', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: CHALLENGE, code_challenge_method: 'S256' }));
     assert.equal(pushed.status, 429);
     assert.ok(pushed.headers.get('retry-after'));

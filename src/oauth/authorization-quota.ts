@@ -14,8 +14,8 @@ const clientAddress = (ctx: Context): string => ctx.ip;
 /**
  * The quota of authorization, PAR and end-session requests per client address (an IPv6 /64 counts
  * as one), RATE_LIMIT_OAUTH_AUTHORIZE: each such request makes the provider store an interaction,
- * a pushed request or a logout's state, and no credential is there to count them against. Throws RateLimitedError
- * (429 with Retry-After) when spent.
+ * a pushed request or a logout's state, and no credential is there to count them against.
+ * Throws RateLimitedError (429 with Retry-After) when spent.
  */
 export function createAuthorizationQuota(deps: { limiter: RateLimiter }): (ctx: Context) => Promise<void> {
   const policy = deps.limiter.defaults.oauthAuthorize;

@@ -99,6 +99,7 @@ const envSchema = z.object({
   RATE_LIMIT_API_KEY: z.string().default('1000/h'),
   RATE_LIMIT_OAUTH: z.string().default('5000/h'),
   RATE_LIMIT_JWT: z.string().default('2000/h'),
+  RATE_LIMIT_OAUTH_AUTHORIZE: z.string().default('60/m'),
   NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
 });
 
@@ -133,7 +134,8 @@ export interface Config {
   bodyLimit: number;
   cors: { admin: string[]; store: string[]; auth: string[] };
   oauth: { scopes: string[]; resourceAudience: string };
-  rateLimits: { apiKey: string; oauth: string; jwt: string };
+  /** `oauthAuthorize`: anonymous /oauth/authorize, /oauth/par and /oauth/end-session requests per client address. */
+  rateLimits: { apiKey: string; oauth: string; jwt: string; oauthAuthorize: string };
   notifyWebhookUrl?: string;
   /** Where development secrets were generated, if any were. */
   devSecretsFile?: string;
@@ -261,7 +263,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     bodyLimit: e.BODY_LIMIT,
     cors: { admin: e.ADMIN_CORS, store: e.STORE_CORS, auth: e.AUTH_CORS ? e.AUTH_CORS.split(',').map((s) => s.trim()).filter(Boolean) : e.ADMIN_CORS },
     oauth: { scopes: e.OAUTH_SCOPES, resourceAudience: e.OAUTH_RESOURCE_AUDIENCE ?? issuer },
-    rateLimits: { apiKey: e.RATE_LIMIT_API_KEY, oauth: e.RATE_LIMIT_OAUTH, jwt: e.RATE_LIMIT_JWT },
+    rateLimits: { apiKey: e.RATE_LIMIT_API_KEY, oauth: e.RATE_LIMIT_OAUTH, jwt: e.RATE_LIMIT_JWT, oauthAuthorize: e.RATE_LIMIT_OAUTH_AUTHORIZE },
     notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL,
     devSecretsFile,
   };

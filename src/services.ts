@@ -61,7 +61,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
 
   // OAuth clients and grants (issue 3); the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
-  const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations });
+  const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations, production: config.env === 'production' });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();

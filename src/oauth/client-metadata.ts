@@ -1,5 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { OAuthClientRecord } from './clients.ts';
+import { applicationTypeOf } from './redirect-uris.ts';
 
 /** Client metadata properties of ours that oidc-provider carries along (extraClientMetadata). */
 export const EXTRA_CLIENT_METADATA = ['api_scopes', 'login_actor', 'lineage'] as const;
@@ -17,7 +18,8 @@ export function clientMetadata(r: OAuthClientRecord, oidcScopes: string[]): Clie
     client_id: r.client_id,
     ...(r.secret_hash ? { client_secret: r.secret_hash } : {}),
     ...(r.client_name ? { client_name: r.client_name } : {}),
-    application_type: 'web',
+    // Native apps (RFC 8252): private-use schemes and loopback redirects on any port.
+    application_type: applicationTypeOf([...r.redirect_uris, ...r.post_logout_redirect_uris]),
     redirect_uris: r.redirect_uris,
     post_logout_redirect_uris: r.post_logout_redirect_uris,
     grant_types: r.grant_types,

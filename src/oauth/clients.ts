@@ -4,6 +4,7 @@ import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { Revocations } from '../tokens/revocations.ts';
 import type { OAuthGrants } from './grants.ts';
+import { redirectUriProblem, redirectUriSetProblem } from './redirect-uris.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -70,8 +71,10 @@ const newLineage = () => `cc_${randomBytes(12).toString('base64url')}`;
  * its Client adapter). Secrets are shown once, at creation or rotation, and stored as a keyed hash.
  * Deleting a client revokes every grant it holds and its client-credentials tokens.
  */
-export function createOAuthClients(deps: { store: Store; pepper: string; offeredScopes: string[]; grants: OAuthGrants; revocations: Revocations }) {
+export function createOAuthClients(deps: { store: Store; pepper: string; offeredScopes: string[]; grants: OAuthGrants; revocations: Revocations; production?: boolean }) {
   const { store, pepper, offeredScopes, grants, revocations } = deps;
+  // Production refuses plain-http redirects off the loopback IPs (redirect-uris.ts).
+  const production = deps.production === true;
   const hashSecret = (secret: string) => createHmac('sha256', pepper).update(`oauth-client-secret:${secret}`).digest('base64url');
 
   function validate(r: OAuthClientRecord): void {
@@ -82,16 +85,13 @@ export function createOAuthClients(deps: { store: Store; pepper: string; offered
       throw new InvalidClientError('grant_types: refresh_token needs authorization_code');
     }
     if (r.grant_types.includes('authorization_code') && !r.redirect_uris.length) throw new InvalidClientError('redirect_uris: at least one for authorization_code');
-    for (const uri of [...r.redirect_uris, ...r.post_logout_redirect_uris]) {
-      let url: URL;
-      try {
-        url = new URL(uri);
-      } catch {
-        throw new InvalidClientError(`redirect URI is not an absolute URL: ${uri}`);
-      }
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidClientError(`redirect URI must be http(s): ${uri}`);
-      if (url.hash) throw new InvalidClientError(`redirect URI must not have a fragment: ${uri}`);
+    const uris = [...r.redirect_uris, ...r.post_logout_redirect_uris];
+    for (const uri of uris) {
+      const problem = redirectUriProblem(uri, { production });
+      if (problem) throw new InvalidClientError(problem);
     }
+    const setProblem = redirectUriSetProblem(uris);
+    if (setProblem) throw new InvalidClientError(setProblem);
     const unknown = r.scopes.filter((s) => !offeredScopes.includes(s));
     if (unknown.length) throw new InvalidClientError(`scopes: not offered by this server: ${unknown.join(' ')} (offered: ${offeredScopes.join(' ')})`);
   }

@@ -7,6 +7,7 @@ import { createProvider, OAUTH_PREFIX } from './provider.ts';
 import { splitScopes } from './scopes.ts';
 import { createFindAccount } from './accounts.ts';
 import { answerUserinfoForJwt } from './userinfo-jwt.ts';
+import { createAuthorizationQuota } from './authorization-quota.ts';
 
 /**
  * The OAuth 2.0 / OpenID Connect surface: the provider mounted at /oauth (plus the discovery
@@ -28,6 +29,7 @@ export function createOAuth(s: Services): { provider: Middleware; pages: Router 
     bodyLimit: s.config.bodyLimit,
     extraScopes: splitScopes(s.config.oauth.scopes).resource,
     userinfoForJwt: (ctx) => answerUserinfoForJwt(ctx, { provider, authenticate: s.authenticate, findAccount }),
+    authorizationGuard: createAuthorizationQuota({ limiter: s.rateLimiter }),
   });
   return { provider: mounted, pages };
 }

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { readRawBody } from '../http/body.ts';
 import { AppError, InvalidRequestError } from '../http/errors.ts';
 import { renderError } from '../http/dialects.ts';
+import { AUTHORIZATION_REQUEST_MAX_BYTES, endSessionParamsProblem } from './request-limits.ts';
 
 declare module 'koa' {
   interface DefaultContext {
@@ -16,13 +17,27 @@ declare module 'koa' {
 export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'];
 /** Endpoints authenticating clients from the body: the reference document posts JSON to them. */
 const FORM_ENDPOINTS = new Set(['/token', '/introspect', '/revoke']);
+/** Requests anyone can send that make the provider store what they carry. */
+type StoringRequest = 'authorization' | 'par' | 'end_session';
+
+/**
+ * Which storing request this is: an interaction (/authorize), a pushed request (/par), a session
+ * holding the logout's state (/end-session). Matched as the provider's router matches: any case,
+ * an optional trailing slash, HEAD as GET.
+ */
+function storingRequest(method: string, inner: string): StoringRequest | null {
+  const path = (inner.length > 1 && inner.endsWith('/') ? inner.slice(0, -1) : inner).toUpperCase();
+  const get = method === 'GET' || method === 'HEAD';
+  if (path === '/AUTHORIZE' && (get || method === 'POST')) return 'authorization';
+  if (path === '/PAR' && method === 'POST') return 'par';
+  if (path === '/END-SESSION' && (get || method === 'POST')) return 'end_session';
+  return null;
+}
 
 /**
  * A JSON body sent to /oauth/token (or introspect/revoke) becomes the form it stands for: the
  * provider then applies the same parameter and client-authentication rules to both encodings.
- * The provider reads the request stream itself, so it is handed a request whose stream replays
- * the form (its fallback for an already-read body works too, but prints a plain-text warning
- * into our JSON logs). Returns the function that puts the real request back.
+ * Returns the function that puts the real request back.
  */
 async function jsonAsForm(ctx: Context, limit: number): Promise<() => void> {
   const raw = await readRawBody(ctx, limit);
@@ -41,9 +56,18 @@ async function jsonAsForm(ctx: Context, limit: number): Promise<() => void> {
   }
   const encoded = Buffer.from(new URLSearchParams(form).toString());
   ctx.req.headers['content-type'] = 'application/x-www-form-urlencoded';
-  ctx.req.headers['content-length'] = String(encoded.length);
+  return replayBody(ctx, encoded);
+}
+
+/**
+ * Hand the provider a request whose stream replays `body` (already read by us). The provider
+ * reads the request stream itself (its fallback for an already-read body works too, but prints
+ * a plain-text warning into our JSON logs). Returns the function that puts the real request back.
+ */
+function replayBody(ctx: Context, body: Buffer): () => void {
+  ctx.req.headers['content-length'] = String(body.length);
   const original = ctx.req;
-  const replay = () => Readable.from([encoded]);
+  const replay = () => Readable.from([body]);
   const substitute = Object.create(original, {
     readable: { value: true },
     readableEncoding: { value: null },
@@ -59,13 +83,34 @@ async function jsonAsForm(ctx: Context, limit: number): Promise<() => void> {
 }
 
 /**
+ * Before the provider sees a storing request: the query's size, a body read up to the limit (and
+ * replayed), end-session's parameter lengths, then `guard` (the per-address quota). Returns the
+ * function that puts the real request back.
+ */
+async function boundStoringRequest(ctx: Context, kind: StoringRequest, guard: (ctx: Context) => Promise<void>): Promise<() => void> {
+  if (Buffer.byteLength(ctx.querystring) > AUTHORIZATION_REQUEST_MAX_BYTES) {
+    throw new InvalidRequestError(`The request's query is larger than ${AUTHORIZATION_REQUEST_MAX_BYTES} bytes`);
+  }
+  const body = ctx.method === 'POST' ? await readRawBody(ctx, AUTHORIZATION_REQUEST_MAX_BYTES) : null;
+  if (kind === 'end_session') {
+    const problem = endSessionParamsProblem([ctx.querystring, body?.toString('utf8') ?? '']);
+    if (problem) throw new InvalidRequestError(problem);
+  }
+  await guard(ctx);
+  return body ? replayBody(ctx, body) : () => {};
+}
+
+/**
  * The provider (itself a Koa app) mounted under `prefix` on our app, koa-mount style: it runs on
  * our context with the prefix stripped and `ctx.mountPath` set, so every URL it builds (discovery,
  * redirects, form actions) carries /oauth and honours X-Forwarded-* when TRUST_PROXY is on.
  * Requests it does not answer continue down our app with the path restored. Also serves the two
  * discovery documents at the root, where clients look for them.
  */
-export function mountProvider(provider: Provider, opts: { prefix: string; bodyLimit: number; extraScopes: string[]; userinfoForJwt?: (ctx: Context) => Promise<boolean> }): Middleware {
+export function mountProvider(
+  provider: Provider,
+  opts: { prefix: string; bodyLimit: number; extraScopes: string[]; userinfoForJwt?: (ctx: Context) => Promise<boolean>; authorizationGuard?: (ctx: Context) => Promise<void> },
+): Middleware {
   const downstream = compose((provider as unknown as { middleware: Middleware[] }).middleware);
   const { prefix } = opts;
 
@@ -98,9 +143,10 @@ export function mountProvider(provider: Provider, opts: { prefix: string; bodyLi
     const inner = ctx.path.slice(prefix.length) || '/';
     if (inner === '/userinfo' && (ctx.method === 'GET' || ctx.method === 'POST') && opts.userinfoForJwt && (await opts.userinfoForJwt(ctx))) return;
     let restore: (() => void) | undefined;
-    if (ctx.method === 'POST' && FORM_ENDPOINTS.has(inner) && ctx.is('application/json')) {
+    const storing = storingRequest(ctx.method, inner);
+    if (storing || (ctx.method === 'POST' && FORM_ENDPOINTS.has(inner) && ctx.is('application/json'))) {
       try {
-        restore = await jsonAsForm(ctx, opts.bodyLimit);
+        restore = storing ? await boundStoringRequest(ctx, storing, opts.authorizationGuard ?? (async () => {})) : await jsonAsForm(ctx, opts.bodyLimit);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         renderError(ctx, err, 'oauth');

@@ -14,6 +14,7 @@ import { interactionsConfiguration } from './interactions.ts';
 import { splitScopes } from './scopes.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { ttlConfiguration } from './ttl.ts';
+import { authorizationParamLimits } from './request-limits.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
 
 export const OAUTH_PREFIX = '/oauth';
@@ -95,6 +96,7 @@ export function createProvider(d: ProviderDeps): Provider {
       origin !== 'null' && (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
     conformIdTokenClaims: true,
     allowOmittingSingleRegisteredRedirectUri: false,
+    extraParams: authorizationParamLimits(),
   };
 
   const provider = new Provider(config.issuer, configuration);

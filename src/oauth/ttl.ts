@@ -2,11 +2,13 @@ import type { Configuration } from 'oidc-provider';
 import type { Config } from '../config.ts';
 
 const DAY = 86_400;
+/** Login and consent must be done this soon after the authorization request. */
+const INTERACTION_TTL = 10 * 60;
 
 /**
  * How long each oidc-provider artifact lives; the adapter expires its key with it.
  * Refresh tokens live REFRESH_TOKEN_TTL from their last rotation, within a grant that lives as
- * long from consent; codes a minute; login/consent interactions half an hour.
+ * long from consent; codes a minute; login/consent interactions ten minutes.
  */
 export function ttlConfiguration(config: Config): Configuration['ttl'] {
   return {
@@ -16,8 +18,11 @@ export function ttlConfiguration(config: Config): Configuration['ttl'] {
     IdToken: 3600,
     RefreshToken: config.ttl.refresh,
     Grant: config.ttl.refresh,
-    Session: Math.min(14 * DAY, config.ttl.refresh),
-    Interaction: 30 * 60,
+    // A session nobody signed in to only holds an anonymous logout's state (end-session stores it
+    // before checking anything): it lives as long as an interaction, not for days.
+    Session: (_ctx, session) => (session.accountId ? Math.min(14 * DAY, config.ttl.refresh) : INTERACTION_TTL),
+    // Short: an anonymous /oauth/authorize stores one, so this bounds what a flood leaves behind.
+    Interaction: INTERACTION_TTL,
     DeviceCode: 10 * 60,
     BackchannelAuthenticationRequest: 10 * 60,
   };

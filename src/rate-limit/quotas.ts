@@ -36,6 +36,7 @@ export function createRateLimiter(deps: { store: Store; rateLimits: Config['rate
     apiKey: read('RATE_LIMIT_API_KEY', deps.rateLimits.apiKey),
     oauth: read('RATE_LIMIT_OAUTH', deps.rateLimits.oauth),
     jwt: read('RATE_LIMIT_JWT', deps.rateLimits.jwt),
+    oauthAuthorize: read('RATE_LIMIT_OAUTH_AUTHORIZE', deps.rateLimits.oauthAuthorize),
   };
   // Per-key overrides are parsed once; a malformed one (never accepted by the admin routes)
   // falls back to the default rather than failing every request of that key.

@@ -21,12 +21,12 @@ describe('rate policies', () => {
   });
 
   it('refuses a malformed quota in the configuration at startup, naming the variable', () => {
-    assert.throws(() => createRateLimiter({ store: createMemoryStore(), rateLimits: { apiKey: '1000/h', oauth: 'lots', jwt: '2000/h' } }), (e: Error) => e instanceof ConfigError && /RATE_LIMIT_OAUTH/.test(e.message));
+    assert.throws(() => createRateLimiter({ store: createMemoryStore(), rateLimits: { apiKey: '1000/h', oauth: 'lots', jwt: '2000/h', oauthAuthorize: '60/m' } }), (e: Error) => e instanceof ConfigError && /RATE_LIMIT_OAUTH/.test(e.message));
   });
 });
 
 describe('quota subjects', () => {
-  const limiter = createRateLimiter({ store: createMemoryStore(), rateLimits: { apiKey: '1000/h', oauth: '5000/h', jwt: '2000/h' } });
+  const limiter = createRateLimiter({ store: createMemoryStore(), rateLimits: { apiKey: '1000/h', oauth: '5000/h', jwt: '2000/h', oauthAuthorize: '60/m' } });
   const base = { scopes: [] as string[], expiresAt: null };
   const jwtUser: Principal = { ...base, kind: 'user', id: 'user_1', actorType: 'user', method: 'jwt', sid: 'fam_a', jti: 'a' };
 
@@ -56,7 +56,7 @@ describe('quota subjects', () => {
   });
 
   it('writes delta-seconds headers, and a refused request leaves the count as it was', async () => {
-    const small = createRateLimiter({ store: createMemoryStore(), rateLimits: { apiKey: '2/m', oauth: '2/m', jwt: '2/m' } });
+    const small = createRateLimiter({ store: createMemoryStore(), rateLimits: { apiKey: '2/m', oauth: '2/m', jwt: '2/m', oauthAuthorize: '2/m' } });
     const first = await small.consume(jwtUser);
     assert.deepEqual(rateLimitHeaders(first), { 'RateLimit-Limit': '2', 'RateLimit-Remaining': '1', 'RateLimit-Reset': '30', 'RateLimit-Policy': '2;w=60' });
     await small.consume(jwtUser);

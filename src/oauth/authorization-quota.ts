@@ -1,0 +1,30 @@
+import type { Context } from 'koa';
+import { ServiceUnavailableError } from '../http/errors.ts';
+import { clientAddressKey } from '../rate-limit/login-throttle.ts';
+import { enforceQuota } from '../rate-limit/middleware.ts';
+import type { RateLimiter } from '../rate-limit/quotas.ts';
+import { StoreUnavailableError } from '../store/redis.ts';
+
+/**
+ * The requesting client's address. The one place to switch to the trusted address of
+ * src/http/client-address.ts (X-Forwarded-For with proxy hops) once it exists.
+ */
+const clientAddress = (ctx: Context): string => ctx.ip;
+
+/**
+ * The quota of authorization, PAR and end-session requests per client address (an IPv6 /64 counts
+ * as one), RATE_LIMIT_OAUTH_AUTHORIZE: each such request makes the provider store an interaction,
+ * a pushed request or a logout's state, and no credential is there to count them against.
+ * Throws RateLimitedError (429 with Retry-After) when spent.
+ */
+export function createAuthorizationQuota(deps: { limiter: RateLimiter }): (ctx: Context) => Promise<void> {
+  const policy = deps.limiter.defaults.oauthAuthorize;
+  return async (ctx) => {
+    try {
+      await enforceQuota(ctx, deps.limiter, { subject: `oauth-authorize:${clientAddressKey(clientAddress(ctx))}`, policy });
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw new ServiceUnavailableError();
+      throw err;
+    }
+  };
+}

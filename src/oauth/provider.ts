@@ -15,6 +15,8 @@ import { splitScopes } from './scopes.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { ttlConfiguration } from './ttl.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
+import { createRecordRefs } from './record-refs.ts';
+import { createOutageGuard } from './unavailable.ts';
 
 export const OAUTH_PREFIX = '/oauth';
 
@@ -48,8 +50,18 @@ export interface ProviderDeps {
 export function createProvider(d: ProviderDeps): Provider {
   const { config } = d;
   const scopes = splitScopes(config.oauth.scopes);
+  const outage = createOutageGuard(d.logger);
+  const findAccount = createFindAccount(d.accounts);
   const configuration: Configuration = {
-    adapter: createOAuthAdapterFactory({ store: d.store, grants: d.oauthGrants, clients: d.oauthClients, signIns: d.signIns, offeredScopes: scopes }),
+    adapter: createOAuthAdapterFactory({
+      store: d.store,
+      grants: d.oauthGrants,
+      clients: d.oauthClients,
+      signIns: d.signIns,
+      offeredScopes: scopes,
+      refOf: createRecordRefs(config.apiKeyPepper),
+      outage,
+    }),
     jwks: d.keystore.privateJwks as Configuration['jwks'],
     // Secure follows the request (ctx.secure): TLS, X-Forwarded-Proto with TRUST_PROXY=1, or always
     // in production and with an https PUBLIC_URL (app.ts). Forcing it here instead would make every
@@ -62,7 +74,7 @@ export function createProvider(d: ProviderDeps): Provider {
     routes: ROUTES,
     scopes: scopes.oidc,
     claims: CLAIMS,
-    findAccount: createFindAccount(d.accounts),
+    findAccount: (ctx, sub, token) => outage.call(async () => findAccount(ctx, sub, token)),
     features: featuresConfiguration(config, scopes),
     ttl: ttlConfiguration(config),
     interactions: interactionsConfiguration(),
@@ -99,6 +111,7 @@ export function createProvider(d: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  provider.use(outage.middleware);
 
   // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
   const clients = d.oauthClients;

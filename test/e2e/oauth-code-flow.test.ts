@@ -181,7 +181,8 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     // Expired: the code outlived its 60 s (its stored expiry moved into the past).
     c = await fresh();
     const { keys } = await import('../../src/store/keys.ts');
-    const key = keys.oauthModel('AuthorizationCode', c.code);
+    const { createRecordRefs } = await import('../../src/oauth/record-refs.ts');
+    const key = keys.oauthModel('AuthorizationCode', createRecordRefs(srv.config.apiKeyPepper)('AuthorizationCode', c.code));
     const stored = JSON.parse((await srv.store.get(key))!);
     await srv.store.put(key, JSON.stringify({ ...stored, exp: Math.floor(Date.now() / 1000) - 120 }), { ttlSeconds: 60 });
     const expired = await tokenRequest({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT_URI, code_verifier: c.verifier });

@@ -10,7 +10,7 @@ import { EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import type { OAuthClients } from './clients.ts';
 import { featuresConfiguration, renderError } from './features.ts';
 import type { OAuthGrants } from './grants.ts';
-import { interactionsConfiguration } from './interactions.ts';
+import { interactionsConfiguration, loadExistingGrant } from './interactions.ts';
 import { splitScopes } from './scopes.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { ttlConfiguration } from './ttl.ts';
@@ -78,6 +78,7 @@ export function createProvider(d: ProviderDeps): Provider {
     features: featuresConfiguration(config, scopes),
     ttl: ttlConfiguration(config),
     interactions: interactionsConfiguration(),
+    loadExistingGrant,
     clients: [],
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'RS256' },
     extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },
@@ -95,9 +96,12 @@ export function createProvider(d: ProviderDeps): Provider {
       clientAuthSigningAlgValues: ['RS256', 'ES256'],
     },
     // Refresh tokens for every client registered with the refresh_token grant, no offline_access
-    // needed; they outlive the browser session and rotate on every use (reuse revokes the grant).
+    // needed; they rotate on every use (reuse revokes the grant).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    expiresWithSession: async () => false,
+    // What an app gets ends with the sign-in it came from: logout at end-session revokes the
+    // session's grants (the library spares grants whose tokens do not expire with the session),
+    // and a refresh token stops when its session is gone (sign-out everywhere, password reset).
+    expiresWithSession: async () => true,
     rotateRefreshToken: true,
     extraTokenClaims,
     renderError,

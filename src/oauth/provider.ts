@@ -17,6 +17,7 @@ import { ttlConfiguration } from './ttl.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
 import { createRecordRefs } from './record-refs.ts';
 import { createOutageGuard } from './unavailable.ts';
+import { pinPublicOrigin } from './public-origin.ts';
 
 export const OAUTH_PREFIX = '/oauth';
 
@@ -116,6 +117,8 @@ export function createProvider(d: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
   provider.use(outage.middleware);
+  // Behind a trusted proxy the URLs follow X-Forwarded-Proto/Host; otherwise PUBLIC_URL.
+  if (!config.trustProxy) provider.use(pinPublicOrigin(config.issuer));
 
   // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
   const clients = d.oauthClients;

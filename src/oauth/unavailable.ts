@@ -51,7 +51,8 @@ export function createOutageGuard(logger: Logger) {
       await request.run(state, next);
       if (ctx.status === 503) {
         ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        if (state.down) logger.warn({ path: ctx.path }, 'oauth: store unavailable, answered 503');
+        // Said once per request, as a warning: the request log line beside it names the request.
+        if (state.down) logger.warn('oauth: store unavailable, answered 503');
       }
     }) as Middleware,
   };

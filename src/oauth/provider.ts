@@ -100,9 +100,11 @@ export function createProvider(d: ProviderDeps): Provider {
     // needed; they rotate on every use (reuse revokes the grant).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // What an app gets ends with the sign-in it came from: logout at end-session revokes the
-    // session's grants (the library spares grants whose tokens do not expire with the session),
-    // and a refresh token stops when its session is gone (sign-out everywhere, password reset).
-    expiresWithSession: async () => true,
+    // session's grants, and a refresh token stops when its session is gone (sign-out everywhere,
+    // a password reset, another account signing in). Only offline_access, which the user allows
+    // on the consent page as "keep access while you are not using it" (OpenID Connect Core §11),
+    // makes a grant outlive the sign-in; it is then withdrawn per app.
+    expiresWithSession: async (_ctx, token) => !token.scopes.has('offline_access'),
     rotateRefreshToken: true,
     extraTokenClaims,
     renderError,

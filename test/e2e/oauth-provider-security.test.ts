@@ -97,6 +97,31 @@ describe('OAuth provider security', () => {
     await assert.rejects(client.refreshTokenGrant(shop, tokens.refresh_token!), (err: any) => err.error === 'invalid_grant');
   });
 
+  it('only a grant the user allowed offline access outlives the logout', async () => {
+    const secret = (await srv.services.oauthClients.create({ clientId: 'offline-app', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'offline_access', 'read'] })).secret!;
+    const offline = await relyingParty(srv.url, { clientId: 'offline-app', clientSecret: secret });
+    const browser = new Browser();
+    const online = await exchange(shop, await authorize(shop, browser, { ...CUSTOMER, scope: 'openid read' }));
+    const a = await authorize(offline, browser, { ...CUSTOMER, scope: 'openid offline_access read', extra: { prompt: 'consent' } });
+    assert.equal(a.sawConsent, true);
+    const kept = await exchange(offline, a);
+    const confirm = await browser.follow(client.buildEndSessionUrl(shop, { id_token_hint: online.id_token! }).href, 'https://never');
+    await browser.submit(confirm.url, confirm.html, '/end-session/confirm', { logout: 'yes' }, 'https://never');
+    await assert.rejects(client.refreshTokenGrant(shop, online.refresh_token!), (err: any) => err.error === 'invalid_grant');
+    assert.equal((await verify(kept.access_token)).status, 200);
+    const refreshed = await client.refreshTokenGrant(offline, kept.refresh_token!);
+    assert.equal((await verify(refreshed.access_token)).status, 200);
+  });
+
+  it('pushed authorization requests (PAR) still work with hashed storage', async () => {
+    const verifier = client.randomPKCECodeVerifier();
+    const url = await client.buildAuthorizationUrlWithPAR(shop, { redirect_uri: REDIRECT_URI, scope: 'openid read', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    assert.match(url.searchParams.get('request_uri')!, /^urn:ietf:params:oauth:request_uri:/);
+    const page = await new Browser().follow(url.href, REDIRECT_URI);
+    assert.equal(page.res.status, 200);
+    assert.match(page.html, /name="password"/);
+  });
+
   it('stores no refresh token, code or session cookie in clear: a SCAN of the database yields none; the flows still work', async () => {
     const browser = new Browser();
     const a = await authorize(shop, browser, { ...CUSTOMER, scope: 'openid read write' });

@@ -40,7 +40,8 @@ export function featuresConfiguration(config: Config, scopes: ScopeSets): Featur
       enabled: true,
       logoutSource: async (ctx, form) => {
         ctx.type = 'html';
-        ctx.body = logoutPage(form, ctx.host);
+        // Named after PUBLIC_URL, not after the request's Host header.
+        ctx.body = logoutPage(form, new URL(config.issuer).host);
       },
       postLogoutSuccessSource: async (ctx) => {
         ctx.type = 'html';

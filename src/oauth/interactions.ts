@@ -10,7 +10,8 @@ const { base, Check } = interactionPolicy;
  * library's policy (log in when there is no session, ask for consent when the remembered grant
  * lacks a requested scope, so a remembered grant skips the consent page) plus one check: the
  * signed-in account must be of the kind the client signs in. A customer's session at a back-office
- * client (or the reverse) means: sign in again, as the right kind of account.
+ * client (or the reverse) means: sign in again, as the right kind of account (the library then
+ * ends the other account's session, and with it what apps got through it, before going on).
  */
 export function interactionsConfiguration(): NonNullable<Configuration['interactions']> {
   const policy = base();
@@ -27,14 +28,3 @@ export function interactionsConfiguration(): NonNullable<Configuration['interact
   };
 }
 
-/**
- * The grant the session remembers for this client, when it belongs to the account signed in now.
- * A session that changed account (a customer, then a back-office user) keeps the earlier
- * account's grant ids; the library would otherwise load that grant and fail with a 500.
- */
-export const loadExistingGrant: NonNullable<Configuration['loadExistingGrant']> = async (ctx) => {
-  const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
-  if (!grantId) return undefined;
-  const grant = await ctx.oidc.provider.Grant.find(grantId);
-  return grant && grant.accountId === ctx.oidc.session!.accountId ? grant : undefined;
-};

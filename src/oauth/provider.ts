@@ -10,7 +10,7 @@ import { EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import type { OAuthClients } from './clients.ts';
 import { featuresConfiguration, renderError } from './features.ts';
 import type { OAuthGrants } from './grants.ts';
-import { interactionsConfiguration, loadExistingGrant } from './interactions.ts';
+import { interactionsConfiguration } from './interactions.ts';
 import { splitScopes } from './scopes.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { ttlConfiguration } from './ttl.ts';
@@ -79,7 +79,6 @@ export function createProvider(d: ProviderDeps): Provider {
     features: featuresConfiguration(config, scopes),
     ttl: ttlConfiguration(config),
     interactions: interactionsConfiguration(),
-    loadExistingGrant,
     clients: [],
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'RS256' },
     extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },

@@ -224,6 +224,21 @@ describe('OAuth provider security', () => {
     assert.equal(refused.status, 401);
     assert.equal(refused.json.error, 'invalid_token');
     assert.equal((await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${bound}` } })).status, 401);
+    const pk = (await srv.services.apiKeys.create({ type: 'publishable', title: 'storefront', createdBy: staffId })).token;
+    const me = (token: string) => http(`${srv.url}/store/customers/me`, { headers: { 'x-publishable-api-key': pk, authorization: `Bearer ${token}` } });
+    assert.equal((await me(bound)).status, 401);
+    // The same token without the key binding opens it: the binding is what is refused.
+    const unbound = await new SignJWT({ client_id: 'shop-app', scope: 'read', grant_id: 'g-unbound', actor_type: 'customer' })
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'at+jwt' })
+      .setIssuer(srv.config.issuer)
+      .setAudience(srv.config.oauth.resourceAudience)
+      .setSubject(customerId)
+      .setJti(crypto.randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(signer.key);
+    assert.equal((await me(unbound)).status, 200);
+    assert.equal((await verify(unbound)).status, 200);
     const asDpop = await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `DPoP ${bound}`, dpop: proof } });
     assert.ok(asDpop.status === 400 || asDpop.status === 401, `${asDpop.status} ${asDpop.text}`);
     assert.ok(asDpop.json.error);

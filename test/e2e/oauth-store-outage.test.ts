@@ -21,6 +21,7 @@ describe('OAuth endpoints when Redis stops answering', { skip: redisBinariesMiss
   let srv: TestServer;
   let rp: client.Configuration;
   let svcSecret: string;
+  let webSecret: string;
   let jwtAccessToken: string;
   let opaqueAccessToken: string;
   let pendingInteraction: { browser: Browser; url: string };
@@ -53,7 +54,8 @@ describe('OAuth endpoints when Redis stops answering', { skip: redisBinariesMiss
     await srv.services.accounts.create({ actorType: 'customer', ...CUSTOMER });
     const web = await srv.services.oauthClients.create({ clientId: 'web-app', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code'], scopes: ['openid', 'read'] });
     svcSecret = (await srv.services.oauthClients.create({ clientId: 'svc-app', redirectUris: [REDIRECT_URI], grantTypes: ['client_credentials'], scopes: ['read'] })).secret!;
-    rp = await relyingParty(srv.url, { clientId: 'web-app', clientSecret: web.secret! });
+    webSecret = web.secret!;
+    rp = await relyingParty(srv.url, { clientId: 'web-app', clientSecret: webSecret });
     const codeFlow = async (scope: string) => {
       const a = await authorize(rp, new Browser(), { ...CUSTOMER, scope });
       return client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
@@ -71,16 +73,23 @@ describe('OAuth endpoints when Redis stops answering', { skip: redisBinariesMiss
     redis?.kill('SIGKILL');
   });
 
-  it('answers 503 temporarily_unavailable (token, authorize, userinfo, the login page) within the command timeout, and serves again after', { timeout: 30_000 }, async () => {
+  it('answers 503 temporarily_unavailable (token, authorize, introspection, revocation, PAR, end-session, userinfo, the login page) within the command timeout, and serves again after', { timeout: 30_000 }, async () => {
     const basic = `Basic ${Buffer.from(`svc-app:${svcSecret}`).toString('base64')}`;
     const clientCredentials = () =>
       http(`${srv.url}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read' }), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic } });
     assert.equal((await clientCredentials()).status, 200);
+    const webBasic = `Basic ${Buffer.from(`web-app:${webSecret}`).toString('base64')}`;
+    const form = (path: string, fields: Record<string, string>) =>
+      http(`${srv.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: webBasic } });
 
     redis.kill('SIGSTOP');
     const calls: Record<string, () => Promise<{ status: number; headers: Headers; json: any; text: string }>> = {
       'client credentials': clientCredentials,
       authorize: () => http(`${srv.url}/oauth/authorize?client_id=web-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { redirect: 'manual' }),
+      introspection: () => form('/oauth/introspect', { token: opaqueAccessToken }),
+      revocation: () => form('/oauth/revoke', { token: opaqueAccessToken }),
+      PAR: () => form('/oauth/par', { response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }),
+      'end-session': () => http(`${srv.url}/oauth/end-session?client_id=web-app`, { redirect: 'manual' }),
       'userinfo (JWT)': () => http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${jwtAccessToken}` } }),
       'userinfo (opaque)': () => http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${opaqueAccessToken}` } }),
       'login page': async () => {

@@ -16,8 +16,8 @@ export type SignInKind = 'lineage' | 'family' | 'session' | 'oauth-session';
  * Every sign-in of an account, indexed per account, so one call ends them all (a password reset,
  * "sign out everywhere"). One sorted set per account: member `<kind>:<ref>`, score = when the
  * sign-in expires (ms), so what has expired is pruned as new sign-ins arrive and never ended twice.
- * OAuth grants (an app's consented access) are not sign-ins: they outlive a password change, as
- * they do at Google or GitHub, and are withdrawn per app.
+ * An OAuth session's end also ends the grants apps received through it (a derived credential
+ * ends with the sign-in it came from), except those the user allowed offline access.
  */
 export function createSignIns(deps: { store: Store; revocations: Revocations; now?: () => number }) {
   const { store, revocations } = deps;
@@ -32,9 +32,17 @@ export function createSignIns(deps: { store: Store; revocations: Revocations; no
       case 'session':
         await store.delete(keys.session(ref));
         return;
-      case 'oauth-session':
+      case 'oauth-session': {
+        // What apps got through that sign-in ends with it, as at logout: their refresh tokens are
+        // bound to the session, their JWT access tokens need their grants' revocation record. A
+        // grant the user allowed to outlive the sign-in (offline_access: persistsLogout) stays.
+        const raw = await store.get(keys.oauthModel('Session', ref));
+        const authorizations = raw ? ((JSON.parse(raw) as { authorizations?: Record<string, { grantId?: string; persistsLogout?: boolean }> }).authorizations ?? {}) : {};
+        const grantIds = Object.values(authorizations).flatMap((a) => (a.grantId && !a.persistsLogout ? [a.grantId] : []));
+        await Promise.all(grantIds.map((grantId) => revocations.revokeLineage(grantId)));
         await store.delete(keys.oauthModel('Session', ref));
         return;
+      }
     }
   }
 

@@ -3,7 +3,8 @@ import type { Accounts } from '../accounts/accounts.ts';
 
 /** Claims per scope: what the ID token and userinfo may say about the account. */
 export const CLAIMS = {
-  openid: ['sub'],
+  // Every token says which kind of account it speaks for (a back-office user or a customer).
+  openid: ['sub', 'actor_type'],
   profile: ['name', 'given_name', 'family_name', 'updated_at'],
   email: ['email', 'email_verified'],
 };
@@ -19,6 +20,7 @@ export function createFindAccount(accounts: Accounts): FindAccount {
         const name = [account.first_name, account.last_name].filter(Boolean).join(' ');
         return {
           sub: account.id,
+          actor_type: account.actor_type,
           email: account.email,
           // We never proved the address belongs to them; say so rather than guess.
           email_verified: false,

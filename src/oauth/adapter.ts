@@ -5,6 +5,8 @@ import type { OAuthClients } from './clients.ts';
 import { clientMetadata } from './client-metadata.ts';
 import { GRANTABLE, type OAuthGrants } from './grants.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
+import type { RecordRef } from './record-refs.ts';
+import type { OutageGuard } from './unavailable.ts';
 
 const CONSUME_ATTEMPTS = 5;
 const LABELS: Record<string, string> = {
@@ -18,7 +20,30 @@ const LABELS: Record<string, string> = {
 const ttlOpt = (expiresIn?: number) => (typeof expiresIn === 'number' && expiresIn > 0 ? { ttlSeconds: expiresIn } : {});
 
 /**
- * oidc-provider's storage on our store port: one key per record, expiring with its model.
+ * What is stored of a record: its payload without the id (`jti`: the token itself), and for an
+ * interaction without the session cookie's value, which oidc-provider copies into it and never reads.
+ */
+function storable(model: string, payload: AdapterPayload): AdapterPayload {
+  const { jti: _id, ...rest } = payload;
+  if (model === 'Interaction' && rest.session && typeof rest.session === 'object') {
+    const { cookie: _cookie, ...session } = rest.session as Record<string, unknown>;
+    rest.session = session as AdapterPayload['session'];
+  }
+  return rest;
+}
+
+/** The adapter's methods with the store's unavailability turned into `temporarily_unavailable`. */
+function guarded(adapter: Adapter, outage: OutageGuard | undefined): Adapter {
+  if (!outage) return adapter;
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, method] of Object.entries(adapter)) wrapped[name] = (...args: unknown[]) => outage.call(() => (method as (...a: unknown[]) => Promise<unknown>)(...args));
+  return wrapped as unknown as Adapter;
+}
+
+/**
+ * oidc-provider's storage on our store port: one key per record, expiring with its model, named by
+ * the keyed hash of its id (record-refs.ts) wherever the id appears: the record's key, the grant's
+ * member index, the session-uid index and the account's sign-ins.
  *
  * consume() closes oidc-provider's check-then-consume gap: the library reads `consumed` and then
  * calls consume(), so two instances presenting one refresh token or code at once would both pass
@@ -26,8 +51,16 @@ const ttlOpt = (expiresIn?: number) => (typeof expiresIn === 'number' && expires
  * its grant is revoked (a replayed code or refresh token, RFC 6749 §4.1.2 / §10.4), and the
  * token request fails with invalid_grant.
  */
-export function createOAuthAdapterFactory(deps: { store: Store; grants: OAuthGrants; clients: OAuthClients; signIns: SignIns; offeredScopes: { oidc: string[] } }) {
-  const { store, grants, clients } = deps;
+export function createOAuthAdapterFactory(deps: {
+  store: Store;
+  grants: OAuthGrants;
+  clients: OAuthClients;
+  signIns: SignIns;
+  offeredScopes: { oidc: string[] };
+  refOf: RecordRef;
+  outage?: OutageGuard;
+}) {
+  const { store, grants, clients, refOf } = deps;
 
   function clientAdapter(): Adapter {
     const readOnly = async () => undefined;
@@ -46,35 +79,44 @@ export function createOAuthAdapterFactory(deps: { store: Store; grants: OAuthGra
   }
 
   function modelAdapter(model: string): Adapter {
-    const key = (id: string) => keys.oauthModel(model, id);
-    const read = async (id: string): Promise<AdapterPayload | undefined> => {
-      const raw = await store.get(key(id));
+    const ref = (id: string) => refOf(model, id);
+    const key = (id: string) => keys.oauthModel(model, ref(id));
+    const readRef = async (recordRef: string): Promise<AdapterPayload | undefined> => {
+      const raw = await store.get(keys.oauthModel(model, recordRef));
       return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+    };
+    // The id is not stored: the caller knows it, and gets it back in the payload.
+    const read = async (id: string): Promise<AdapterPayload | undefined> => {
+      const payload = await readRef(ref(id));
+      return payload ? { ...payload, jti: id } : undefined;
     };
 
     return {
       async upsert(id, payload, expiresIn) {
-        await store.put(key(id), JSON.stringify(payload), ttlOpt(expiresIn));
+        const recordRef = ref(id);
+        await store.put(keys.oauthModel(model, recordRef), JSON.stringify(storable(model, payload)), ttlOpt(expiresIn));
         const ttl = ttlOpt(expiresIn).ttlSeconds;
         const work: Promise<void>[] = [];
-        if (model === 'Session' && payload.uid) work.push(store.put(keys.oauthSessionUid(payload.uid), id, ttlOpt(expiresIn)).then(() => undefined));
-        if (model === 'Session' && typeof payload.accountId === 'string' && expiresIn) work.push(deps.signIns.add(payload.accountId, 'oauth-session', id, Date.now() + expiresIn * 1000));
-        if (payload.userCode) work.push(store.put(keys.oauthUserCode(payload.userCode), id, ttlOpt(expiresIn)).then(() => undefined));
-        if (GRANTABLE.has(model) && payload.grantId) work.push(grants.addMember(payload.grantId, model, id, ttl));
+        if (model === 'Session' && payload.uid) work.push(store.put(keys.oauthSessionUid(payload.uid), recordRef, ttlOpt(expiresIn)).then(() => undefined));
+        if (model === 'Session' && typeof payload.accountId === 'string' && expiresIn) work.push(deps.signIns.add(payload.accountId, 'oauth-session', recordRef, Date.now() + expiresIn * 1000));
+        if (payload.userCode) work.push(store.put(keys.oauthUserCode(refOf('UserCode', payload.userCode)), recordRef, ttlOpt(expiresIn)).then(() => undefined));
+        if (GRANTABLE.has(model) && payload.grantId) work.push(grants.addMember(payload.grantId, model, recordRef, ttl));
         if (model === 'Grant' && payload.clientId) work.push(grants.trackForClient(payload.clientId, id, ttl));
         await Promise.all(work);
       },
 
       find: read,
 
+      // Found by an index, the record's id is unknown here: oidc-provider only reads these (the
+      // session's account and grants; the device flow, which would need the id, is off).
       async findByUid(uid) {
-        const id = await store.get(keys.oauthSessionUid(uid));
-        return id ? read(id) : undefined;
+        const recordRef = await store.get(keys.oauthSessionUid(uid));
+        return recordRef ? readRef(recordRef) : undefined;
       },
 
       async findByUserCode(userCode) {
-        const id = await store.get(keys.oauthUserCode(userCode));
-        return id ? read(id) : undefined;
+        const recordRef = await store.get(keys.oauthUserCode(refOf('UserCode', userCode)));
+        return recordRef ? readRef(recordRef) : undefined;
       },
 
       async consume(id) {
@@ -99,12 +141,13 @@ export function createOAuthAdapterFactory(deps: { store: Store; grants: OAuthGra
           await grants.revoke(id);
           return;
         }
-        const payload = await read(id);
-        await store.delete(key(id));
+        const recordRef = ref(id);
+        const payload = await readRef(recordRef);
+        await store.delete(keys.oauthModel(model, recordRef));
         if (!payload) return;
-        if (model === 'Session' && payload.uid && (await store.get(keys.oauthSessionUid(payload.uid))) === id) await store.delete(keys.oauthSessionUid(payload.uid));
-        if (payload.userCode) await store.delete(keys.oauthUserCode(payload.userCode));
-        if (GRANTABLE.has(model) && payload.grantId) await grants.removeMember(payload.grantId, model, id);
+        if (model === 'Session' && payload.uid && (await store.get(keys.oauthSessionUid(payload.uid))) === recordRef) await store.delete(keys.oauthSessionUid(payload.uid));
+        if (payload.userCode) await store.delete(keys.oauthUserCode(refOf('UserCode', payload.userCode)));
+        if (GRANTABLE.has(model) && payload.grantId) await grants.removeMember(payload.grantId, model, recordRef);
       },
 
       async revokeByGrantId(grantId) {
@@ -115,5 +158,5 @@ export function createOAuthAdapterFactory(deps: { store: Store; grants: OAuthGra
     };
   }
 
-  return (model: string): Adapter => (model === 'Client' ? clientAdapter() : modelAdapter(model));
+  return (model: string): Adapter => guarded(model === 'Client' ? clientAdapter() : modelAdapter(model), deps.outage);
 }

@@ -4,10 +4,11 @@ import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import { z } from 'zod';
 import type { Account } from '../accounts/accounts.ts';
-import { RateLimitedError } from '../http/errors.ts';
+import { RateLimitedError, ServiceUnavailableError } from '../http/errors.ts';
 import { defineRoute, type OperationRegistry } from '../http/route.ts';
 import type { ActorType } from '../tokens/jwt.ts';
 import { INTERACTION_PATH } from './interactions.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
 import { describeScope } from './scopes.ts';
 import { consentPage, loginPage, messagePage, STYLESHEET, STYLESHEET_PATH } from './views.ts';
 
@@ -56,6 +57,17 @@ export function createPagesRouter(d: PagesDeps): Router {
     ctx.redirect(to);
     ctx.status = 303;
   };
+
+  // The store unavailable (or every password hasher busy): a page that says so, never a 500.
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!isUnavailable(err) && !(err instanceof ServiceUnavailableError)) throw err;
+      ctx.set('Retry-After', err instanceof ServiceUnavailableError ? (err.headers['Retry-After'] ?? String(RETRY_AFTER_SECONDS)) : String(RETRY_AFTER_SECONDS));
+      page(ctx, 503, messagePage('Temporarily unavailable', 'The service is temporarily unavailable. Try again in a moment.'));
+    }
+  });
 
   /** The interaction this request belongs to (by its cookie), or an explanatory page. */
   async function interactionOf(ctx: Context & { params: Record<string, string> }) {

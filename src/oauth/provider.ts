@@ -16,6 +16,9 @@ import { extraTokenClaims } from './token-claims.ts';
 import { ttlConfiguration } from './ttl.ts';
 import { authorizationParamLimits } from './request-limits.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
+import { createRecordRefs } from './record-refs.ts';
+import { createOutageGuard } from './unavailable.ts';
+import { pinPublicOrigin } from './public-origin.ts';
 
 export const OAUTH_PREFIX = '/oauth';
 
@@ -49,8 +52,18 @@ export interface ProviderDeps {
 export function createProvider(d: ProviderDeps): Provider {
   const { config } = d;
   const scopes = splitScopes(config.oauth.scopes);
+  const outage = createOutageGuard(d.logger);
+  const findAccount = createFindAccount(d.accounts);
   const configuration: Configuration = {
-    adapter: createOAuthAdapterFactory({ store: d.store, grants: d.oauthGrants, clients: d.oauthClients, signIns: d.signIns, offeredScopes: scopes }),
+    adapter: createOAuthAdapterFactory({
+      store: d.store,
+      grants: d.oauthGrants,
+      clients: d.oauthClients,
+      signIns: d.signIns,
+      offeredScopes: scopes,
+      refOf: createRecordRefs(config.apiKeyPepper),
+      outage,
+    }),
     jwks: d.keystore.privateJwks as Configuration['jwks'],
     // Secure follows the request (ctx.secure): TLS, X-Forwarded-Proto with TRUST_PROXY=1, or always
     // in production and with an https PUBLIC_URL (app.ts). Forcing it here instead would make every
@@ -63,7 +76,7 @@ export function createProvider(d: ProviderDeps): Provider {
     routes: ROUTES,
     scopes: scopes.oidc,
     claims: CLAIMS,
-    findAccount: createFindAccount(d.accounts),
+    findAccount: (ctx, sub, token) => outage.call(async () => findAccount(ctx, sub, token)),
     features: featuresConfiguration(config, scopes),
     ttl: ttlConfiguration(config),
     interactions: interactionsConfiguration(),
@@ -84,9 +97,14 @@ export function createProvider(d: ProviderDeps): Provider {
       clientAuthSigningAlgValues: ['RS256', 'ES256'],
     },
     // Refresh tokens for every client registered with the refresh_token grant, no offline_access
-    // needed; they outlive the browser session and rotate on every use (reuse revokes the grant).
+    // needed; they rotate on every use (reuse revokes the grant).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    expiresWithSession: async () => false,
+    // What an app gets ends with the sign-in it came from: logout at end-session revokes the
+    // session's grants, and a refresh token stops when its session is gone (sign-out everywhere,
+    // a password reset, another account signing in). Only offline_access, which the user allows
+    // on the consent page as "keep access while you are not using it" (OpenID Connect Core §11),
+    // makes a grant outlive the sign-in; it is then withdrawn per app.
+    expiresWithSession: async (_ctx, token) => !token.scopes.has('offline_access'),
     rotateRefreshToken: true,
     extraTokenClaims,
     renderError,
@@ -101,6 +119,9 @@ export function createProvider(d: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  provider.use(outage.middleware);
+  // Behind a trusted proxy the URLs follow X-Forwarded-Proto/Host; otherwise PUBLIC_URL.
+  if (!config.trustProxy) provider.use(pinPublicOrigin(config.issuer));
 
   // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
   const clients = d.oauthClients;

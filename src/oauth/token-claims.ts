@@ -1,4 +1,5 @@
 import type { Configuration } from 'oidc-provider';
+import { actorTypeOfAccount } from './login-actor.ts';
 
 /** The claim naming the grant (or, for client_credentials, the client's lineage) a token belongs to. */
 export const GRANT_CLAIM = 'grant_id';
@@ -15,6 +16,6 @@ export const extraTokenClaims: NonNullable<Configuration['extraTokenClaims']> = 
   const { accountId, grantId } = token as { accountId?: string; grantId?: string };
   return {
     [GRANT_CLAIM]: grantId,
-    actor_type: accountId?.startsWith('user_') ? 'user' : 'customer',
+    actor_type: actorTypeOfAccount(accountId ?? ''),
   };
 };

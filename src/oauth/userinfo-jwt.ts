@@ -6,6 +6,7 @@ import type { Authenticate } from '../principal/authenticate.ts';
 import { OAUTH_ACCESS_TOKEN_TYP } from '../principal/oauth-access-token.ts';
 import { isJwtOfType } from '../principal/first-party-jwt.ts';
 import { CLAIMS } from './accounts.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
 
 /**
  * /oauth/userinfo for our JWT access tokens. oidc-provider answers userinfo only for the opaque
@@ -15,6 +16,18 @@ import { CLAIMS } from './accounts.ts';
  * request is not ours to answer (no at+jwt bearer), leaving it to the provider.
  */
 export async function answerUserinfoForJwt(ctx: Context, deps: { provider: Provider; authenticate: Authenticate; findAccount: FindAccount }): Promise<boolean> {
+  try {
+    return await answer(ctx, deps);
+  } catch (err) {
+    if (!isUnavailable(err)) throw err;
+    ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable, retry shortly' };
+    return true;
+  }
+}
+
+async function answer(ctx: Context, deps: { provider: Provider; authenticate: Authenticate; findAccount: FindAccount }): Promise<boolean> {
   const header = ctx.get('authorization');
   const token = /^Bearer (\S+)$/i.exec(header)?.[1];
   if (!token || !isJwtOfType(token, OAUTH_ACCESS_TOKEN_TYP)) return false;

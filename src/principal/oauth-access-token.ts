@@ -61,6 +61,8 @@ export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations
       throw toTokenError(err);
     }
     if (typeof claims[GRANT_CLAIM] !== 'string' || typeof claims.client_id !== 'string') throw new InvalidTokenError();
+    // A sender-constrained token (DPoP `cnf.jkt`, mTLS `cnf.x5t#S256`) is refused: no proof is checked here.
+    if (claims.cnf !== undefined) throw new InvalidTokenError('Sender-constrained tokens are not accepted');
     return claims;
   }
 

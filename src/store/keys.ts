@@ -42,8 +42,9 @@ export const keys = {
   // client address. Each is one "failures:lastMs" string updated by compare-and-swap.
   loginThrottle: (scope: 'acct' | 'ip', id: string) => `lt:{${scope}:${id}}`,
 
-  // OAuth / OIDC (issue 3). oidc-provider models by model name and id; a grant's record and the
-  // index of its tokens share the grant's hash tag; per-client grant index for "delete client".
+  // OAuth / OIDC (issue 3). oidc-provider models by model name and record ref (the keyed hash of
+  // the id, src/oauth/record-refs.ts; a grant's own id); a grant's record and the index of its
+  // tokens share the grant's hash tag; per-client grant index for "delete client".
   oauthModel: (model: string, id: string) => `oidc:${model}:{${id}}`,
   oauthGrantMembers: (grantId: string) => `oidc:grant-members:{${grantId}}`,
   oauthSessionUid: (uid: string) => `oidc:session-uid:{${uid}}`,

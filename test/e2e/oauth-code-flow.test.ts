@@ -181,7 +181,8 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     // Expired: the code outlived its 60 s (its stored expiry moved into the past).
     c = await fresh();
     const { keys } = await import('../../src/store/keys.ts');
-    const key = keys.oauthModel('AuthorizationCode', c.code);
+    const { createRecordRefs } = await import('../../src/oauth/record-refs.ts');
+    const key = keys.oauthModel('AuthorizationCode', createRecordRefs(srv.config.apiKeyPepper)('AuthorizationCode', c.code));
     const stored = JSON.parse((await srv.store.get(key))!);
     await srv.store.put(key, JSON.stringify({ ...stored, exp: Math.floor(Date.now() / 1000) - 120 }), { ttlSeconds: 60 });
     const expired = await tokenRequest({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT_URI, code_verifier: c.verifier });
@@ -222,7 +223,8 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     const { tokens } = await login('openid read');
     const sub = tokens.claims()!.sub;
     const info = await client.fetchUserInfo(rp, tokens.access_token, sub);
-    assert.deepEqual(Object.keys(info), ['sub']);
+    assert.deepEqual(Object.keys(info).sort(), ['actor_type', 'sub']);
+    assert.equal(info.actor_type, 'customer');
     const fromApp = await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}`, origin: 'https://app.example.com' } });
     assert.equal(fromApp.headers.get('access-control-allow-origin'), 'https://app.example.com');
     const fromElsewhere = await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}`, origin: 'https://evil.example.com' } });
@@ -234,12 +236,12 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
     assert.match(refused.headers.get('www-authenticate')!, /invalid_token/);
   });
 
-  it('a password reset ends the sign-in at the authorization server (the next authorization asks for the password); the access the app was given stays', async () => {
+  it('a password reset ends the sign-in at the authorization server (the next authorization asks for the password) and what apps got through it', async () => {
     const sink = await startWebhookSink();
     const peer = await startTestServer({ store: storeKind, env: { NOTIFY_WEBHOOK_URL: sink.url } });
     try {
       await peer.services.accounts.create({ actorType: 'customer', email: EMAIL, password: PASSWORD });
-      const created = await peer.services.oauthClients.create({ clientId: 'webapp', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code'] });
+      const created = await peer.services.oauthClients.create({ clientId: 'webapp', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'] });
       const peerRp = await relyingParty(peer.url, { clientId: 'webapp', clientSecret: created.secret! });
       const browser = new Browser();
       const first = await authorize(peerRp, browser, { email: EMAIL, password: PASSWORD, scope: 'openid read' });
@@ -254,8 +256,10 @@ for (const storeKind of ['redis', 'memory'] as const) describe(`OAuth authorizat
 
       const after = await authorize(peerRp, browser, { email: EMAIL, password: 'a new password', scope: 'openid read' });
       assert.equal(after.sawLogin, true, 'the old sign-in is over');
+      // A derived credential ends with the sign-in it came from: the app's tokens of that sign-in stop.
       const appAccess = await http(`${peer.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-      assert.equal(appAccess.status, 200, 'the app keeps the access the user gave it (withdrawn per app, not by a password change)');
+      assert.equal(appAccess.status, 401, 'the access token of the ended sign-in is refused');
+      await assert.rejects(client.refreshTokenGrant(peerRp, tokens.refresh_token!), (err: any) => err.error === 'invalid_grant');
     } finally {
       await peer.close();
       sink.server.close();

@@ -54,7 +54,7 @@ describe('OAuth access token resolver (at+jwt)', () => {
     assert.equal(await resolver.resolve({ scheme: 'basic', value: 'abc' }), undefined);
   });
 
-  it('refuses foreign keys, other audiences and issuers, missing grant ids, expiry and revoked grants', async () => {
+  it('refuses foreign keys, other audiences and issuers, missing grant ids, expiry, sender-constrained tokens and revoked grants', async () => {
     const { privateKey } = await generateKeyPair('RS256');
     await assert.rejects(resolve(await sign({ key: { key: privateKey, kid: keystore.signingKey('RS256').kid, alg: 'RS256' } })), refused('invalid_token'));
     await assert.rejects(resolve(await sign({ aud: 'https://other.example.com' })), refused('invalid_token'));
@@ -64,6 +64,9 @@ describe('OAuth access token resolver (at+jwt)', () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url');
     const body = Buffer.from(JSON.stringify({ sub: 'cus_1', iss: ISSUER, aud: AUDIENCE, exp: 9e9, iat: 1, jti: 'x', client_id: 'app', grant_id: 'g' })).toString('base64url');
     await assert.rejects(resolve(`${header}.${body}.`), refused('invalid_token'));
+    // Sender-constrained (DPoP cnf.jkt, mTLS cnf.x5t#S256): no proof is checked here, so refused.
+    await assert.rejects(resolve(await sign({ claims: { cnf: { jkt: 'bm90LWEtcmVhbC10aHVtYnByaW50' } } })), refused('invalid_token'));
+    await assert.rejects(resolve(await sign({ claims: { cnf: { 'x5t#S256': 'bm90LWEtcmVhbC10aHVtYnByaW50' } } })), refused('invalid_token'));
     const token = await sign({ claims: { grant_id: 'grant-revoked' } });
     assert.ok(await resolve(token));
     await revocations.revokeLineage('grant-revoked');

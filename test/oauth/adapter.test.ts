@@ -5,6 +5,7 @@ import { createSignIns } from '../../src/accounts/sign-ins.ts';
 import { createOAuthAdapterFactory } from '../../src/oauth/adapter.ts';
 import { createOAuthClients } from '../../src/oauth/clients.ts';
 import { createOAuthGrants } from '../../src/oauth/grants.ts';
+import { createRecordRefs } from '../../src/oauth/record-refs.ts';
 import { keys } from '../../src/store/keys.ts';
 import type { Store } from '../../src/store/port.ts';
 import { createRevocations } from '../../src/tokens/revocations.ts';
@@ -12,6 +13,7 @@ import { dropPrefix, openTestStore, privatePrefix } from '../helpers/harness.ts'
 
 const now = () => Math.floor(Date.now() / 1000);
 const tagOf = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+const refOf = createRecordRefs('p'.repeat(32));
 
 /** The oidc-provider adapter contract, against real Redis and the embedded store alike. */
 for (const kind of ['redis', 'memory'] as const) {
@@ -28,7 +30,7 @@ for (const kind of ['redis', 'memory'] as const) {
       const r = createRevocations(s, 3600);
       const grants = createOAuthGrants({ store: s, revocations: r });
       const c = createOAuthClients({ store: s, pepper: 'p'.repeat(32), offeredScopes: ['openid', 'profile', 'read', 'write'], grants, revocations: r });
-      return { r, c, factory: createOAuthAdapterFactory({ store: s, grants, clients: c, signIns: createSignIns({ store: s, revocations: r }), offeredScopes: { oidc: ['openid', 'profile'] } }) };
+      return { r, c, factory: createOAuthAdapterFactory({ store: s, grants, clients: c, signIns: createSignIns({ store: s, revocations: r }), offeredScopes: { oidc: ['openid', 'profile'] }, refOf }) };
     };
 
     before(async () => {
@@ -51,11 +53,39 @@ for (const kind of ['redis', 'memory'] as const) {
       const codes = adapter('AuthorizationCode');
       await codes.upsert('code-1', { iat: now(), exp: now() + 60, grantId: 'g-ttl', clientId: 'c' }, 60);
       assert.equal((await codes.find('code-1'))?.grantId, 'g-ttl');
-      const ttl = await store.ttl(keys.oauthModel('AuthorizationCode', 'code-1'));
+      const ttl = await store.ttl(keys.oauthModel('AuthorizationCode', refOf('AuthorizationCode', 'code-1')));
       assert.ok(ttl > 55 && ttl <= 60, `ttl ${ttl}`);
       assert.equal(await codes.find('nope'), undefined);
       await codes.destroy('code-1');
       assert.equal(await codes.find('code-1'), undefined);
+    });
+
+    it('stores every credential under a keyed hash of it: no key name or value holds the token, the code or the session id', async () => {
+      await adapter('Grant').upsert('g-hash', { accountId: 'cus_h', clientId: 'c-hash' }, 3600);
+      await adapter('RefreshToken').upsert('rt-SECRET-1', { jti: 'rt-SECRET-1', grantId: 'g-hash', clientId: 'c-hash', exp: now() + 600 }, 600);
+      await adapter('AuthorizationCode').upsert('code-SECRET-2', { jti: 'code-SECRET-2', grantId: 'g-hash', clientId: 'c-hash', exp: now() + 60 }, 60);
+      await adapter('Session').upsert('sess-SECRET-3', { jti: 'sess-SECRET-3', uid: 'uid-h', accountId: 'cus_h', exp: now() + 600 }, 600);
+      await adapter('Interaction').upsert('int-SECRET-4', { jti: 'int-SECRET-4', session: { uid: 'uid-h', cookie: 'sess-SECRET-3', accountId: 'cus_h' }, exp: now() + 600 }, 600);
+      const related = [
+        keys.oauthModel('RefreshToken', refOf('RefreshToken', 'rt-SECRET-1')),
+        keys.oauthModel('AuthorizationCode', refOf('AuthorizationCode', 'code-SECRET-2')),
+        keys.oauthModel('Session', refOf('Session', 'sess-SECRET-3')),
+        keys.oauthModel('Interaction', refOf('Interaction', 'int-SECRET-4')),
+        keys.oauthSessionUid('uid-h'),
+      ];
+      const dump = [...related, ...(await Promise.all(related.map((k) => store.get(k)))).map((v) => v ?? 'MISSING')];
+      dump.push(JSON.stringify(await store.hashGetAll(keys.oauthGrantMembers('g-hash'))), ...(await store.indexRangeByScore(keys.accountSignIns('cus_h'), 0, Infinity)));
+      assert.ok(!dump.includes('MISSING'), 'every record is stored under its ref');
+      for (const secret of ['rt-SECRET-1', 'code-SECRET-2', 'sess-SECRET-3', 'int-SECRET-4']) assert.ok(!dump.some((d) => d.includes(secret)), `${secret} stored in clear`);
+      // Found by id, the record comes back with its id.
+      assert.equal((await adapter('RefreshToken').find('rt-SECRET-1'))?.jti, 'rt-SECRET-1');
+      assert.equal((await adapter('Session').findByUid('uid-h'))?.accountId, 'cus_h');
+      // Ending the account's sign-ins still ends the session (signins:<account> names its ref).
+      await createSignIns({ store, revocations }).endAll('cus_h');
+      assert.equal(await adapter('Session').find('sess-SECRET-3'), undefined);
+      await adapter('Grant').destroy('g-hash');
+      assert.equal(await adapter('RefreshToken').find('rt-SECRET-1'), undefined, 'revoking the grant finds its hashed members');
+      assert.equal(await adapter('AuthorizationCode').find('code-SECRET-2'), undefined);
     });
 
     it('finds sessions by uid, and destroy removes the uid index', async () => {

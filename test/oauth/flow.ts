@@ -22,6 +22,8 @@ export interface AuthorizeResult {
   nonce: string;
   sawLogin: boolean;
   sawConsent: boolean;
+  /** The login was for another account than the session's: the provider ended that session first. */
+  sawSignOut: boolean;
 }
 
 /**
@@ -54,10 +56,16 @@ export async function authorize(
     assert.equal(step.res.status, 200);
     step = await browser.submit(step.url, step.html, '/login', { email: opts.email, password: opts.password }, redirectUri);
   }
+  let sawSignOut = false;
+  if (!step.url.startsWith(redirectUri) && step.html.includes('/end-session/confirm')) {
+    // oidc-provider's self-submitting form (a browser posts it by script) ending the other account's session.
+    sawSignOut = true;
+    step = await browser.submit(step.url, step.html, '/end-session/confirm', {}, redirectUri);
+  }
   if (!step.url.startsWith(redirectUri) && step.html.includes('/confirm')) {
     sawConsent = true;
     step = await browser.submit(step.url, step.html, opts.consent === 'deny' ? '/abort' : '/confirm', {}, redirectUri);
   }
   assert.ok(step.url.startsWith(redirectUri), `expected a redirect to the client, got ${step.res.status} ${step.url}\n${step.html.slice(0, 500)}`);
-  return { callback: new URL(step.url), codeVerifier, state, nonce, sawLogin, sawConsent };
+  return { callback: new URL(step.url), codeVerifier, state, nonce, sawLogin, sawConsent, sawSignOut };
 }

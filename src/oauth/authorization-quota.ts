@@ -4,6 +4,7 @@ import { clientAddressKey } from '../rate-limit/login-throttle.ts';
 import { enforceQuota } from '../rate-limit/middleware.ts';
 import type { RateLimiter } from '../rate-limit/quotas.ts';
 import { StoreUnavailableError } from '../store/redis.ts';
+import { RETRY_AFTER_SECONDS } from './unavailable.ts';
 
 /**
  * The requesting client's address. The one place to switch to the trusted address of
@@ -23,8 +24,11 @@ export function createAuthorizationQuota(deps: { limiter: RateLimiter }): (ctx: 
     try {
       await enforceQuota(ctx, deps.limiter, { subject: `oauth-authorize:${clientAddressKey(clientAddress(ctx))}`, policy });
     } catch (err) {
-      if (err instanceof StoreUnavailableError) throw new ServiceUnavailableError();
-      throw err;
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      // As the provider's own 503s (unavailable.ts): temporarily_unavailable with Retry-After.
+      const unavailable = new ServiceUnavailableError();
+      unavailable.headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
+      throw unavailable;
     }
   };
 }

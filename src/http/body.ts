@@ -58,7 +58,9 @@ function parseForm(text: string): Record<string, string> {
 /**
  * Parse JSON and form bodies for our own routes. An empty body is `{}` (the js-sdk posts
  * `content-type: application/json` with no body for revoke and refresh). Bad JSON is 400, an
- * oversized body 413, another media type 415, invalid UTF-8 400: never a 500.
+ * oversized body 413, another media type 415, invalid UTF-8 400: never a 500. A body without a
+ * content type is 415, never taken for JSON: a cross-origin page can send such a body without a
+ * CORS preflight, which a declared application/json would need.
  */
 export function bodyParser(opts: { limit: number; forms?: boolean }): Middleware {
   return async (ctx, next) => {
@@ -78,7 +80,7 @@ export function bodyParser(opts: { limit: number; forms?: boolean }): Middleware
     const text = decode(raw);
     if (type === 'application/x-www-form-urlencoded' && opts.forms !== false) {
       ctx.request.body = parseForm(text);
-    } else if (type === 'application/json' || type === '+json' || (!ctx.get('content-type') && /^\s*[{[]/.test(text))) {
+    } else if (type === 'application/json' || type === '+json') {
       try {
         ctx.request.body = JSON.parse(text);
       } catch {

@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa';
+import { ClientAbortError } from './client-abort.ts';
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 
 declare module 'koa' {
@@ -26,14 +27,20 @@ export async function readRawBody(ctx: Context, limit: number): Promise<Buffer> 
   if (declared > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      ctx.req.unpipe();
-      ctx.req.resume();
-      throw tooLarge(limit);
+  try {
+    for await (const chunk of ctx.req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        ctx.req.unpipe();
+        ctx.req.resume();
+        throw tooLarge(limit);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    // The stream fails ("aborted") when the client hangs up mid-body.
+    if (!ctx.req.complete && !(err instanceof PayloadTooLargeError)) throw new ClientAbortError();
+    throw err;
   }
   return Buffer.concat(chunks);
 }

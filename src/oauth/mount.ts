@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { readRawBody } from '../http/body.ts';
 import { AppError, InvalidRequestError } from '../http/errors.ts';
 import { renderError } from '../http/dialects.ts';
+import { CLIENT_CLOSED_REQUEST, isClientAbort } from '../http/client-abort.ts';
 
 declare module 'koa' {
   interface DefaultContext {
@@ -102,6 +103,7 @@ export function mountProvider(provider: Provider, opts: { prefix: string; bodyLi
       try {
         restore = await jsonAsForm(ctx, opts.bodyLimit);
       } catch (err) {
+        if (isClientAbort(err, ctx)) return void (ctx.status = CLIENT_CLOSED_REQUEST);
         if (!(err instanceof AppError)) throw err;
         renderError(ctx, err, 'oauth');
         return;

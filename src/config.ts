@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import type { JSONWebKeySet } from 'jose';
 import { loadDevSecrets } from './dev-secrets.ts';
+import { isRatePolicy } from './rate-limit/policy.ts';
+import { createKeystore } from './tokens/keystore.ts';
 
-/** Raised when the environment cannot produce a safe, valid Config. Names the variable at fault. */
+/**
+ * Raised when the environment cannot produce a safe, valid Config. Its message names the variable
+ * at fault and what it accepts, on one line (it is printed as is on stderr).
+ */
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG';
   constructor(message: string) {
-    super(message);
+    super(message.replace(/\s*\n\s*/g, ' '));
     this.name = 'ConfigError';
   }
 }
@@ -41,11 +46,34 @@ const duration = (fallback: string) =>
         const s = parseDuration(v);
         if (s <= 0) throw new Error('must be positive');
         return s;
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)' });
         return z.NEVER;
       }
     });
+
+/** A whole number in [min, max]; unset or empty: the default. One message says what is accepted. */
+const integer = (fallback: number, min: number, max: number, accepted: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      if (!(n >= min && n <= max)) {
+        ctx.addIssue({ code: 'custom', message: `expected ${accepted}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const httpUrl = (example: string, opts: { bare?: boolean } = {}) =>
+  z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && !(opts.bare && /[?#]/.test(v)), {
+    error: `expected an http(s) URL${opts.bare ? ' without query or fragment' : ''}, e.g. ${example}`,
+  });
+
+const ratePolicy = (fallback: string) =>
+  z.string().default(fallback).refine(isRatePolicy, { error: 'expected N/s, N/m, N/h or N/d with N a positive whole number, e.g. 1000/h' });
 
 const optionalString = z
   .string()
@@ -64,42 +92,42 @@ const flag = z
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(9000),
+  NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'expected development, production or test' }).default('development'),
+  PORT: integer(9000, 0, 65535, 'a port number from 0 to 65535'),
   HOST: z.string().default('0.0.0.0'),
-  PUBLIC_URL: optionalString.pipe(z.url().optional()),
+  PUBLIC_URL: optionalString.pipe(httpUrl('https://auth.example.com', { bare: true }).optional()),
   TRUST_PROXY: flag,
-  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' }).optional()),
   REDIS_CLUSTER: flag,
-  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only').default('pc:'),
+  REDIS_COMMAND_TIMEOUT_MS: integer(3000, 50, 60_000, 'milliseconds, a whole number from 50 to 60000'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'expected letters, digits and _ . : - only, e.g. pc:').default('pc:'),
   JWKS: optionalString,
   JWKS_FILE: optionalString,
-  COOKIE_SECRET: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
-  API_KEY_PEPPER: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  COOKIE_SECRET: optionalString.pipe(z.string().min(32, 'expected at least 32 characters (openssl rand -base64 48)').optional()),
+  API_KEY_PEPPER: optionalString.pipe(z.string().min(32, 'expected at least 32 characters (openssl rand -base64 48)').optional()),
   ACCESS_TOKEN_TTL: duration('3600'),
   REFRESH_TOKEN_TTL: duration('30d'),
   ADMIN_TOKEN_TTL: duration('24h'),
   CUSTOMER_TOKEN_TTL: duration('24h'),
-  REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).max(300).default(0),
+  REFRESH_REUSE_GRACE: integer(0, 0, 300, 'seconds, a whole number from 0 to 300'),
   JWT_AUDIENCE: optionalString,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
+  BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email({ error: 'expected an email address' }).optional()),
   BOOTSTRAP_ADMIN_PASSWORD: optionalString,
-  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
   ROLE_SCOPES: optionalString,
   DEV_SECRETS_FILE: z.string().default('.portcullis/dev-secrets.json'),
-  BODY_LIMIT: z.coerce.number().int().min(1024).default(100 * 1024),
+  BODY_LIMIT: integer(100 * 1024, 1024, Number.MAX_SAFE_INTEGER, 'a number of bytes, at least 1024'),
   ADMIN_CORS: csv('http://localhost:7000,http://localhost:7001,http://localhost:5173'),
   STORE_CORS: csv('http://localhost:8000'),
   AUTH_CORS: optionalString,
   OAUTH_SCOPES: csv('openid,profile,email,offline_access,read,write'),
   OAUTH_ACCESS_TOKEN_TTL: duration('3600'),
   OAUTH_RESOURCE_AUDIENCE: optionalString,
-  RATE_LIMIT_API_KEY: z.string().default('1000/h'),
-  RATE_LIMIT_OAUTH: z.string().default('5000/h'),
-  RATE_LIMIT_JWT: z.string().default('2000/h'),
-  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
+  RATE_LIMIT_API_KEY: ratePolicy('1000/h'),
+  RATE_LIMIT_OAUTH: ratePolicy('5000/h'),
+  RATE_LIMIT_JWT: ratePolicy('2000/h'),
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(httpUrl('https://mailer.internal/portcullis').optional()),
 });
 
 export interface Config {
@@ -139,8 +167,9 @@ export interface Config {
   devSecretsFile?: string;
 }
 
+/** One clause per variable at fault: "PORT: expected ...; LOG_LEVEL: expected ...". */
 function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
+  return [...new Set(error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`))].join('; ');
 }
 
 function parseJwks(raw: string, source: string): JSONWebKeySet {
@@ -148,7 +177,7 @@ function parseJwks(raw: string, source: string): JSONWebKeySet {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError(`${source}: not valid JSON`);
+    throw new ConfigError(`${source}: not valid JSON (expected a private JWKS, {"keys": [...]})`);
   }
   const keys = (parsed as { keys?: unknown }).keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError(`${source}: expected {"keys": [...]} with at least one key`);
@@ -167,11 +196,20 @@ function parseRoleScopes(raw: string | undefined): Record<ScopeHolder, string[]>
   for (const part of raw.split(';').filter(Boolean)) {
     const [role, scopes] = part.split('=');
     if (![...ROLES, 'customer'].includes(role?.trim() as Role) || scopes === undefined) {
-      throw new ConfigError(`ROLE_SCOPES: expected "role=scope scope;role=scope", got "${part}"`);
+      throw new ConfigError(`ROLE_SCOPES: expected "role=scope scope;role=scope" with roles admin, developer, member or customer, got "${part}"`);
     }
     out[role.trim() as ScopeHolder] = scopes.trim().split(/\s+/).filter(Boolean);
   }
   return out;
+}
+
+/** The keys import and include the RS256 key OIDC needs: found now, not by the server after it has started logging. */
+async function checkKeys(jwks: JSONWebKeySet, source: string): Promise<void> {
+  try {
+    await createKeystore(jwks);
+  } catch (err) {
+    throw new ConfigError(`${source}: ${(err as Error).message} (expected private RSA (RS256) and EC P-256 (ES256) keys, an RS256 one required)`);
+  }
 }
 
 /** https, or http on the loopback host (browsers treat localhost as a secure context, and keep Secure cookies there). */
@@ -186,7 +224,7 @@ export function isSecureOrigin(url: string): boolean {
  */
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
 
@@ -217,6 +255,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     }
     jwks = parseJwks(raw, 'JWKS_FILE');
   }
+  if (jwks) await checkKeys(jwks, e.JWKS ? 'JWKS' : 'JWKS_FILE');
 
   let cookieSecret = e.COOKIE_SECRET;
   let apiKeyPepper = e.API_KEY_PEPPER;

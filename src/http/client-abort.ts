@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { AppError } from './errors.ts';
 
 /**
  * The status recorded (log line, metrics) for a request whose client hung up before the request
@@ -15,7 +16,10 @@ export class ClientAbortError extends Error {
   }
 }
 
-/** `err` comes from a request whose client went away before sending all of it (whoever was reading it). */
+/**
+ * `err` comes from a request whose client went away before sending all of it (whoever was reading
+ * it). An AppError is never one: it is our answer (a 413 also stops reading the body midway).
+ */
 export function isClientAbort(err: unknown, ctx: Context): boolean {
-  return err instanceof ClientAbortError || (!ctx.req.complete && ctx.req.destroyed);
+  return err instanceof ClientAbortError || (!(err instanceof AppError) && !ctx.req.complete && ctx.req.destroyed);
 }

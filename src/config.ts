@@ -261,7 +261,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   let apiKeyPepper = e.API_KEY_PEPPER;
   let devSecretsFile: string | undefined;
   if (!jwks || !cookieSecret || !apiKeyPepper) {
-    const dev = await loadDevSecrets(e.DEV_SECRETS_FILE);
+    const dev = await loadDevSecrets(e.DEV_SECRETS_FILE).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigError(`DEV_SECRETS_FILE: cannot use ${e.DEV_SECRETS_FILE} (${err.code ?? err.message}); expected a readable, writable path (or set JWKS, COOKIE_SECRET and API_KEY_PEPPER)`);
+    });
     jwks ??= dev.jwks;
     cookieSecret ??= dev.cookieSecret;
     apiKeyPepper ??= dev.apiKeyPepper;

@@ -46,34 +46,11 @@ const duration = (fallback: string) =>
         const s = parseDuration(v);
         if (s <= 0) throw new Error('must be positive');
         return s;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)' });
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
         return z.NEVER;
       }
     });
-
-/** A whole number in [min, max]; unset or empty: the default. One message says what is accepted. */
-const integer = (fallback: number, min: number, max: number, accepted: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
-      const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
-      if (!(n >= min && n <= max)) {
-        ctx.addIssue({ code: 'custom', message: `expected ${accepted}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const httpUrl = (example: string, opts: { bare?: boolean } = {}) =>
-  z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && !(opts.bare && /[?#]/.test(v)), {
-    error: `expected an http(s) URL${opts.bare ? ' without query or fragment' : ''}, e.g. ${example}`,
-  });
-
-const ratePolicy = (fallback: string) =>
-  z.string().default(fallback).refine(isRatePolicy, { error: 'expected N/s, N/m, N/h or N/d with N a positive whole number, e.g. 1000/h' });
 
 const optionalString = z
   .string()
@@ -92,43 +69,76 @@ const flag = z
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'expected development, production or test' }).default('development'),
-  PORT: integer(9000, 0, 65535, 'a port number from 0 to 65535'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(9000),
   HOST: z.string().default('0.0.0.0'),
-  PUBLIC_URL: optionalString.pipe(httpUrl('https://auth.example.com', { bare: true }).optional()),
+  PUBLIC_URL: optionalString.pipe(z.url().optional()),
   TRUST_PROXY: flag,
-  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' }).optional()),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_CLUSTER: flag,
-  REDIS_COMMAND_TIMEOUT_MS: integer(3000, 50, 60_000, 'milliseconds, a whole number from 50 to 60000'),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'expected letters, digits and _ . : - only, e.g. pc:').default('pc:'),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only').default('pc:'),
   JWKS: optionalString,
   JWKS_FILE: optionalString,
-  COOKIE_SECRET: optionalString.pipe(z.string().min(32, 'expected at least 32 characters (openssl rand -base64 48)').optional()),
-  API_KEY_PEPPER: optionalString.pipe(z.string().min(32, 'expected at least 32 characters (openssl rand -base64 48)').optional()),
+  COOKIE_SECRET: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
+  API_KEY_PEPPER: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
   ACCESS_TOKEN_TTL: duration('3600'),
   REFRESH_TOKEN_TTL: duration('30d'),
   ADMIN_TOKEN_TTL: duration('24h'),
   CUSTOMER_TOKEN_TTL: duration('24h'),
-  REFRESH_REUSE_GRACE: integer(0, 0, 300, 'seconds, a whole number from 0 to 300'),
+  REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).max(300).default(0),
   JWT_AUDIENCE: optionalString,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
-  BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email({ error: 'expected an email address' }).optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   BOOTSTRAP_ADMIN_PASSWORD: optionalString,
-  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
   ROLE_SCOPES: optionalString,
   DEV_SECRETS_FILE: z.string().default('.portcullis/dev-secrets.json'),
-  BODY_LIMIT: integer(100 * 1024, 1024, Number.MAX_SAFE_INTEGER, 'a number of bytes, at least 1024'),
+  BODY_LIMIT: z.coerce.number().int().min(1024).default(100 * 1024),
   ADMIN_CORS: csv('http://localhost:7000,http://localhost:7001,http://localhost:5173'),
   STORE_CORS: csv('http://localhost:8000'),
   AUTH_CORS: optionalString,
   OAUTH_SCOPES: csv('openid,profile,email,offline_access,read,write'),
   OAUTH_ACCESS_TOKEN_TTL: duration('3600'),
   OAUTH_RESOURCE_AUDIENCE: optionalString,
-  RATE_LIMIT_API_KEY: ratePolicy('1000/h'),
-  RATE_LIMIT_OAUTH: ratePolicy('5000/h'),
-  RATE_LIMIT_JWT: ratePolicy('2000/h'),
-  NOTIFY_WEBHOOK_URL: optionalString.pipe(httpUrl('https://mailer.internal/portcullis').optional()),
+  RATE_LIMIT_API_KEY: z.string().default('1000/h').refine(isRatePolicy),
+  RATE_LIMIT_OAUTH: z.string().default('5000/h').refine(isRatePolicy),
+  RATE_LIMIT_JWT: z.string().default('2000/h').refine(isRatePolicy),
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
+
+const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
+const SECRET = 'at least 32 characters (openssl rand -base64 48)';
+const RATE = 'N/s, N/m, N/h or N/d with N a positive whole number, e.g. 1000/h';
+
+/**
+ * What each variable accepts, in the words of its one-line error (whatever check failed: zod's
+ * own wording, "expected number, received NaN", is for developers).
+ */
+const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
+  NODE_ENV: 'development, production or test',
+  PORT: 'a port number, a whole number from 0 to 65535',
+  PUBLIC_URL: 'an http(s) URL without query or fragment, e.g. https://auth.example.com',
+  REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
+  REDIS_COMMAND_TIMEOUT_MS: 'milliseconds, a whole number from 50 to 60000',
+  REDIS_PREFIX: 'letters, digits and _ . : - only, e.g. pc:',
+  COOKIE_SECRET: SECRET,
+  API_KEY_PEPPER: SECRET,
+  ACCESS_TOKEN_TTL: DURATION,
+  REFRESH_TOKEN_TTL: DURATION,
+  ADMIN_TOKEN_TTL: DURATION,
+  CUSTOMER_TOKEN_TTL: DURATION,
+  OAUTH_ACCESS_TOKEN_TTL: DURATION,
+  REFRESH_REUSE_GRACE: 'seconds, a whole number from 0 to 300',
+  LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent',
+  BOOTSTRAP_ADMIN_EMAIL: 'an email address',
+  METRICS_TOKEN: 'at least 16 characters',
+  BODY_LIMIT: 'a number of bytes, a whole number of at least 1024',
+  RATE_LIMIT_API_KEY: RATE,
+  RATE_LIMIT_OAUTH: RATE,
+  RATE_LIMIT_JWT: RATE,
+  NOTIFY_WEBHOOK_URL: 'an http(s) URL',
+};
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -167,9 +177,14 @@ export interface Config {
   devSecretsFile?: string;
 }
 
-/** One clause per variable at fault: "PORT: expected ...; LOG_LEVEL: expected ...". */
+/** One clause per variable at fault, saying what it accepts: "PORT: expected ...; LOG_LEVEL: expected ...". */
 function formatIssues(error: z.ZodError): string {
-  return [...new Set(error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`))].join('; ');
+  const clauses = error.issues.map((i) => {
+    const name = String(i.path[0] ?? '(env)');
+    const accepts = ACCEPTS[name as keyof typeof ACCEPTS];
+    return `${name}: ${accepts ? `expected ${accepts}` : i.message}`;
+  });
+  return [...new Set(clauses)].join('; ');
 }
 
 function parseJwks(raw: string, source: string): JSONWebKeySet {
@@ -226,6 +241,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const e = parsed.data;
+  // The issuer of every token: oidc-provider refuses any other scheme, and a query or fragment.
+  if (e.PUBLIC_URL && (!/^https?:$/.test(new URL(e.PUBLIC_URL).protocol) || /[?#]/.test(e.PUBLIC_URL))) throw new ConfigError(`PUBLIC_URL: expected ${ACCEPTS.PUBLIC_URL}`);
   const production = e.NODE_ENV === 'production';
 
   if (production) {

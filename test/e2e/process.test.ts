@@ -134,7 +134,7 @@ describe('the server process refuses bad configuration', () => {
 
   it('says what is wrong in one plain line on stderr (the variable and what it accepts, never a JSON log line, never the secret), exit 78', async () => {
     const cases: [Record<string, string>, RegExp][] = [
-      [{ PORT: 'abc' }, /^portcullis: PORT: expected a port number from 0 to 65535$/],
+      [{ PORT: 'abc' }, /^portcullis: PORT: expected a port number, a whole number from 0 to 65535$/],
       [{ LOG_LEVEL: 'loud' }, /^portcullis: LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent$/],
       [{ REDIS_COMMAND_TIMEOUT_MS: '10' }, /^portcullis: REDIS_COMMAND_TIMEOUT_MS: expected milliseconds, a whole number from 50 to 60000$/],
       [{ COOKIE_SECRET: 'too-short-secret-value' }, /^portcullis: COOKIE_SECRET: expected at least 32 characters/],

@@ -3,7 +3,7 @@ import { renderError, type Dialect } from './dialects.ts';
 import { InvalidRequestError } from './errors.ts';
 
 /** A DNS name or IPv4 address, or an IPv6 literal in brackets, with an optional port. */
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?::(\d{1,5}))?$/;
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?$/;
 
 /** True when `host` is a valid `host[:port]` (RFC 9110 §7.2) that the WHATWG URL parser accepts too. */
 export function isValidHost(host: string): boolean {

@@ -241,7 +241,7 @@ describe(`fuzzing every public endpoint (FUZZ_SEED=${SEED}, ${ROUNDS} requests)`
     assert.ok((await bare('1.0')) < 500);
     const discovery = await raw(srv.origin, 'GET', '/.well-known/openid-configuration', { host: 'a:b:c' });
     assert.equal(JSON.parse(discovery.body).error, 'invalid_request');
-    for (const host of ['127.0.0.1', 'auth.example.com:443', '[::1]:9000', 'portcullis_internal:9000']) {
+    for (const host of ['127.0.0.1', 'auth.example.com:443', 'auth.example.com.', '[::1]:9000', 'portcullis_internal:9000']) {
       assert.equal((await raw(srv.origin, 'GET', '/.well-known/openid-configuration', { host })).status, 200, host);
     }
   });

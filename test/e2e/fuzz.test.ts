@@ -262,7 +262,7 @@ describe('a client that hangs up mid-body', () => {
       const url = new URL(srv.origin);
       const socket = connect(Number(url.port), url.hostname, () => {
         socket.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${type}\r\nContent-Length: 1000\r\n${headers}\r\n{"grant_type":`);
-        setTimeout(() => (socket.destroy(), resolve()), 50);
+        setTimeout(() => (socket.destroy(), resolve()), 200);
       });
       socket.on('error', reject);
     });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { Browser } from '../oauth/browser.ts';
+import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 
 /**
  * Cross-site request forgery against writes the browser authenticates by itself (the session
@@ -135,5 +137,16 @@ describe('cookie-authenticated writes (CSRF)', () => {
     const verify = await api('/v1/auth/verify', { method: 'POST', headers: { cookie, origin: EVIL } });
     assert.equal(verify.status, 200);
     assert.equal(verify.json.user_id, (await srv.services.accounts.findByEmail('user', 'admin@example.com'))!.id);
+  });
+
+  it('leaves the OAuth login and consent forms (form posts with their own CSRF protection) to the provider, session cookie or not', async () => {
+    await srv.services.accounts.create({ actorType: 'customer', email: 'oauth-page@example.com', password: 'page password 1' });
+    const { secret } = await srv.services.oauthClients.create({ clientId: 'csrf-app', name: 'CSRF App', redirectUris: [REDIRECT_URI] });
+    const rp = await relyingParty(srv.url, { clientId: 'csrf-app', clientSecret: secret! });
+    const browser = new Browser();
+    for (const pair of cookie.split('; ')) browser.jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+    const result = await authorize(rp, browser, { email: 'oauth-page@example.com', password: 'page password 1', scope: 'openid read' });
+    assert.ok(result.sawLogin && result.sawConsent);
+    assert.ok(result.callback.searchParams.get('code'));
   });
 });

@@ -15,6 +15,10 @@ import { createOAuth } from './oauth/index.ts';
 import { createOpenApiRouter } from './openapi/router.ts';
 import { deadline } from './http/deadline.ts';
 import { knownFirstPartyTokens, knownOAuthAccessTokens, verifyFastLane } from './routes/v1/verify-fast-lane.ts';
+import { cookieWriteGuard } from './http/cookie-writes.ts';
+import { allowedMethods } from './http/allowed-methods.ts';
+import { requireValidHost } from './http/host-header.ts';
+import { SESSION_COOKIE } from './principal/session.ts';
 
 /** Longest the server works on one request before answering 503 (argon2 queues included). */
 const REQUEST_DEADLINE_MS = 20_000;
@@ -46,6 +50,8 @@ export async function createApp(s: Services): Promise<Koa> {
   app.use(requestLog(s));
   app.use(securityHeaders());
   app.use(deadline(REQUEST_DEADLINE_MS, logger));
+  // Before anything builds a URL from the Host header (the provider's discovery and redirects).
+  app.use(requireValidHost((path) => dialectOf(path)));
 
   // OAuth 2.0 / OIDC (issue 3): oidc-provider mounted at /oauth, plus the discovery documents.
   // It parses its own bodies, so it runs before every surface's body parser; what it does not
@@ -55,20 +61,27 @@ export async function createApp(s: Services): Promise<Koa> {
 
   // Every request carrying a valid credential spends its subject's quota (after CORS, so a 429 is readable cross-origin).
   const quota = rateLimitAuthenticated(s.authenticate, s.rateLimiter);
+  // Writes authenticated by the session cookie come from trusted origins only (after CORS, whose origins it trusts).
+  const cookieWrites = cookieWriteGuard({ sessionCookie: SESSION_COOKIE, trustedOrigins: [new URL(config.publicUrl).origin], readOnlyPaths: ['/v1/auth/verify'] });
   const surfaces: SurfaceParts[] = [
-    { prefix: '/v1', dialect: 'v1', before: [quota], routers: [createV1AuthRouter(s)] },
-    { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s), quota], routers: [...createAdminRouters(s)] },
-    { prefix: '/store', dialect: 'medusa', before: [...storeBefore(s), rateLimitPublishableKey(s.rateLimiter), quota], routers: [createStoreRouter(s)] },
-    { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), quota], routers: [createMedusaAuthRouter(s)] },
+    { prefix: '/v1', dialect: 'v1', before: [cookieWrites, quota], routers: [createV1AuthRouter(s)] },
+    { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s), cookieWrites, quota], routers: [...createAdminRouters(s)] },
+    { prefix: '/store', dialect: 'medusa', before: [...storeBefore(s), cookieWrites, rateLimitPublishableKey(s.rateLimiter), quota], routers: [createStoreRouter(s)] },
+    { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), cookieWrites, quota], routers: [createMedusaAuthRouter(s)] },
     { prefix: '/oauth', dialect: 'oauth', before: [], routers: [oauth.pages] },
   ];
   for (const surface of surfaces) {
     app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));
   }
+  /** The error dialect of a path, for what is answered before the surfaces. */
+  function dialectOf(path: string): Dialect {
+    const surface = surfaces.find((x) => path === x.prefix || path.startsWith(x.prefix + '/'));
+    return surface?.dialect ?? (path.startsWith('/.well-known/') ? 'oauth' : 'plain');
+  }
 
   const operations = createOperationsRouter(s);
   app.use(operations.routes());
-  app.use(operations.allowedMethods());
+  app.use(allowedMethods(operations));
   // After every surface: the document describes each route defined above.
   app.use(createOpenApiRouter({ operations: s.operations, publicUrl: config.publicUrl }).routes());
   return app;

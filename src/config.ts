@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import type { JSONWebKeySet } from 'jose';
 import { loadDevSecrets } from './dev-secrets.ts';
+import { isRatePolicy } from './rate-limit/policy.ts';
+import { createKeystore } from './tokens/keystore.ts';
 
-/** Raised when the environment cannot produce a safe, valid Config. Names the variable at fault. */
+/**
+ * Raised when the environment cannot produce a safe, valid Config. Its message names the variable
+ * at fault and what it accepts, on one line (it is printed as is on stderr).
+ */
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG';
   constructor(message: string) {
-    super(message);
+    super(message.replace(/\s*\n\s*/g, ' '));
     this.name = 'ConfigError';
   }
 }
@@ -96,12 +101,46 @@ const envSchema = z.object({
   OAUTH_SCOPES: csv('openid,profile,email,offline_access,read,write'),
   OAUTH_ACCESS_TOKEN_TTL: duration('3600'),
   OAUTH_RESOURCE_AUDIENCE: optionalString,
-  RATE_LIMIT_API_KEY: z.string().default('1000/h'),
-  RATE_LIMIT_OAUTH: z.string().default('5000/h'),
-  RATE_LIMIT_JWT: z.string().default('2000/h'),
-  RATE_LIMIT_OAUTH_AUTHORIZE: z.string().default('60/m'),
-  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
+  RATE_LIMIT_API_KEY: z.string().default('1000/h').refine(isRatePolicy),
+  RATE_LIMIT_OAUTH: z.string().default('5000/h').refine(isRatePolicy),
+  RATE_LIMIT_JWT: z.string().default('2000/h').refine(isRatePolicy),
+  RATE_LIMIT_OAUTH_AUTHORIZE: z.string().default('60/m').refine(isRatePolicy),
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
+
+const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
+const SECRET = 'at least 32 characters (openssl rand -base64 48)';
+const RATE = 'N/s, N/m, N/h or N/d with N a positive whole number, e.g. 1000/h';
+
+/**
+ * What each variable accepts, in the words of its one-line error (whatever check failed: zod's
+ * own wording, "expected number, received NaN", is for developers).
+ */
+const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
+  NODE_ENV: 'development, production or test',
+  PORT: 'a port number, a whole number from 0 to 65535',
+  PUBLIC_URL: 'an http(s) URL without query or fragment, e.g. https://auth.example.com',
+  REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
+  REDIS_COMMAND_TIMEOUT_MS: 'milliseconds, a whole number from 50 to 60000',
+  REDIS_PREFIX: 'letters, digits and _ . : - only, e.g. pc:',
+  COOKIE_SECRET: SECRET,
+  API_KEY_PEPPER: SECRET,
+  ACCESS_TOKEN_TTL: DURATION,
+  REFRESH_TOKEN_TTL: DURATION,
+  ADMIN_TOKEN_TTL: DURATION,
+  CUSTOMER_TOKEN_TTL: DURATION,
+  OAUTH_ACCESS_TOKEN_TTL: DURATION,
+  REFRESH_REUSE_GRACE: 'seconds, a whole number from 0 to 300',
+  LOG_LEVEL: 'fatal, error, warn, info, debug, trace or silent',
+  BOOTSTRAP_ADMIN_EMAIL: 'an email address',
+  METRICS_TOKEN: 'at least 16 characters',
+  BODY_LIMIT: 'a number of bytes, a whole number of at least 1024',
+  RATE_LIMIT_API_KEY: RATE,
+  RATE_LIMIT_OAUTH: RATE,
+  RATE_LIMIT_JWT: RATE,
+  RATE_LIMIT_OAUTH_AUTHORIZE: RATE,
+  NOTIFY_WEBHOOK_URL: 'an http(s) URL',
+};
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -141,8 +180,14 @@ export interface Config {
   devSecretsFile?: string;
 }
 
+/** One clause per variable at fault, saying what it accepts: "PORT: expected ...; LOG_LEVEL: expected ...". */
 function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
+  const clauses = error.issues.map((i) => {
+    const name = String(i.path[0] ?? '(env)');
+    const accepts = ACCEPTS[name as keyof typeof ACCEPTS];
+    return `${name}: ${accepts ? `expected ${accepts}` : i.message}`;
+  });
+  return [...new Set(clauses)].join('; ');
 }
 
 function parseJwks(raw: string, source: string): JSONWebKeySet {
@@ -150,7 +195,7 @@ function parseJwks(raw: string, source: string): JSONWebKeySet {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError(`${source}: not valid JSON`);
+    throw new ConfigError(`${source}: not valid JSON (expected a private JWKS, {"keys": [...]})`);
   }
   const keys = (parsed as { keys?: unknown }).keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError(`${source}: expected {"keys": [...]} with at least one key`);
@@ -169,11 +214,20 @@ function parseRoleScopes(raw: string | undefined): Record<ScopeHolder, string[]>
   for (const part of raw.split(';').filter(Boolean)) {
     const [role, scopes] = part.split('=');
     if (![...ROLES, 'customer'].includes(role?.trim() as Role) || scopes === undefined) {
-      throw new ConfigError(`ROLE_SCOPES: expected "role=scope scope;role=scope", got "${part}"`);
+      throw new ConfigError(`ROLE_SCOPES: expected "role=scope scope;role=scope" with roles admin, developer, member or customer, got "${part}"`);
     }
     out[role.trim() as ScopeHolder] = scopes.trim().split(/\s+/).filter(Boolean);
   }
   return out;
+}
+
+/** The keys import and include the RS256 key OIDC needs: found now, not by the server after it has started logging. */
+async function checkKeys(jwks: JSONWebKeySet, source: string): Promise<void> {
+  try {
+    await createKeystore(jwks);
+  } catch (err) {
+    throw new ConfigError(`${source}: ${(err as Error).message} (expected private RSA (RS256) and EC P-256 (ES256) keys, an RS256 one required)`);
+  }
 }
 
 /** https, or http on the loopback host (browsers treat localhost as a secure context, and keep Secure cookies there). */
@@ -188,8 +242,10 @@ export function isSecureOrigin(url: string): boolean {
  */
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const e = parsed.data;
+  // The issuer of every token: oidc-provider refuses any other scheme, and a query or fragment.
+  if (e.PUBLIC_URL && (!/^https?:$/.test(new URL(e.PUBLIC_URL).protocol) || /[?#]/.test(e.PUBLIC_URL))) throw new ConfigError(`PUBLIC_URL: expected ${ACCEPTS.PUBLIC_URL}`);
   const production = e.NODE_ENV === 'production';
 
   if (production) {
@@ -219,12 +275,15 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     }
     jwks = parseJwks(raw, 'JWKS_FILE');
   }
+  if (jwks) await checkKeys(jwks, e.JWKS ? 'JWKS' : 'JWKS_FILE');
 
   let cookieSecret = e.COOKIE_SECRET;
   let apiKeyPepper = e.API_KEY_PEPPER;
   let devSecretsFile: string | undefined;
   if (!jwks || !cookieSecret || !apiKeyPepper) {
-    const dev = await loadDevSecrets(e.DEV_SECRETS_FILE);
+    const dev = await loadDevSecrets(e.DEV_SECRETS_FILE).catch((err: NodeJS.ErrnoException) => {
+      throw new ConfigError(`DEV_SECRETS_FILE: cannot use ${e.DEV_SECRETS_FILE} (${err.code ?? err.message}); expected a readable, writable path (or set JWKS, COOKIE_SECRET and API_KEY_PEPPER)`);
+    });
     jwks ??= dev.jwks;
     cookieSecret ??= dev.cookieSecret;
     apiKeyPepper ??= dev.apiKeyPepper;

@@ -14,10 +14,7 @@ async function main(): Promise<void> {
   try {
     config = await loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`portcullis: ${err.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
+    if (err instanceof ConfigError) exitOnConfigError(err);
     throw err;
   }
   const logger = createLogger(config.logLevel);
@@ -49,7 +46,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+/** A configuration error: one plain line on stderr (not a JSON log line) and exit 78, EX_CONFIG. */
+function exitOnConfigError(err: ConfigError): never {
+  process.stderr.write(`portcullis: ${err.message}\n`);
+  process.exit(78);
+}
+
 main().catch((err) => {
+  if (err instanceof ConfigError) exitOnConfigError(err);
   process.stderr.write(`portcullis: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -44,6 +44,12 @@ describe('configuration', () => {
       [{ JWKS_FILE: '/nonexistent/jwks.json' }, 'JWKS_FILE'],
       [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
       [{ BOOTSTRAP_ADMIN_EMAIL: 'not-an-email', BOOTSTRAP_ADMIN_PASSWORD: 'x' }, 'BOOTSTRAP_ADMIN_EMAIL'],
+      [{ RATE_LIMIT_API_KEY: '1000 per hour' }, 'RATE_LIMIT_API_KEY'],
+      [{ JWKS: '{"keys":[{"kid":"k1","kty":"oct","k":"c2VjcmV0","d":"x"}]}' }, 'JWKS'],
+      [{ PUBLIC_URL: 'ftp://auth.example.com' }, 'PUBLIC_URL'],
+      [{ PUBLIC_URL: 'https://auth.example.com/?tenant=1' }, 'PUBLIC_URL'],
+      [{ NOTIFY_WEBHOOK_URL: 'file:///etc/passwd' }, 'NOTIFY_WEBHOOK_URL'],
+      [{ DEV_SECRETS_FILE: 'package.json/dev-secrets.json' }, 'DEV_SECRETS_FILE'],
     ];
     for (const [env, name] of cases) {
       await assert.rejects(loadConfig({ ...base, ...env }), (err: Error) => {

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.ts';
+import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createServices, type Services } from '../services.ts';
 import { openStore, redactUrl } from '../store/open.ts';
@@ -48,7 +48,7 @@ ${allCommands()
   .join('\n')}
 
 Configuration comes from the environment, as for the server (REDIS_URL, REDIS_PREFIX, ...).
-Output is JSON on stdout; errors go to stderr (exit 2 for usage errors, 1 otherwise).`;
+Output is JSON on stdout; errors go to stderr (exit 2 for usage errors, 78 for configuration errors, 1 otherwise).`;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -101,6 +101,10 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`portcullis: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG, as the server
+    }
     const e = err as { message?: string; code?: unknown };
     const code = typeof e?.code === 'string' && !e.code.startsWith('ERR_') ? ` (${e.code})` : '';
     process.stderr.write(`portcullis: ${e?.message ?? String(err)}${code}\n`);

@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa';
+import { ClientAbortError } from './client-abort.ts';
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 
 declare module 'koa' {
@@ -26,14 +27,20 @@ export async function readRawBody(ctx: Context, limit: number): Promise<Buffer> 
   if (declared > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      ctx.req.unpipe();
-      ctx.req.resume();
-      throw tooLarge(limit);
+  try {
+    for await (const chunk of ctx.req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        ctx.req.unpipe();
+        ctx.req.resume();
+        throw tooLarge(limit);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    // The stream fails ("aborted") when the client hangs up mid-body.
+    if (!ctx.req.complete && !(err instanceof PayloadTooLargeError)) throw new ClientAbortError();
+    throw err;
   }
   return Buffer.concat(chunks);
 }
@@ -58,7 +65,9 @@ function parseForm(text: string): Record<string, string> {
 /**
  * Parse JSON and form bodies for our own routes. An empty body is `{}` (the js-sdk posts
  * `content-type: application/json` with no body for revoke and refresh). Bad JSON is 400, an
- * oversized body 413, another media type 415, invalid UTF-8 400: never a 500.
+ * oversized body 413, another media type 415, invalid UTF-8 400: never a 500. A body without a
+ * content type is 415, never taken for JSON: a cross-origin page can send such a body without a
+ * CORS preflight, which a declared application/json would need.
  */
 export function bodyParser(opts: { limit: number; forms?: boolean }): Middleware {
   return async (ctx, next) => {
@@ -78,7 +87,7 @@ export function bodyParser(opts: { limit: number; forms?: boolean }): Middleware
     const text = decode(raw);
     if (type === 'application/x-www-form-urlencoded' && opts.forms !== false) {
       ctx.request.body = parseForm(text);
-    } else if (type === 'application/json' || type === '+json' || (!ctx.get('content-type') && /^\s*[{[]/.test(text))) {
+    } else if (type === 'application/json' || type === '+json') {
       try {
         ctx.request.body = JSON.parse(text);
       } catch {

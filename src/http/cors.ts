@@ -2,6 +2,13 @@ import type { Middleware } from 'koa';
 
 export type OriginMatcher = (origin: string) => boolean;
 
+declare module 'koa' {
+  interface DefaultState {
+    /** The request's Origin is one this path's CORS rules allow (set by cors(), read by the cookie-write guard). */
+    corsOriginAllowed?: boolean;
+  }
+}
+
 /**
  * Medusa's CORS lists: comma-separated origins, where an entry written `/pattern/flags` is a
  * regular expression (e.g. `/\.vercel\.app$/`). `*` allows any origin (refused in production
@@ -45,6 +52,7 @@ export function cors(rules: CorsRule[]): Middleware {
     ctx.vary('Origin');
     const origin = ctx.get('origin');
     const allowed = origin !== '' && compiled.some((r) => (!r.prefix || ctx.path === r.prefix || ctx.path.startsWith(r.prefix + '/')) && r.allows(origin));
+    ctx.state.corsOriginAllowed = allowed;
     if (allowed) {
       ctx.set('Access-Control-Allow-Origin', origin);
       ctx.set('Access-Control-Allow-Credentials', 'true');

@@ -1,8 +1,9 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../store/redis.ts';
+import { CLIENT_CLOSED_REQUEST, isClientAbort } from './client-abort.ts';
 import { renderError, type Dialect } from './dialects.ts';
-import { AppError, InvalidRequestError, NotFoundError, ServiceUnavailableError } from './errors.ts';
+import { AppError, InvalidRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.ts';
 
 /** Turns anything thrown below it into the surface's error body. A 500 here is a bug, and is logged as one. */
 export function errorBoundary(dialect: Dialect, logger: Logger): Middleware {
@@ -10,7 +11,13 @@ export function errorBoundary(dialect: Dialect, logger: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError(`Cannot ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 405 && ctx.body === undefined) throw new MethodNotAllowedError(ctx.method, ctx.path, ctx.response.get('Allow'));
     } catch (err) {
+      if (isClientAbort(err, ctx)) {
+        // No one to answer, nothing broken: the request log records it (at info, as 499).
+        ctx.status = CLIENT_CLOSED_REQUEST;
+        return;
+      }
       let appError: AppError;
       if (err instanceof AppError) appError = err;
       else if (err instanceof StoreUnavailableError) {
@@ -21,7 +28,7 @@ export function errorBoundary(dialect: Dialect, logger: Logger): Middleware {
           err.status === 404
             ? new NotFoundError()
             : err.status === 405
-              ? new AppError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`)
+              ? new MethodNotAllowedError(ctx.method, ctx.path, ctx.response.get('Allow'))
               : new InvalidRequestError(err.expose ? err.message : 'The request is invalid');
       } else {
         logger.error({ err }, 'unhandled error');

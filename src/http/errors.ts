@@ -77,6 +77,13 @@ export class NotFoundError extends AppError {
   }
 }
 
+export class MethodNotAllowedError extends AppError {
+  constructor(method: string, path: string, allow: string) {
+    super(405, 'method_not_allowed', `${method} is not allowed on ${path}`);
+    this.headers.Allow = allow;
+  }
+}
+
 export class PayloadTooLargeError extends AppError {
   constructor(limit: number) {
     super(413, 'payload_too_large', `The request body exceeds ${limit} bytes`);

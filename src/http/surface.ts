@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { bodyParser } from './body.ts';
 import type { Dialect } from './dialects.ts';
 import { errorBoundary } from './error-boundary.ts';
+import { allowedMethods } from './allowed-methods.ts';
 
 export interface SurfaceOptions {
   /** Path prefix owned by this surface, e.g. "/v1". Requests outside it pass through untouched. */
@@ -27,7 +28,7 @@ export function mountSurface(opts: SurfaceOptions): Middleware {
     errorBoundary(opts.dialect, opts.logger),
     ...(opts.bodyLimit !== undefined ? [bodyParser({ limit: opts.bodyLimit })] : []),
     ...(opts.before ?? []),
-    ...opts.routers.flatMap((r) => [r.routes(), r.allowedMethods({ throw: true })] as unknown as Middleware[]),
+    ...opts.routers.flatMap((r) => [r.routes() as unknown as Middleware, allowedMethods(r)]),
   ]);
   const prefix = opts.prefix.replace(/\/$/, '');
   // The surface owns its prefix: nothing after it runs for these paths. (Passing `next` on let a

@@ -6,6 +6,7 @@ import { readRawBody } from '../http/body.ts';
 import { AppError, InvalidRequestError } from '../http/errors.ts';
 import { renderError } from '../http/dialects.ts';
 import { AUTHORIZATION_REQUEST_MAX_BYTES, endSessionParamsProblem } from './request-limits.ts';
+import { CLIENT_CLOSED_REQUEST, isClientAbort } from '../http/client-abort.ts';
 
 declare module 'koa' {
   interface DefaultContext {
@@ -148,6 +149,7 @@ export function mountProvider(
       try {
         restore = storing ? await boundStoringRequest(ctx, storing, opts.authorizationGuard ?? (async () => {})) : await jsonAsForm(ctx, opts.bodyLimit);
       } catch (err) {
+        if (isClientAbort(err, ctx)) return void (ctx.status = CLIENT_CLOSED_REQUEST);
         if (!(err instanceof AppError)) throw err;
         renderError(ctx, err, 'oauth');
         return;

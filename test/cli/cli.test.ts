@@ -139,6 +139,13 @@ describe('portcullis CLI without a usable Redis', () => {
     assert.ok(!res.stderr.includes('hunter2'));
   });
 
+  it('with a bad configuration, says which variable and what it accepts in one line, exit 78 as the server', async () => {
+    const res = await cli(['user', 'create', '--email', 'z@example.com', '--password', 'long enough'], { REDIS_URL: 'redis://127.0.0.1:1', REDIS_COMMAND_TIMEOUT_MS: 'soon' });
+    assert.equal(res.code, 78, res.stderr);
+    assert.equal(res.stdout, '');
+    assert.equal(res.stderr, 'portcullis: REDIS_COMMAND_TIMEOUT_MS: expected milliseconds, a whole number from 50 to 60000\n');
+  });
+
   it('generates a private JWKS (RS256 + ES256) the server accepts as JWKS', async () => {
     const res = await cli(['jwks', 'generate'], {});
     assert.equal(res.code, 0, res.stderr);

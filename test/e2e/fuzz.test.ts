@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 
@@ -188,5 +190,107 @@ describe(`fuzzing every public endpoint (FUZZ_SEED=${SEED}, ${ROUNDS} requests)`
     assert.equal(login.status, 200);
     const customer = await http(`${srv.origin}/store/auth/token`, { method: 'POST', json: { email: 'shopper@example.com', password: 'correct horse' }, headers: { 'x-forwarded-for': '192.0.2.201', 'x-publishable-api-key': seeded.publishableKey! } });
     assert.equal(customer.status, 200);
+  });
+
+  it('answers methods no route has (TRACE, PROPFIND, WebDAV...) with 405 and Allow, or 404, never a 5xx, on every surface', async () => {
+    const failures: string[] = [];
+    const paths = [...new Set(endpoints.map((e) => e.path))];
+    for (const path of paths) {
+      for (const method of ['TRACE', 'PROPFIND', 'MKCOL', 'LOCK', 'PURGE', 'SEARCH']) {
+        // With valid credentials, so the guards let the request reach the routers.
+        const headers = { authorization: `Bearer ${seeded.fuzzerJwt}`, 'x-publishable-api-key': seeded.publishableKey! };
+        const res = await raw(srv.origin, method, path, headers);
+        if (res.status >= 500) failures.push(`${method} ${path} -> ${res.status} ${res.body.slice(0, 120)}`);
+        else if (res.status === 405 && !res.headers.allow) failures.push(`${method} ${path} -> 405 without Allow`);
+      }
+    }
+    assert.deepEqual(failures, []);
+    const session = await raw(srv.origin, 'TRACE', '/auth/session', {});
+    assert.deepEqual([session.status, session.headers.allow, JSON.parse(session.body).type], [405, 'POST, DELETE', 'not_allowed']);
+    const verify = await raw(srv.origin, 'PROPFIND', '/v1/auth/verify', {});
+    assert.equal(verify.status, 405);
+    assert.equal(JSON.parse(verify.body).error, 'method_not_allowed');
+    const token = await raw(srv.origin, 'TRACE', '/oauth/token', {});
+    assert.ok(token.status === 404 || token.status === 405, `${token.status}`);
+    assert.ok(JSON.parse(token.body).error);
+  });
+
+  it('answers a malformed Host (or trusted X-Forwarded-Host) with 400 on every surface, discovery included', async () => {
+    const failures: string[] = [];
+    const badHosts = ['exa mple.com', 'a:b:c', '[::1', 'x/y', '%%', 'host:99999', 'a@b@c', '..', 'host:'];
+    const paths = [...new Set([...endpoints.map((e) => e.path), '/.well-known/oauth-authorization-server'])];
+    for (const path of paths) {
+      for (const host of badHosts) {
+        const res = await raw(srv.origin, 'GET', path, { host });
+        if (res.status !== 400) failures.push(`Host ${JSON.stringify(host)} GET ${path} -> ${res.status} ${res.body.slice(0, 120)}`);
+      }
+      const forwarded = await raw(srv.origin, 'GET', path, { 'x-forwarded-host': 'evil example' });
+      if (forwarded.status !== 400) failures.push(`X-Forwarded-Host GET ${path} -> ${forwarded.status}`);
+    }
+    assert.deepEqual(failures, []);
+    // An empty Host (node:http would fill it in): HTTP/1.1 requires one; HTTP/1.0 may go without.
+    const url = new URL(srv.origin);
+    const bare = async (version: string) => {
+      const socket = connect(Number(url.port), url.hostname);
+      socket.end(`GET /.well-known/openid-configuration HTTP/${version}\r\nHost: \r\nConnection: close\r\n\r\n`);
+      let text = '';
+      for await (const chunk of socket) text += chunk;
+      return Number(/^HTTP\/1\.\d (\d{3})/.exec(text)?.[1]);
+    };
+    assert.equal(await bare('1.1'), 400);
+    assert.ok((await bare('1.0')) < 500);
+    const discovery = await raw(srv.origin, 'GET', '/.well-known/openid-configuration', { host: 'a:b:c' });
+    assert.equal(JSON.parse(discovery.body).error, 'invalid_request');
+    for (const host of ['127.0.0.1', 'auth.example.com:443', 'auth.example.com.', '[::1]:9000', 'portcullis_internal:9000']) {
+      assert.equal((await raw(srv.origin, 'GET', '/.well-known/openid-configuration', { host })).status, 200, host);
+    }
+  });
+});
+
+describe('a client that hangs up mid-body', () => {
+  let srv: TestServer;
+  const lines: Record<string, any>[] = [];
+  before(async () => {
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))), done()) });
+    srv = await startTestServer({ env: { LOG_LEVEL: 'debug' }, logDestination: sink });
+  });
+  after(() => srv?.close());
+
+  /** Announce a 1000-byte body, send a few bytes of it, then close the connection. */
+  const abortMidBody = (path: string, type: string, headers = '') =>
+    new Promise<void>((resolve, reject) => {
+      const url = new URL(srv.origin);
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${type}\r\nContent-Length: 1000\r\n${headers}\r\n{"grant_type":`);
+        setTimeout(() => (socket.destroy(), resolve()), 200);
+      });
+      socket.on('error', reject);
+    });
+
+  it('is logged once at info as a 499, not as an error, and counted apart from 5xx in /metrics', async () => {
+    const publishable = await srv.services.apiKeys.create({ type: 'publishable', title: 'storefront', createdBy: 'user_test' });
+    const ours: [string, string, string?][] = [
+      ['/v1/auth/login', 'application/json'],
+      ['/auth/user/emailpass', 'application/json'],
+      ['/admin/auth/token', 'application/json'],
+      ['/store/auth/token', 'application/json', `x-publishable-api-key: ${publishable.token}\r\n`],
+      ['/oauth/token', 'application/json'],
+    ];
+    for (const [path, type, headers] of ours) await abortMidBody(path, type, headers);
+    // oidc-provider reads its own form bodies: whatever it answers, not a 5xx.
+    await abortMidBody('/oauth/token', 'application/x-www-form-urlencoded');
+    const deadline = Date.now() + 5000;
+    while (lines.filter((l) => l.msg === 'request').length < ours.length + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+
+    const requests = lines.filter((l) => l.msg === 'request');
+    assert.equal(requests.length, ours.length + 1, JSON.stringify(requests));
+    for (const [path] of ours) assert.ok(requests.some((l) => l.path === path && l.status === 499 && l.level === 'info'), `${path}: ${JSON.stringify(requests)}`);
+    assert.deepEqual(lines.filter((l) => l.level === 'error' || l.level === 'fatal'), [], 'no error-level line');
+    assert.ok(requests.every((l) => l.status < 500));
+
+    const metrics = (await http(`${srv.origin}/metrics`)).text.split('\n').filter((l) => l.startsWith('portcullis_http_requests_total{'));
+    assert.deepEqual(metrics.filter((l) => /status="5\d\d"/.test(l)), []);
+    const aborted = metrics.filter((l) => l.includes('status="499"')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    assert.equal(aborted, ours.length);
   });
 });

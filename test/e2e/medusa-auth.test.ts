@@ -220,7 +220,8 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.equal(me.json.user.email, 'admin@example.com');
       const forged = cookie.replace(/connect\.sid=[^;]+/, 'connect.sid=sess_forged');
       assert.equal((await api('/admin/users/me', { headers: { cookie: forged } })).status, 401);
-      const end = await api('/auth/session', { method: 'DELETE', headers: { cookie } });
+      // As the admin app's browser sends it: its Origin (an AUTH_CORS origin) and the js-sdk's content type.
+      const end = await api('/auth/session', { method: 'DELETE', headers: { cookie, origin: 'http://localhost:3000', 'content-type': 'application/json' } });
       assert.deepEqual([end.status, end.json], [200, { success: true }]);
       const copied = await api('/admin/users/me', { headers: { cookie } });
       assert.deepEqual([copied.status, copied.json], [401, UNAUTHORIZED]);

@@ -140,11 +140,11 @@ describe('@medusajs/js-sdk against Portcullis', () => {
   });
 
   it('logs out of a session with sdk.auth.logout (session mode) and the cookie stops working', async () => {
-    // In Node fetch keeps no cookies; carry the session cookie by hand as a browser would.
+    // In Node fetch keeps no cookies and sends no Origin; carry both by hand as a browser on this origin would.
     const bearer = await sdk().auth.login('user', 'emailpass', { email: 'admin@example.com', password: 'supersecret' });
     const started = await http(`${srv.url}/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
     const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const browser = sdk({ auth: { type: 'session', jwtTokenStorageMethod: 'memory' }, globalHeaders: { cookie } });
+    const browser = sdk({ auth: { type: 'session', jwtTokenStorageMethod: 'memory' }, globalHeaders: { cookie, origin: new URL(srv.url).origin } });
     assert.equal((await browser.admin.user.me()).user.email, 'admin@example.com');
     await browser.auth.logout();
     const after = await rejection(browser.admin.user.me());

@@ -132,6 +132,34 @@ describe('the server process refuses bad configuration', () => {
     assert.match(ttl.stderr, /ACCESS_TOKEN_TTL/);
   });
 
+  it('says what is wrong in one plain line on stderr (the variable and what it accepts, never a JSON log line, never the secret), exit 78', async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ PORT: 'abc' }, /^portcullis: PORT: expected a port number, a whole number from 0 to 65535$/],
+      [{ LOG_LEVEL: 'loud' }, /^portcullis: LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent$/],
+      [{ REDIS_COMMAND_TIMEOUT_MS: '10' }, /^portcullis: REDIS_COMMAND_TIMEOUT_MS: expected milliseconds, a whole number from 50 to 60000$/],
+      [{ COOKIE_SECRET: 'too-short-secret-value' }, /^portcullis: COOKIE_SECRET: expected at least 32 characters/],
+      [{ NODE_ENV: 'production' }, /^portcullis: NODE_ENV=production refuses to start without JWKS or JWKS_FILE, COOKIE_SECRET, API_KEY_PEPPER, REDIS_URL/],
+      // Found by the server after start-up before (exit 1, after JSON log lines): now by the configuration.
+      [{ RATE_LIMIT_JWT: 'lots' }, /^portcullis: RATE_LIMIT_JWT: expected N\/s, N\/m, N\/h or N\/d/],
+      [{ JWKS: '{"keys":[{"kid":"k1","kty":"oct","k":"c2VjcmV0","d":"x"}]}' }, /^portcullis: JWKS: .*expected private RSA \(RS256\)/],
+      [{ PUBLIC_URL: 'ftp://auth.example.com' }, /^portcullis: PUBLIC_URL: expected an http\(s\) URL/],
+    ];
+    const results = await Promise.all(cases.map(async ([env]) => {
+      const p = spawnServer(env);
+      return { code: await p.exited, stdout: p.stdout(), stderr: p.stderr() };
+    }));
+    cases.forEach(([env, expected], i) => {
+      const { code, stdout, stderr } = results[i]!;
+      const what = JSON.stringify(env);
+      assert.equal(code, 78, `${what}: ${stderr}`);
+      assert.equal(stdout, '', `${what}: no log line`);
+      assert.ok(stderr.endsWith('\n') && stderr.split('\n').length === 2, `${what}: one line: ${JSON.stringify(stderr)}`);
+      assert.match(stderr.trimEnd(), expected);
+      assert.ok(!stderr.includes('{"'), `${what}: not JSON`);
+    });
+    assert.ok(!results[3]!.stderr.includes('too-short-secret-value'), 'the secret is not echoed');
+  });
+
   it('NODE_ENV=production will not start without keys, secrets and Redis', async () => {
     const res = await refusal({ NODE_ENV: 'production' });
     assert.equal(res.code, 78);

@@ -9,6 +9,25 @@ import { freePort, http, redisBinariesMissing, startTestServer, type TestServer 
  * without a reset): requests must fail fast with 503, not hang, and recover by themselves.
  * A private redis-server, frozen with SIGSTOP, so the shared test Redis is never disturbed.
  */
+/** A private redis-server on a free port, answering: its process (to freeze) and URL. */
+async function startPrivateRedis(): Promise<{ redis: ChildProcess; url: string }> {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const probe = createClient({ url, socket: { reconnectStrategy: false } });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.close();
+      return { redis, url };
+    } catch {
+      if (i > 100) throw new Error('the private redis-server did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
   let redis: ChildProcess;
   let srv: TestServer;
@@ -16,21 +35,8 @@ describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
   const TIMEOUT_MS = 300;
 
   before(async () => {
-    const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      const probe = createClient({ url, socket: { reconnectStrategy: false } });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        await probe.close();
-        break;
-      } catch {
-        if (i > 100) throw new Error('the private redis-server did not start');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    let url: string;
+    ({ redis, url } = await startPrivateRedis());
     srv = await startTestServer({ redisUrl: url, env: { REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) } });
     await srv.services.accounts.create({ actorType: 'user', email: 'frozen@example.com', password: 'frozen redis', role: 'member' });
     token = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'frozen@example.com', password: 'frozen redis' } })).json.token;
@@ -69,5 +75,86 @@ describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
     }
     assert.equal(status, 200, 'served again once Redis answers');
     assert.equal((await http(`${srv.url}/ready`)).status, 200);
+  });
+});
+
+/**
+ * A store failure is final for the request it happens on: the request is answered 503 once the
+ * command timeout passes, not once per layer that would ask again (the verify fast lane, the quota,
+ * the route's guard each waited out a timeout of their own: 2.5 to 3.6 s for a 1 s timeout).
+ */
+describe('a request meets a frozen Redis once', { skip: redisBinariesMissing() }, () => {
+  let redis: ChildProcess;
+  let srv: TestServer;
+  const TIMEOUT_MS = 1000;
+  // The command deadline fires between 1 and 1.25 timeouts; the rest is margin for a busy machine.
+  const WITHIN_MS = 1600;
+  const tokens: Record<'repeat' | 'first' | 'logout' | 'session' | 'admin', string> = { repeat: '', first: '', logout: '', session: '', admin: '' };
+  let publishableKey: string;
+
+  before(async () => {
+    let url: string;
+    ({ redis, url } = await startPrivateRedis());
+    srv = await startTestServer({ redisUrl: url, env: { REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    const admin = await srv.services.accounts.create({ actorType: 'user', email: 'once@example.com', password: 'frozen once', role: 'admin' });
+    for (const name of Object.keys(tokens) as (keyof typeof tokens)[]) {
+      tokens[name] = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'once@example.com', password: 'frozen once' } })).json.token;
+    }
+    publishableKey = (await srv.services.apiKeys.create({ type: 'publishable', title: 'frozen shop', createdBy: admin.id })).token;
+  });
+  after(async () => {
+    redis?.kill('SIGCONT');
+    await srv?.close();
+    redis?.kill('SIGKILL');
+  });
+
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const calls = () => ({
+    'repeat verify': () => http(`${srv.url}/v1/auth/verify`, { headers: bearer(tokens.repeat) }),
+    'first verify': () => http(`${srv.url}/v1/auth/verify`, { headers: bearer(tokens.first) }),
+    '/v1/auth/logout': () => http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: bearer(tokens.logout) }),
+    'POST /auth/session': () => http(`${srv.url}/auth/session`, { method: 'POST', headers: bearer(tokens.session) }),
+    '/admin with a JWT': () => http(`${srv.url}/admin/users/me`, { headers: bearer(tokens.admin) }),
+    '/store with a publishable key': () => http(`${srv.url}/store/customers`, { method: 'POST', headers: { 'x-publishable-api-key': publishableKey }, json: {} }),
+  });
+
+  it('answers 503 in the surface\'s dialect within one command timeout, on every surface', { timeout: 60_000 }, async () => {
+    const repeat = calls()['repeat verify'];
+    assert.equal((await repeat()).status, 200);
+    assert.equal((await repeat()).status, 200); // now known to the fast lane
+
+    redis.kill('SIGSTOP');
+    for (const [name, call] of Object.entries(calls())) {
+      const started = performance.now();
+      const res = await call();
+      const ms = performance.now() - started;
+      assert.equal(res.status, 503, `${name}: ${res.text}`);
+      if (name.startsWith('/v1') || name.endsWith('verify')) {
+        assert.equal(res.json.error, 'service_unavailable', name);
+        assert.equal(res.json.code, 503, name);
+      } else {
+        assert.deepEqual(Object.keys(res.json).sort(), ['message', 'type'], `${name}: ${res.text}`);
+      }
+      assert.ok(ms < WITHIN_MS, `${name} answered in ${Math.round(ms)} ms (timeout ${TIMEOUT_MS} ms)`);
+    }
+
+    // The same requests were good ones: once Redis answers they succeed.
+    redis.kill('SIGCONT');
+    const expected: Record<string, number> = {
+      'repeat verify': 200,
+      'first verify': 200,
+      '/v1/auth/logout': 204,
+      'POST /auth/session': 200,
+      '/admin with a JWT': 200,
+      '/store with a publishable key': 401, // the key is accepted; the route wants a customer
+    };
+    for (const [name, call] of Object.entries(calls())) {
+      let res = await call();
+      for (let i = 0; i < 50 && res.status === 503; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await call();
+      }
+      assert.equal(res.status, expected[name], `${name} after recovery: ${res.text}`);
+    }
   });
 });

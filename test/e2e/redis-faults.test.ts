@@ -74,7 +74,13 @@ describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(status, 200, 'served again once Redis answers');
-    assert.equal((await http(`${srv.url}/ready`)).status, 200);
+    // /ready reuses its last answer for a second (a probe storm costs Redis one check a second).
+    let readyAgain = 0;
+    for (let i = 0; i < 20 && readyAgain !== 200; i++) {
+      readyAgain = (await http(`${srv.url}/ready`)).status;
+      if (readyAgain !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(readyAgain, 200, '/ready again within its reuse period');
   });
 });
 

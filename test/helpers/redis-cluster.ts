@@ -8,6 +8,10 @@ import { freePort } from './harness.ts';
 export interface RedisClusterFixture {
   /** One node's URL (the client discovers the rest). */
   url: string;
+  /** The nodes' ports (all masters; `url` names the first). */
+  ports: number[];
+  /** Kill one node's process (SIGKILL), as a crashed or lost master. */
+  kill(index: number): void;
   stop(): Promise<void>;
 }
 
@@ -43,7 +47,7 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
     const probe = createCluster({ rootNodes: [{ url }] });
     await probe.connect();
     await probe.close();
-    return { url, stop };
+    return { url, ports, kill: (index) => void nodes[index]!.kill('SIGKILL'), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -88,7 +88,33 @@ interface Connection {
   /** Whether every command could be served now (see Store.ready). */
   ready(): Promise<boolean>;
   connect(): Promise<unknown>;
+  /** Close after the replies still awaited, or at once if Redis does not give them within waitMs. */
+  close(waitMs: number): Promise<void>;
+}
+
+/** What closing needs of one node-redis client (a single node, or one node of a cluster). */
+interface ClosableClient {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  ping(): Promise<unknown>;
   close(): Promise<void>;
+  destroy(): void;
+}
+
+/**
+ * A graceful close waits for every reply still awaited: from a Redis that stopped answering, for
+ * ever (a stopping server never exited). Replies come in order, so once a PING is answered nothing
+ * sent before it is still awaited and the graceful close is quick; a Redis that does not answer
+ * within waitMs gets its connection dropped. A client still trying to connect has nothing to flush.
+ */
+async function closeClient(client: ClosableClient, waitMs: number): Promise<void> {
+  if (!client.isOpen) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+  const answered = client.isReady && (await Promise.race([client.ping().then(() => true, () => false), late]));
+  clearTimeout(timer);
+  if (answered) await client.close();
+  else if (client.isOpen) client.destroy();
 }
 
 const reconnectDelayMs = (retries: number) => Math.min(50 * 2 ** retries, 2000);
@@ -104,11 +130,7 @@ function connectionTo(opts: RedisStoreOptions): Connection {
       ping: () => client.ping(),
       ready: async () => client.isReady && (await client.ping()) === 'PONG',
       connect: () => client.connect(),
-      async close() {
-        // A client still trying to connect has nothing to flush: stop its retries.
-        if (client.isReady) await client.close();
-        else if (client.isOpen) client.destroy();
-      },
+      close: (waitMs) => closeClient(client, waitMs),
     };
   }
   const cluster = createCluster({ rootNodes: [{ url: opts.url }], defaults: { disableOfflineQueue: true, socket: SOCKET } });
@@ -138,9 +160,12 @@ function connectionTo(opts: RedisStoreOptions): Connection {
         }
       }
     },
-    async close() {
+    async close(waitMs) {
       closed = true;
-      if (cluster.isOpen) await cluster.close();
+      if (!cluster.isOpen) return;
+      // Node by node (a lost or frozen master must not hold the others up), then the cluster's own state.
+      await Promise.all(cluster.masters.map((master) => master.client && closeClient(master.client, waitMs)));
+      await cluster.close();
     },
   };
 }
@@ -246,7 +271,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     ready: sharedReadiness(() => connection.ready(), { reuseMs: READY_REUSE_MS, timeoutMs: Math.min(READY_TIMEOUT_MS, commandTimeoutMs) }),
     close: async () => {
       deadlines.stop();
-      await connection.close();
+      await connection.close(commandTimeoutMs);
     },
   };
 }

@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { createClient } from 'redis';
-import { freePort, http, redisBinariesMissing, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { http, redisBinariesMissing, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { startPrivateRedis } from '../helpers/private-redis.ts';
 
 /**
  * A Redis that keeps its connections open but stops answering (a paused process, a partition
  * without a reset): requests must fail fast with 503, not hang, and recover by themselves.
  * A private redis-server, frozen with SIGSTOP, so the shared test Redis is never disturbed.
  */
-/** A private redis-server on a free port, answering: its process (to freeze) and URL. */
-async function startPrivateRedis(): Promise<{ redis: ChildProcess; url: string }> {
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const probe = createClient({ url, socket: { reconnectStrategy: false } });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.close();
-      return { redis, url };
-    } catch {
-      if (i > 100) throw new Error('the private redis-server did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
 describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
   let redis: ChildProcess;
   let srv: TestServer;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { describe, it } from 'node:test';
-import { dropPrefix, http, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
+import { dropPrefix, http, privatePrefix, REDIS_URL, redisBinariesMissing } from '../helpers/harness.ts';
+import { startPrivateRedis } from '../helpers/private-redis.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.ts';
 
@@ -99,6 +100,30 @@ describe('a graceful stop (SIGTERM) with keep-alive clients', () => {
     } finally {
       if (srv.child.exitCode === null) srv.child.kill('SIGKILL');
       await dropPrefix(prefix);
+    }
+  });
+});
+
+describe('a graceful stop (SIGTERM) while Redis does not answer', { skip: redisBinariesMissing() }, () => {
+  it('waits one command timeout for Redis, then exits 0 anyway (not at the orchestrator\'s SIGKILL)', { timeout: 60_000 }, async () => {
+    const { redis, url } = await startPrivateRedis();
+    const TIMEOUT_MS = 1000;
+    const srv = await startServerProcess({ REDIS_URL: url, REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) });
+    try {
+      redis.kill('SIGSTOP');
+      // A request leaves a command waiting for its reply on the connection.
+      const res = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'frozen@example.com', password: 'frozen at stop' } });
+      assert.equal(res.status, 503, res.text);
+      const killedAt = performance.now();
+      srv.child.kill('SIGTERM');
+      const { code, at } = await srv.exited;
+      assert.equal(code, 0, srv.stderr());
+      assert.ok(at - killedAt < TIMEOUT_MS + 1000, `exited ${Math.round(at - killedAt)} ms after the signal`);
+      assert.ok(srv.logs.some((l) => l.msg === 'stopped'));
+    } finally {
+      if (srv.child.exitCode === null) srv.child.kill('SIGKILL');
+      redis.kill('SIGCONT');
+      redis.kill('SIGKILL');
     }
   });
 });

@@ -116,6 +116,7 @@ describe('a request meets a frozen Redis once', { skip: redisBinariesMissing() }
       const res = await call();
       const ms = performance.now() - started;
       assert.equal(res.status, 503, `${name}: ${res.text}`);
+      assert.equal(res.headers.get('retry-after'), '1', name);
       if (name.startsWith('/v1') || name.endsWith('verify')) {
         assert.equal(res.json.error, 'service_unavailable', name);
         assert.equal(res.json.code, 503, name);

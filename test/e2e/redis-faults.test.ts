@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { http, redisBinariesMissing, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { startPrivateRedis } from '../helpers/private-redis.ts';
@@ -144,5 +147,76 @@ describe('a request meets a frozen Redis once', { skip: redisBinariesMissing() }
       }
       assert.equal(res.status, expected[name], `${name} after recovery: ${res.text}`);
     }
+  });
+});
+
+/**
+ * Redis killed and started again (a crash, a restart, a failover to the same address): requests
+ * fail fast with 503 while it is gone (no command timeout to wait out: the connection is closed),
+ * and the server serves again on its own once Redis is back, with what Redis persisted.
+ */
+describe('when Redis is killed and restarted', { skip: redisBinariesMissing() }, () => {
+  let redis: ChildProcess;
+  let port: number;
+  let dir: string;
+  let srv: TestServer;
+  const TIMEOUT_MS = 1000;
+  // Persisted as docker-compose.yml does (AOF), but fsync on every write so the test is exact.
+  const args = () => ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pc-restart-'));
+    let url: string;
+    ({ redis, url, port } = await startPrivateRedis({ args: args() }));
+    srv = await startTestServer({ redisUrl: url, env: { REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    await srv.services.accounts.create({ actorType: 'user', email: 'restart@example.com', password: 'restarted redis', role: 'member' });
+  });
+  after(async () => {
+    await srv?.close();
+    redis?.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const login = () => http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'restart@example.com', password: 'restarted redis' } });
+  const verify = (token: string) => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('answers 503 at once while Redis is gone, then serves again by itself, revocations kept', { timeout: 60_000 }, async () => {
+    const kept = (await login()).json.token;
+    const revoked = (await login()).json.token;
+    assert.equal((await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${revoked}` } })).status, 204);
+    assert.equal((await verify(kept)).status, 200);
+    assert.equal((await verify(kept)).status, 200);
+
+    redis.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200)); // the client sees the connection close
+    for (const call of [() => verify(kept), login]) {
+      const started = performance.now();
+      const res = await call();
+      const ms = performance.now() - started;
+      assert.equal(res.status, 503, res.text);
+      assert.equal(res.json.error, 'service_unavailable');
+      assert.equal(res.headers.get('retry-after'), '1');
+      assert.ok(ms < TIMEOUT_MS / 2, `answered in ${Math.round(ms)} ms: no timeout waited out`);
+    }
+    assert.equal((await http(`${srv.url}/ready`)).status, 503);
+    assert.equal((await http(`${srv.url}/health`)).status, 200);
+
+    ({ redis } = await startPrivateRedis({ port, args: args() }));
+    const backAt = performance.now();
+    let status = 0;
+    while (status !== 200 && performance.now() - backAt < 10_000) {
+      status = (await verify(kept)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 200, 'served again once Redis is back');
+    assert.ok(performance.now() - backAt < 5000, `served again ${Math.round(performance.now() - backAt)} ms after Redis answered`);
+    assert.equal((await verify(revoked)).status, 401, 'a revocation made before the restart still holds');
+    assert.equal((await login()).status, 200, 'the account is still there');
+    let ready = 0;
+    for (let i = 0; i < 20 && ready !== 200; i++) {
+      ready = (await http(`${srv.url}/ready`)).status;
+      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(ready, 200);
   });
 });

@@ -139,6 +139,16 @@ describe('/ready on Redis Cluster losing masters', { skip: redisBinariesMissing(
     cluster.kill(1); // one master lost: its slots are not served
     await becomesUnready();
 
+    await cluster.restart(1); // back (empty): the instance is ready again by itself
+    const until = Date.now() + 30_000;
+    while ((await ready()) !== 200) {
+      assert.ok(Date.now() < until, '/ready still 503 30 s after the master came back');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await noServerErrors();
+    cluster.kill(1);
+    await becomesUnready();
+
     cluster.kill(2); // the cluster is down: the node left answers PING, but CLUSTERDOWN to commands
     await becomesUnready();
 

@@ -125,6 +125,7 @@ describe('a request meets a frozen Redis once', { skip: redisBinariesMissing() }
         assert.equal(res.json.code, 503, name);
       } else {
         assert.deepEqual(Object.keys(res.json).sort(), ['message', 'type'], `${name}: ${res.text}`);
+        assert.equal(res.json.type, 'unknown_error', name);
       }
       assert.ok(ms < WITHIN_MS, `${name} answered in ${Math.round(ms)} ms (timeout ${TIMEOUT_MS} ms)`);
     }

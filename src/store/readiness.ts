@@ -4,8 +4,8 @@
  * within `timeoutMs` counts as not ready. A storm of /ready probes thus costs the store at most one
  * check per `reuseMs`, and a hung store cannot hang a probe.
  */
-export function sharedReadiness(check: () => Promise<boolean>, opts: { reuseMs: number; timeoutMs: number; now?: () => number }): () => Promise<boolean> {
-  const now = opts.now ?? (() => performance.now());
+export function sharedReadiness(check: () => Promise<boolean>, opts: { reuseMs: number; timeoutMs: number }): () => Promise<boolean> {
+  const now = () => performance.now();
   let last: { ready: boolean; at: number } | undefined;
   let running: Promise<boolean> | undefined;
   const bounded = async (): Promise<boolean> => {

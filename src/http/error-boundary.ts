@@ -23,6 +23,7 @@ export function errorBoundary(dialect: Dialect, logger: Logger): Middleware {
       else if (err instanceof StoreUnavailableError) {
         logger.error({ err: err.cause }, 'store unavailable');
         appError = new ServiceUnavailableError();
+        appError.headers['Retry-After'] = '1'; // a hint: Redis restarts, failovers and pauses last seconds
       } else if (isClientHttpError(err)) {
         appError =
           err.status === 404

@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { RateLimitedError } from '../http/errors.ts';
+import { AppError, RateLimitedError } from '../http/errors.ts';
 import type { Authenticate } from '../principal/authenticate.ts';
 import type { Principal } from '../principal/principal.ts';
 import { rateLimitHeaders, type Quota, type RateLimitDecision, type RateLimiter } from './quotas.ts';
@@ -44,16 +44,18 @@ function applyDecision(ctx: Context, decision: RateLimitDecision): void {
 
 /**
  * Before every route of a surface: a request that carries a valid credential spends one request
- * of its subject's quota, whatever the route. A credential that fails to authenticate is left to
- * the route's guard (which answers 401 in the surface's dialect); no credential, no quota.
+ * of its subject's quota, whatever the route. A credential that is refused is left to the route's
+ * guard (which answers 401 in the surface's dialect); no credential, no quota. A store that could
+ * not say (unavailable) fails the request here: asking it again in the guard would only wait out
+ * another command timeout.
  */
 export function rateLimitAuthenticated(authenticate: Authenticate, limiter: RateLimiter): Middleware {
   return async (ctx, next) => {
     let principal: Principal | null = null;
     try {
       principal = await authenticate(ctx);
-    } catch {
-      /* the guard that needs it answers 401 */
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
     }
     if (principal) await enforcePrincipalQuota(ctx, limiter, principal);
     return next();

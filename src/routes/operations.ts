@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Services } from '../services.ts';
 
-/** /health (process alive), /ready (store reachable), /metrics (Prometheus), and the public keys. */
+/** /health (process alive), /ready (the store can serve requests), /metrics (Prometheus), and the public keys. */
 export function createOperationsRouter(s: Services): Router {
   const router = new Router();
   const metricsAuthorization = s.config.metricsToken ? Buffer.from(`Bearer ${s.config.metricsToken}`) : null;
@@ -23,10 +23,8 @@ export function createOperationsRouter(s: Services): Router {
     ctx.body = { status: 'ok' };
   });
   router.get('/ready', async (ctx) => {
-    try {
-      await s.store.ping();
-      ctx.body = { status: 'ready', store: s.store.kind };
-    } catch {
+    if (await s.store.ready()) ctx.body = { status: 'ready', store: s.store.kind };
+    else {
       ctx.status = 503;
       ctx.body = { status: 'unavailable', store: s.store.kind };
     }

@@ -164,6 +164,9 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       return id;
     },
     async ping() {},
+    async ready() {
+      return true;
+    },
     async close() {
       clearInterval(sweep);
       data.clear();

@@ -65,5 +65,11 @@ export interface Store {
   publish(stream: string, fields: Record<string, string>, maxLen?: number): Promise<string>;
 
   ping(): Promise<void>;
+  /**
+   * Whether the store can serve every request now (for /ready): a single Redis answers; a Redis
+   * Cluster says `cluster_state:ok` with every slot served, on every master. Never throws; a
+   * check is short and its answer reused for a second, so probes cost the store almost nothing.
+   */
+  ready(): Promise<boolean>;
   close(): Promise<void>;
 }

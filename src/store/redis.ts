@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType } from 'redis';
 import type { Store } from './port.ts';
+import { sharedReadiness } from './readiness.ts';
 
 /** The store could not be reached or failed; the HTTP layer answers 503, never 500. */
 export class StoreUnavailableError extends Error {
@@ -84,8 +85,36 @@ interface Connection {
   /** The key commands (same API on a cluster client, routed by the first key). */
   commands: RedisClientType;
   ping(): Promise<unknown>;
+  /** Whether every command could be served now (see Store.ready). */
+  ready(): Promise<boolean>;
   connect(): Promise<unknown>;
+  /** Close after the replies still awaited, or at once if Redis does not give them within waitMs. */
+  close(waitMs: number): Promise<void>;
+}
+
+/** What closing needs of one node-redis client (a single node, or one node of a cluster). */
+interface ClosableClient {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  ping(): Promise<unknown>;
   close(): Promise<void>;
+  destroy(): void;
+}
+
+/**
+ * A graceful close waits for every reply still awaited: from a Redis that stopped answering, for
+ * ever (a stopping server never exited). Replies come in order, so once a PING is answered nothing
+ * sent before it is still awaited and the graceful close is quick; a Redis that does not answer
+ * within waitMs gets its connection dropped. A client still trying to connect has nothing to flush.
+ */
+async function closeClient(client: ClosableClient, waitMs: number): Promise<void> {
+  if (!client.isOpen) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+  const answered = client.isReady && (await Promise.race([client.ping().then(() => true, () => false), late]));
+  clearTimeout(timer);
+  if (answered) await client.close();
+  else if (client.isOpen) client.destroy();
 }
 
 const reconnectDelayMs = (retries: number) => Math.min(50 * 2 ** retries, 2000);
@@ -99,12 +128,9 @@ function connectionTo(opts: RedisStoreOptions): Connection {
     return {
       commands: client as unknown as RedisClientType,
       ping: () => client.ping(),
+      ready: async () => client.isReady && (await client.ping()) === 'PONG',
       connect: () => client.connect(),
-      async close() {
-        // A client still trying to connect has nothing to flush: stop its retries.
-        if (client.isReady) await client.close();
-        else if (client.isOpen) client.destroy();
-      },
+      close: (waitMs) => closeClient(client, waitMs),
     };
   }
   const cluster = createCluster({ rootNodes: [{ url: opts.url }], defaults: { disableOfflineQueue: true, socket: SOCKET } });
@@ -113,6 +139,14 @@ function connectionTo(opts: RedisStoreOptions): Connection {
   return {
     commands: cluster as unknown as RedisClientType,
     ping: () => cluster.sendCommand(undefined, true, ['PING']),
+    // Any one node answers PING even while the cluster refuses commands (CLUSTERDOWN) or one of its
+    // masters is gone: ask every master the client routes to for the cluster's own verdict.
+    async ready() {
+      const masters = cluster.masters;
+      if (!masters.length) return false;
+      const infos = await Promise.all(masters.map(async (master) => String(await (await cluster.nodeClient(master)).sendCommand(['CLUSTER', 'INFO']))));
+      return infos.every(servesEverySlot);
+    },
     // Topology discovery fails outright when no node answers: retry until it works (or close).
     async connect() {
       for (let attempt = 0; !closed; attempt++) {
@@ -126,12 +160,22 @@ function connectionTo(opts: RedisStoreOptions): Connection {
         }
       }
     },
-    async close() {
+    async close(waitMs) {
       closed = true;
-      if (cluster.isOpen) await cluster.close();
+      if (!cluster.isOpen) return;
+      // Node by node (a lost or frozen master must not hold the others up), then the cluster's own state.
+      await Promise.all(cluster.masters.map((master) => master.client && closeClient(master.client, waitMs)));
+      await cluster.close();
     },
   };
 }
+
+/** A node's CLUSTER INFO says the cluster is up and every one of the 16384 slots is served (none failing). */
+const servesEverySlot = (info: string) => /^cluster_state:ok\r?$/m.test(info) && /^cluster_slots_ok:16384\r?$/m.test(info);
+
+/** Readiness checks: answer reused this long; a check slower than this (or the command timeout) is "not ready". */
+const READY_REUSE_MS = 1000;
+const READY_TIMEOUT_MS = 1000;
 
 /**
  * The Redis implementation of the store port. Each primitive is one command or one Lua script.
@@ -152,7 +196,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
 
   const p = (key: string) => opts.prefix + key;
   const score = (n: number) => (n === Infinity ? '+inf' : n === -Infinity ? '-inf' : n);
-  const deadlines = createCommandDeadlines(opts.commandTimeoutMs ?? 3000);
+  const commandTimeoutMs = opts.commandTimeoutMs ?? 3000;
+  const deadlines = createCommandDeadlines(commandTimeoutMs);
   const guard = <T>(op: () => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const untrack = deadlines.track(reject);
@@ -223,9 +268,10 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     publish: (stream, fields, maxLen = 10_000) =>
       guard(() => client.xAdd(p(stream), '*', fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } })),
     ping: () => guard(async () => void (await connection.ping())),
+    ready: sharedReadiness(() => connection.ready(), { reuseMs: READY_REUSE_MS, timeoutMs: Math.min(READY_TIMEOUT_MS, commandTimeoutMs) }),
     close: async () => {
       deadlines.stop();
-      await connection.close();
+      await connection.close(commandTimeoutMs);
     },
   };
 }

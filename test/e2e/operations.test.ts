@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { createClient } from 'redis';
+import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 for (const storeKind of ['redis', 'memory'] as const) {
   describe(`/health, /ready and the JWKS (${storeKind} store)`, () => {
@@ -35,6 +36,42 @@ for (const storeKind of ['redis', 'memory'] as const) {
     });
   });
 }
+
+describe('a storm of /ready probes', () => {
+  let srv: TestServer;
+  let monitor: ReturnType<typeof createClient>;
+  const lines: string[] = [];
+  before(async () => {
+    srv = await startTestServer();
+    monitor = createClient({ url: REDIS_URL });
+    await monitor.connect();
+    await monitor.monitor((line: string) => void lines.push(line));
+  });
+  after(async () => {
+    await monitor?.close();
+    await srv?.close();
+  });
+
+  /** The MONITOR lines of this server's own connection (PING names no key: found by its address). */
+  async function commandsOfServer(): Promise<string[]> {
+    const marker = `marker:${Math.random()}`;
+    await srv.store.get(marker);
+    const until = Date.now() + 5000;
+    let line: string | undefined;
+    while (!(line = lines.find((l) => l.includes(srv.prefix + marker))) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const address = /\[\d+ ([^\]]+)\]/.exec(line!)![1]!;
+    return lines.filter((l) => l.includes(` ${address}]`) && !l.includes(marker));
+  }
+
+  it('costs Redis at most a couple of commands: one check at a time, its answer reused for a second', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past any answer cached at start
+    lines.length = 0;
+    const answers = await Promise.all(Array.from({ length: 200 }, () => http(`${srv.url}/ready`)));
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
+    const commands = await commandsOfServer();
+    assert.ok(commands.length >= 1 && commands.length <= 2, `${commands.length} commands for 200 probes:\n${commands.join('\n')}`);
+  });
+});
 
 describe('when Redis goes away', () => {
   let srv: TestServer;

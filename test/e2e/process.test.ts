@@ -180,6 +180,7 @@ describe('the server process when Redis is down at start', { skip: redisBinaries
       const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'late@example.com', password: 'late admin pw' } });
       assert.equal(login.status, 503);
       assert.equal(login.json.code, 503);
+      assert.equal(login.headers.get('retry-after'), '1');
       assert.ok(srv.logs.some((l) => l.msg === 'redis connection error' && l.redis === `redis://:***@127.0.0.1:${port}`), 'says which Redis it cannot reach, without the password');
       assert.ok(!srv.stdout().includes('hunter2'));
 

@@ -80,3 +80,79 @@ describe('two instances on Redis Cluster', { skip: redisBinariesMissing() }, () 
     for (const token of [tokens.access_token, refreshed.access_token]) assert.equal((await verify(a, token)).status, 401);
   });
 });
+
+/**
+ * /ready tells a load balancer whether this instance can serve, so on a cluster it must follow
+ * the cluster, not one node: any node answers PING while the cluster refuses commands.
+ */
+describe('/ready on Redis Cluster losing masters', { skip: redisBinariesMissing() }, () => {
+  let cluster: RedisClusterFixture;
+  let srv: TestServer;
+  let token: string;
+  let publishableKey: string;
+
+  before(async () => {
+    cluster = await startRedisCluster();
+    srv = await startTestServer({ redisUrl: cluster.url, prefix: privatePrefix('cluster-ready'), env: { REDIS_CLUSTER: '1', REDIS_COMMAND_TIMEOUT_MS: '1000' } });
+    const admin = await srv.services.accounts.create({ actorType: 'user', email: 'ready@example.com', password: 'cluster ready', role: 'admin' });
+    publishableKey = (await srv.services.apiKeys.create({ type: 'publishable', title: 'cluster shop', createdBy: admin.id })).token;
+    token = (await http(`${srv.origin}/v1/auth/login`, { method: 'POST', json: { username: 'ready@example.com', password: 'cluster ready' } })).json.token;
+  });
+  after(async () => {
+    await srv?.close();
+    await cluster?.stop();
+  });
+
+  const ready = async () => (await http(`${srv.origin}/ready`)).status;
+  /** Requests of every surface meanwhile: served or 503, never a 500. */
+  async function noServerErrors(): Promise<void> {
+    const answers = await Promise.all([
+      http(`${srv.origin}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } }),
+      http(`${srv.origin}/v1/auth/login`, { method: 'POST', json: { username: 'ready@example.com', password: 'cluster ready' } }),
+      http(`${srv.origin}/admin/users/me`, { headers: { authorization: `Bearer ${token}` } }),
+      http(`${srv.origin}/store/customers`, { method: 'POST', headers: { 'x-publishable-api-key': publishableKey }, json: {} }),
+      http(`${srv.origin}/ready`),
+    ]);
+    for (const res of answers) assert.ok(res.status < 500 || res.status === 503, `${res.status} ${res.text}`);
+  }
+  /** Poll /ready (with a bound) until it answers 503; then it must stay 503, past its cached answer. */
+  async function becomesUnready(): Promise<void> {
+    const until = Date.now() + 30_000;
+    while ((await ready()) !== 503) {
+      assert.ok(Date.now() < until, '/ready still 200 after 30 s');
+      await noServerErrors();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      statuses.push(await ready());
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.deepEqual(statuses, Array(12).fill(503), 'a steady 503, not a flip between 200 and 503');
+    await noServerErrors();
+  }
+
+  it('answers 503 once a master is lost, steadily, and while the cluster is down; no request gets a 500', { timeout: 120_000 }, async () => {
+    assert.equal(await ready(), 200);
+    await noServerErrors();
+
+    cluster.kill(1); // one master lost: its slots are not served
+    await becomesUnready();
+
+    await cluster.restart(1); // back (empty): the instance is ready again by itself
+    const until = Date.now() + 30_000;
+    while ((await ready()) !== 200) {
+      assert.ok(Date.now() < until, '/ready still 503 30 s after the master came back');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await noServerErrors();
+    cluster.kill(1);
+    await becomesUnready();
+
+    cluster.kill(2); // the cluster is down: the node left answers PING, but CLUSTERDOWN to commands
+    await becomesUnready();
+
+    cluster.kill(0); // nothing left
+    await becomesUnready();
+  });
+});

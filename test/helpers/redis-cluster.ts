@@ -8,6 +8,12 @@ import { freePort } from './harness.ts';
 export interface RedisClusterFixture {
   /** One node's URL (the client discovers the rest). */
   url: string;
+  /** The nodes' ports (all masters; `url` names the first). */
+  ports: number[];
+  /** Kill one node's process (SIGKILL), as a crashed or lost master. */
+  kill(index: number): void;
+  /** Start a killed node again (same port and cluster identity, its data lost): it takes its slots back. */
+  restart(index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,13 +28,13 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
   // The cluster bus port is given explicitly: its default, port + 10000, is past 65535 for a third
   // of the ephemeral range freePort() draws from.
   const busPorts = [await freePort(), await freePort(), await freePort()];
-  const nodes: ChildProcess[] = ports.map((port, i) =>
+  const startNode = (i: number) =>
     spawn(
       'redis-server',
-      ['--port', String(port), '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
+      ['--port', String(ports[i]), '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${ports[i]}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
       { stdio: 'ignore' },
-    ),
-  );
+    );
+  const nodes: ChildProcess[] = ports.map((_, i) => startNode(i));
   const stop = async () => {
     for (const node of nodes) node.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -43,7 +49,11 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
     const probe = createCluster({ rootNodes: [{ url }] });
     await probe.connect();
     await probe.close();
-    return { url, stop };
+    const restart = async (index: number) => {
+      nodes[index] = startNode(index);
+      await waitForPing(ports[index]!);
+    };
+    return { url, ports, kill: (index) => void nodes[index]!.kill('SIGKILL'), restart, stop };
   } catch (err) {
     await stop();
     throw err;

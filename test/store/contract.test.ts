@@ -340,6 +340,10 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
     it('answers ping', async () => {
       await store.ping();
     });
+
+    it('is ready', async () => {
+      assert.equal(await store.ready(), true);
+    });
   });
 }
 
@@ -349,6 +353,7 @@ describe('store contract: a closed Redis store', () => {
     const store = await createRedisStore({ url: REDIS_URL, prefix });
     await store.close();
     await assert.rejects(store.ping(), { code: 'ERR_STORE_UNAVAILABLE' });
+    assert.equal(await store.ready(), false);
     await assert.rejects(store.get('x'), { code: 'ERR_STORE_UNAVAILABLE' });
     await assert.rejects(store.compareAndSwap('x', 'a', 'b'), { code: 'ERR_STORE_UNAVAILABLE' });
     await store.close(); // closing twice is harmless

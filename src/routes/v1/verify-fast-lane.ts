@@ -59,8 +59,8 @@ export function knownOAuthAccessTokens(tokens: OAuthAccessTokenResolver, revocat
  * pipeline, with one store round trip (its recheck, the revocation record or the key's record,
  * sent together with the quota spend) and one write of the response head. Everything else takes the general pipeline, which stays the reference: the
  * first sight of a token, other credentials, `?scope=`, other methods, a revoked token, a spent
- * quota, a store failure. Those fall through before anything is written, and the answer is the
- * same either way (test/e2e/verify-fast-lane.test.ts compares them).
+ * quota, a store failure (handed on as the request's authentication failure, so it is not retried).
+ * Those fall through before anything is written, and the answer is the same either way (test/e2e/verify-fast-lane.test.ts compares them).
  *
  * Why not only make the pipeline cheaper: most of a verify's cost was Node's per-header
  * validation (setHeader) and Koa's response bookkeeping; writing the head as one array skips both.
@@ -93,8 +93,11 @@ export function verifyFastLane(deps: { known: KnownTokens[]; rateLimiter: RateLi
       // that no longer holds may spend one request of its subject's quota here, once: it is then
       // forgotten, and its next use is refused by the pipeline before any quota.
       [principal, decision] = await Promise.all([source.recheck(token, seen), rateLimiter.consume(seen)]);
-    } catch {
-      return next(); // the pipeline meets the same store failure and answers it in the /v1 dialect
+    } catch (err) {
+      // Final for this request: the pipeline answers it in the /v1 dialect (503 for an
+      // unavailable store) without asking the store again and waiting out a second timeout.
+      ctx.state.authenticationFailure = err;
+      return next();
     }
     if (!principal) {
       source.forget(token);

@@ -236,8 +236,12 @@ export function createMedusaAuthRouter(s: Services): Router {
         if (session?.sid) await s.revocations.revokeLineage(session.sid);
       }
       // A Bearer JWT sent along is logged out too (its whole sign-in). Logging out never
-      // fails on a credential that is already dead.
-      const bearer = await s.authenticate(ctx).catch(() => null);
+      // fails on a credential that is already dead; a store failure is not that (it answers 503,
+      // rather than "signed out" with the token still alive).
+      const bearer = await s.authenticate(ctx).catch((err: unknown) => {
+        if (err instanceof AppError) return null;
+        throw err;
+      });
       if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.refreshFamilies.revokeFamily(bearer.sid);
       writeSessionCookie(ctx, null);
       ctx.body = { success: true };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JSONWebKeySet } from 'jose';
 import { loadDevSecrets } from './dev-secrets.ts';
+import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.ts';
 
 /** Raised when the environment cannot produce a safe, valid Config. Names the variable at fault. */
 export class ConfigError extends Error {
@@ -68,7 +69,17 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(9000),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: optionalString.pipe(z.url().optional()),
-  TRUST_PROXY: flag,
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseTrustProxy(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_CLUSTER: flag,
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
@@ -111,7 +122,8 @@ export interface Config {
   issuer: string;
   /** The `aud` of first-party JWTs. */
   audience: string;
-  trustProxy: boolean;
+  /** Which proxies in front of us may set X-Forwarded-For/-Proto/-Host (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   /** Cookies are Secure: in production, or when PUBLIC_URL is https. */
   secureCookies: boolean;
   redisUrl?: string;

@@ -98,7 +98,9 @@ export function createProvider(d: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // The provider runs on our app's context (mount.ts), whose ctx.ip/protocol/host already follow
+  // TRUST_PROXY (client-address.ts); its own Koa app must not apply Koa's leftmost-entry rule.
+  provider.proxy = false;
 
   // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
   const clients = d.oauthClients;

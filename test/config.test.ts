@@ -54,6 +54,18 @@ describe('configuration', () => {
     }
   });
 
+  it('TRUST_PROXY takes the usual spellings, a hop count or a proxy list, and refuses anything else by name', async () => {
+    const trust = async (value: string) => (await loadConfig({ ...base, TRUST_PROXY: value })).trustProxy;
+    for (const on of ['1', 'true', 'TRUE', 'yes', 'Yes', 'on', 'ON', ' on ']) assert.deepEqual(await trust(on), { mode: 'hops', hops: 1 }, on);
+    for (const off of ['', '0', 'false', 'FALSE', 'no', 'off', 'Off']) assert.deepEqual(await trust(off), { mode: 'off' }, off);
+    assert.deepEqual((await loadConfig(base)).trustProxy, { mode: 'off' }, 'off by default');
+    assert.deepEqual(await trust('2'), { mode: 'hops', hops: 2 });
+    assert.deepEqual(await trust('10.0.0.0/8, 192.168.1.1,fd00::/8'), { mode: 'list', proxies: ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'] });
+    for (const bad of ['maybe', 'enabled', '-1', '1.5', '1000', '10.0.0.0/33', '999.1.1.1', '10.0.0.1/8/8', 'loopback']) {
+      await assert.rejects(loadConfig({ ...base, TRUST_PROXY: bad }), (err: Error) => err instanceof ConfigError && err.message.includes('TRUST_PROXY') && err.message.includes(bad), bad);
+    }
+  });
+
   it('NODE_ENV=production refuses to start without JWKS, COOKIE_SECRET, API_KEY_PEPPER and REDIS_URL, and names each missing one', async () => {
     const full = {
       NODE_ENV: 'production',

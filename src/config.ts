@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { JSONWebKeySet } from 'jose';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.ts';
+import { passwordPolicyViolation } from './accounts/password-policy.ts';
 
 /** Raised when the environment cannot produce a safe, valid Config. Names the variable at fault. */
 export class ConfigError extends Error {
@@ -218,6 +219,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
     throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
+  const weakBootstrapPassword = e.BOOTSTRAP_ADMIN_PASSWORD && passwordPolicyViolation(e.BOOTSTRAP_ADMIN_PASSWORD);
+  if (weakBootstrapPassword) throw new ConfigError(`BOOTSTRAP_ADMIN_PASSWORD: ${weakBootstrapPassword}`);
 
   let jwks: JSONWebKeySet | undefined;
   if (e.JWKS) jwks = parseJwks(e.JWKS, 'JWKS');

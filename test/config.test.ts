@@ -44,6 +44,8 @@ describe('configuration', () => {
       [{ JWKS_FILE: '/nonexistent/jwks.json' }, 'JWKS_FILE'],
       [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
       [{ BOOTSTRAP_ADMIN_EMAIL: 'not-an-email', BOOTSTRAP_ADMIN_PASSWORD: 'x' }, 'BOOTSTRAP_ADMIN_EMAIL'],
+      [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'short' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
+      [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'changeme' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
     ];
     for (const [env, name] of cases) {
       await assert.rejects(loadConfig({ ...base, ...env }), (err: Error) => {

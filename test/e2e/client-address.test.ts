@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 
@@ -95,6 +97,20 @@ describe('client address behind proxies (TRUST_PROXY)', () => {
     assert.equal(await seenAddress(untrusted, { 'x-forwarded-for': '198.51.100.31' }), '127.0.0.1', 'the peer is no listed proxy: its header is the client’s own claim');
     const u = await http(`${untrusted.origin}/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': 'auth.example.com', 'x-forwarded-proto': 'https' } });
     assert.equal(u.json.authorization_endpoint, `${untrusted.origin}/oauth/authorize`);
+  });
+
+  it('refuses to start on a TRUST_PROXY it cannot read (exit 78, naming the variable) instead of taking it as off', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', TRUST_PROXY: 'enabled' };
+    delete env.REDIS_URL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), env });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // A server that took the value as off would keep running: stop it and fail.
+    const running = setTimeout(() => child.kill(), 15_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(running);
+    assert.equal(code, 78, stderr);
+    assert.match(stderr, /TRUST_PROXY/);
   });
 
   it('TRUST_PROXY off: X-Forwarded-For is ignored', async () => {

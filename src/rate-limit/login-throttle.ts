@@ -198,7 +198,8 @@ export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
 /**
  * The one password login every surface uses (/v1/auth/login, /admin/auth/token, /store/auth/token,
  * /auth/{actor}/emailpass, the OAuth login page): throttled, and the same answer for an unknown
- * account as for a wrong password.
+ * account as for a wrong password. `ctx.ip` is the client's address as TRUST_PROXY resolves it
+ * (http/client-address.ts), the same one the request log and the registration throttle see.
  */
 export function createPasswordLogin(deps: { accounts: Accounts; throttle: LoginThrottle; onOutcome?: (outcome: 'success' | 'failure' | 'throttled') => void }) {
   const report = deps.onOutcome ?? (() => {});

@@ -3,6 +3,7 @@ import Koa, { type Middleware } from 'koa';
 import type { Dialect } from './http/dialects.ts';
 import { mountSurface } from './http/surface.ts';
 import { requestLog } from './http/request-log.ts';
+import { trustForwardedHeaders } from './http/client-address.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createOperationsRouter } from './routes/operations.ts';
 import { createV1AuthRouter } from './routes/v1/auth.ts';
@@ -37,12 +38,14 @@ interface SurfaceParts {
  */
 export async function createApp(s: Services): Promise<Koa> {
   const { config, logger } = s;
-  const app = new Koa({ proxy: config.trustProxy, keys: [config.cookieSecret] });
+  const app = new Koa({ keys: [config.cookieSecret] });
   app.silent = true;
+  // ctx.ip, ctx.protocol and ctx.host follow TRUST_PROXY (hops or proxy list), read from the right.
+  trustForwardedHeaders(app, config.trustProxy);
   // Clients reach an https PUBLIC_URL over TLS even when the last hop (a TLS-terminating proxy
   // without TRUST_PROXY) is plain http, and production runs on https (config.ts): the request
   // counts as secure, so every cookie, ours and oidc-provider's alike, is Secure. Otherwise it is
-  // secure when the socket is TLS or, with TRUST_PROXY=1, X-Forwarded-Proto says https (Koa's rule).
+  // secure when the socket is TLS or X-Forwarded-Proto from a trusted proxy says https.
   if (config.secureCookies) Object.defineProperty(app.request, 'secure', { get: () => true });
 
   // Ahead of everything: repeat verifications of a known JWT (the hot path) answer here.

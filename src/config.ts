@@ -3,6 +3,8 @@ import type { JSONWebKeySet } from 'jose';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { isRatePolicy } from './rate-limit/policy.ts';
 import { createKeystore } from './tokens/keystore.ts';
+import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.ts';
+import { passwordPolicyViolation } from './accounts/password-policy.ts';
 
 /**
  * Raised when the environment cannot produce a safe, valid Config. Its message names the variable
@@ -68,12 +70,24 @@ const flag = z
   .optional()
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    try {
+      return parseTrustProxy(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(9000),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: optionalString.pipe(z.url().optional()),
-  TRUST_PROXY: flag,
+  TRUST_PROXY: trustProxy,
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_CLUSTER: flag,
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
@@ -151,7 +165,8 @@ export interface Config {
   issuer: string;
   /** The `aud` of first-party JWTs. */
   audience: string;
-  trustProxy: boolean;
+  /** Which proxies in front of us may set X-Forwarded-For/-Proto/-Host (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   /** Cookies are Secure: in production, or when PUBLIC_URL is https. */
   secureCookies: boolean;
   redisUrl?: string;
@@ -262,6 +277,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
     throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
+  const weakBootstrapPassword = e.BOOTSTRAP_ADMIN_PASSWORD && passwordPolicyViolation(e.BOOTSTRAP_ADMIN_PASSWORD);
+  if (weakBootstrapPassword) throw new ConfigError(`BOOTSTRAP_ADMIN_PASSWORD: ${weakBootstrapPassword}`);
 
   let jwks: JSONWebKeySet | undefined;
   if (e.JWKS) jwks = parseJwks(e.JWKS, 'JWKS');

@@ -50,6 +50,8 @@ describe('configuration', () => {
       [{ PUBLIC_URL: 'https://auth.example.com/?tenant=1' }, 'PUBLIC_URL'],
       [{ NOTIFY_WEBHOOK_URL: 'file:///etc/passwd' }, 'NOTIFY_WEBHOOK_URL'],
       [{ DEV_SECRETS_FILE: 'package.json/dev-secrets.json' }, 'DEV_SECRETS_FILE'],
+      [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'short' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
+      [{ BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'changeme' }, 'BOOTSTRAP_ADMIN_PASSWORD'],
     ];
     for (const [env, name] of cases) {
       await assert.rejects(loadConfig({ ...base, ...env }), (err: Error) => {
@@ -57,6 +59,18 @@ describe('configuration', () => {
         assert.ok(err.message.includes(name), `${JSON.stringify(env)} -> "${err.message}" should name ${name}`);
         return true;
       });
+    }
+  });
+
+  it('TRUST_PROXY takes the usual spellings, a hop count or a proxy list, and refuses anything else by name', async () => {
+    const trust = async (value: string) => (await loadConfig({ ...base, TRUST_PROXY: value })).trustProxy;
+    for (const on of ['1', 'true', 'TRUE', 'yes', 'Yes', 'on', 'ON', ' on ']) assert.deepEqual(await trust(on), { mode: 'hops', hops: 1 }, on);
+    for (const off of ['', '0', 'false', 'FALSE', 'no', 'off', 'Off']) assert.deepEqual(await trust(off), { mode: 'off' }, off);
+    assert.deepEqual((await loadConfig(base)).trustProxy, { mode: 'off' }, 'off by default');
+    assert.deepEqual(await trust('2'), { mode: 'hops', hops: 2 });
+    assert.deepEqual(await trust('10.0.0.0/8, 192.168.1.1,fd00::/8'), { mode: 'list', proxies: ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'] });
+    for (const bad of ['maybe', 'enabled', '-1', '1.5', '1000', '10.0.0.0/33', '999.1.1.1', '10.0.0.1/8/8', 'loopback']) {
+      await assert.rejects(loadConfig({ ...base, TRUST_PROXY: bad }), (err: Error) => err instanceof ConfigError && err.message.includes('TRUST_PROXY') && err.message.includes(bad), bad);
     }
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { Role } from '../config.ts';
 import { AppError } from '../http/errors.ts';
@@ -5,6 +6,7 @@ import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { ActorType } from '../tokens/jwt.ts';
 import type { PasswordHasher } from './passwords.ts';
+import { assertPasswordPolicy } from './password-policy.ts';
 
 export interface Account {
   id: string;
@@ -31,6 +33,8 @@ export class DuplicateEmailError extends AppError {
 
 const ID_PREFIX: Record<ActorType, string> = { user: 'user_', customer: 'cus_' };
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+/** Names a stored password without revealing anything of it: changes whenever the password does. */
+const stampOf = (stored: StoredAccount) => createHash('sha256').update(stored.password_hash ?? '').digest('base64url').slice(0, 22);
 
 function publicView(stored: StoredAccount): Account {
   const { password_hash: _omit, ...account } = stored;
@@ -55,7 +59,9 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
     async create(input: { actorType: ActorType; email: string; password?: string; passwordHash?: string; firstName?: string | null; lastName?: string | null; role?: Role }): Promise<Account> {
       const email = normalizeEmail(input.email);
       const id = ID_PREFIX[input.actorType] + ulid();
-      // passwordHash: a hash made earlier (a two-step registration), so the clear password is never kept.
+      // passwordHash: a hash made earlier (a two-step registration, whose route applied the policy),
+      // so the clear password is never kept.
+      if (input.password !== undefined) assertPasswordPolicy(input.password);
       const passwordHash = input.passwordHash ?? (input.password === undefined ? undefined : await passwords.hash(input.password));
       // The email key is claimed first and atomically: two concurrent sign-ups, one account.
       if (!(await store.put(keys.accountEmail(input.actorType, email), id, { ifAbsent: true }))) throw new DuplicateEmailError(input.actorType);
@@ -108,6 +114,7 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
     },
 
     async update(id: string, changes: Partial<Pick<Account, 'first_name' | 'last_name' | 'role'>> & { password?: string }): Promise<Account | null> {
+      if (changes.password !== undefined) assertPasswordPolicy(changes.password);
       const stored = await load(id);
       if (!stored) return null;
       const { password, ...fields } = changes;
@@ -115,6 +122,33 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
       if (password !== undefined) next.password_hash = await passwords.hash(password);
       await store.put(keys.account(id), JSON.stringify(next));
       return publicView(next);
+    },
+
+    /** The stamp of the account's current password (see `replacePassword`); null for no account. */
+    async passwordStamp(id: string): Promise<string | null> {
+      const stored = await load(id);
+      return stored ? stampOf(stored) : null;
+    },
+
+    /**
+     * Set a new password only if the current one is still the one stamped `expectedStamp`
+     * (compare-and-swap on the record): what a password-reset token was issued against. Null when
+     * the password changed since (so every reset token of the old password dies with it) or the
+     * account is gone; of two concurrent replacements, one wins.
+     */
+    async replacePassword(id: string, password: string, expectedStamp: string): Promise<Account | null> {
+      assertPasswordPolicy(password);
+      const passwordHash = await passwords.hash(password);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const raw = await store.get(keys.account(id));
+        if (!raw) return null;
+        const stored = JSON.parse(raw) as StoredAccount;
+        if (stampOf(stored) !== expectedStamp) return null;
+        const next: StoredAccount = { ...stored, password_hash: passwordHash, updated_at: new Date().toISOString() };
+        // Another change of the record (a name) between the read and the write: read again.
+        if (await store.compareAndSwap(keys.account(id), raw, JSON.stringify(next))) return publicView(next);
+      }
+      return null;
     },
 
     async list(actorType: ActorType, page: { offset: number; limit: number }): Promise<{ accounts: Account[]; count: number }> {

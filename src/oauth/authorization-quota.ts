@@ -6,10 +6,7 @@ import type { RateLimiter } from '../rate-limit/quotas.ts';
 import { StoreUnavailableError } from '../store/redis.ts';
 import { RETRY_AFTER_SECONDS } from './unavailable.ts';
 
-/**
- * The requesting client's address. The one place to switch to the trusted address of
- * src/http/client-address.ts (X-Forwarded-For with proxy hops) once it exists.
- */
+/** The requesting client's address: ctx.ip follows TRUST_PROXY (src/http/client-address.ts). */
 const clientAddress = (ctx: Context): string => ctx.ip;
 
 /**

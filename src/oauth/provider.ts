@@ -118,10 +118,12 @@ export function createProvider(d: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  // The provider runs on our app's context (mount.ts), whose ctx.ip/protocol/host already follow
+  // TRUST_PROXY (client-address.ts); its own Koa app must not apply Koa's leftmost-entry rule.
+  provider.proxy = false;
   provider.use(outage.middleware);
   // Behind a trusted proxy the URLs follow X-Forwarded-Proto/Host; otherwise PUBLIC_URL.
-  if (!config.trustProxy) provider.use(pinPublicOrigin(config.issuer));
+  if (config.trustProxy.mode === 'off') provider.use(pinPublicOrigin(config.issuer));
 
   // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
   const clients = d.oauthClients;

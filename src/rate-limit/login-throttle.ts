@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { isIPv6 } from 'node:net';
 import type { Context } from 'koa';
 import type { Account, Accounts } from '../accounts/accounts.ts';
 import { normalizeEmail } from '../accounts/accounts.ts';
+import { clientAddressKey } from '../http/client-address.ts';
 import { RateLimitedError } from '../http/errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { ActorType } from '../tokens/jwt.ts';
+
+/** Lives in the one client-address module; re-exported for existing importers. */
+export { clientAddressKey };
 
 /** Back-off for one kind of cell: `free` failures cost nothing, then baseMs, 2×, 4×… up to maxMs. */
 export interface BackoffPolicy {
@@ -36,18 +39,36 @@ export class LoginThrottledError extends RateLimitedError {
 }
 
 const QUIET_MS = 15 * 60_000;
+/**
+ * An attempt still marked in flight after this long belongs to a process that died mid-check
+ * (the request deadline is 20 s): it no longer holds a place.
+ */
+const IN_FLIGHT_STALE_MS = 30_000;
+/** How long a login waits for a place among an account's attempts in flight before 429. */
+const IN_FLIGHT_WAIT_MS = 10_000;
+/** Compare-and-swap rounds before giving up: each round some contender wins, so this covers bursts. */
+const MAX_CAS_ROUNDS = 200;
 
+/**
+ * One throttle cell, stored as "failures:lastMs:inFlight:inFlightMs". Only wrong passwords are
+ * failures; `inFlight` counts an account's attempts whose password is being checked right now.
+ */
 interface CellState {
   failures: number;
   lastMs: number;
+  inFlight: number;
+  inFlightMs: number;
 }
 
-const parse = (raw: string | null): CellState => {
-  const [f, l] = (raw ?? '').split(':');
-  const failures = Number(f);
-  const lastMs = Number(l);
-  return Number.isFinite(failures) && Number.isFinite(lastMs) && raw ? { failures, lastMs } : { failures: 0, lastMs: 0 };
+const EMPTY: CellState = { failures: 0, lastMs: 0, inFlight: 0, inFlightMs: 0 };
+
+const parse = (raw: string | null, now: number): CellState => {
+  if (!raw) return EMPTY;
+  const [failures = NaN, lastMs = NaN, inFlight = 0, inFlightMs = 0] = raw.split(':').map(Number);
+  if (![failures, lastMs, inFlight, inFlightMs].every(Number.isFinite)) return EMPTY;
+  return { failures, lastMs, ...(now - inFlightMs > IN_FLIGHT_STALE_MS ? { inFlight: 0, inFlightMs: 0 } : { inFlight, inFlightMs }) };
 };
+const serialize = (s: CellState) => `${s.failures}:${s.lastMs}:${s.inFlight}:${s.inFlightMs}`;
 
 export function backoffMs(failures: number, p: BackoffPolicy): number {
   if (failures < p.free) return 0;
@@ -57,24 +78,32 @@ export function backoffMs(failures: number, p: BackoffPolicy): number {
 /** Milliseconds this cell still refuses attempts for. */
 const blockedFor = (s: CellState, p: BackoffPolicy, now: number) => Math.max(0, s.lastMs + backoffMs(s.failures, p) - now);
 
-/** Addresses as a client controls them: an IPv4 (or v4-mapped) address, or an IPv6 /64. */
-export function clientAddressKey(ip: string): string {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (v4) return v4[1]!;
-  if (!isIPv6(ip)) return ip || 'unknown';
-  const [head = '', tail = ''] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const full = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return full.slice(0, 4).map((h) => h.toLowerCase().replace(/^0+(?=.)/, '')).join(':') + '::/64';
-}
+/**
+ * How many of an account's attempts may have their password checked at once: the failures it may
+ * still make before backing off (at least one), so parallel guesses get no more checks than the
+ * same guesses one after another.
+ */
+const inFlightBudget = (s: CellState, p: BackoffPolicy) => Math.max(1, p.free - s.failures);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const jitter = (ms: number) => sleep(ms / 2 + Math.random() * ms);
+
+/** An update of a cell, given its state: the next state, nothing to write, or wait and look again. */
+type Change = (s: CellState, now: number) => CellState | null | 'wait';
 
 /**
- * Failed password logins, throttled per account and per client address with exponential
- * back-off. Each attempt is counted as a failure *before* the password is checked (so a burst of
- * parallel guesses cannot all slip in before the first failure lands) and handed back on success.
- * Unknown accounts are counted exactly like known ones: the answers do not reveal which exist.
- * Each cell is one key updated by compare-and-swap; an attempt refused while backing off writes nothing.
+ * Failed password logins, throttled per account and per client address with exponential back-off.
+ * Only a wrong password counts as a failure: a login waiting for its hash, one refused by a busy
+ * hasher, or a correct one never does, so an office behind one NAT (or a proxy without
+ * TRUST_PROXY) is not locked out by its own volume.
+ *
+ * An account's attempts are marked in flight before the password is checked, and at most as many
+ * as it has free failures left are checked at once; the others wait for their turn. A burst of
+ * parallel guesses therefore gets no more checks than the same guesses in sequence, and a burst of
+ * correct logins all get in. An address is only read before the check and charged after a wrong
+ * password: many logins from one address at once are never refused for their number.
+ * Unknown accounts are counted exactly like known ones. Each cell is one key updated by
+ * compare-and-swap; an attempt refused while backing off writes nothing.
  */
 export function createLoginThrottle(deps: { store: Store; options?: Partial<LoginThrottleOptions> }) {
   const { store } = deps;
@@ -84,44 +113,62 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
   const ttlSeconds = (s: CellState, p: BackoffPolicy) => Math.ceil((backoffMs(s.failures, p) + QUIET_MS) / 1000);
 
   /**
-   * Apply `change` to a cell by compare-and-swap; `change` may throw to abort (nothing written).
-   * Returns false when other writers kept winning the race.
+   * Apply `change` to a cell by compare-and-swap; `change` may throw to abort (nothing written) or
+   * ask to wait (until `waitUntil`, then 429). Losing a race only means reading again: one
+   * contender wins each round, so a burst (or the backlog after a Redis pause) gets through.
    */
-  async function update(key: string, p: BackoffPolicy, change: (s: CellState, now: number) => CellState | null, firstRead?: string | null): Promise<boolean> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const raw = attempt === 0 && firstRead !== undefined ? firstRead : await store.get(key);
-      const next = change(parse(raw), Date.now());
-      if (!next) return true;
-      const value = `${next.failures}:${next.lastMs}`;
+  async function update(key: string, p: BackoffPolicy, change: Change, o: { firstRead?: string | null; waitUntil?: number } = {}): Promise<boolean> {
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const raw = round === 0 && o.firstRead !== undefined ? o.firstRead : await store.get(key);
+      const now = Date.now();
+      const next = change(parse(raw, now), now);
+      if (next === null) return true;
+      if (next === 'wait') {
+        if (now >= (o.waitUntil ?? 0)) throw new LoginThrottledError(1);
+        await jitter(50);
+        continue;
+      }
+      const value = serialize(next);
       const written =
         raw === null ? await store.put(key, value, { ttlSeconds: ttlSeconds(next, p), ifAbsent: true }) : await store.compareAndSwap(key, raw, value, ttlSeconds(next, p));
       if (written) return true;
+      if (round >= 2) await jitter(5);
     }
     return false;
   }
 
-  const reserve = (key: string, p: BackoffPolicy, firstRead: string | null) =>
+  /** Take a place among the account's attempts in flight, waiting while its budget is used up. */
+  const enter = (key: string, p: BackoffPolicy, firstRead: string | null) =>
     update(
       key,
       p,
       (s, now) => {
         const wait = blockedFor(s, p, now);
         if (wait > 0) throw new LoginThrottledError(wait / 1000);
-        return { failures: s.failures + 1, lastMs: now };
+        if (s.inFlight >= inFlightBudget(s, p)) return 'wait';
+        return { ...s, inFlight: s.inFlight + 1, inFlightMs: now };
       },
-      firstRead,
+      { firstRead, waitUntil: Date.now() + IN_FLIGHT_WAIT_MS },
     );
-  const release = (key: string, p: BackoffPolicy) => update(key, p, (s) => (s.failures > 0 ? { failures: s.failures - 1, lastMs: s.lastMs } : null));
+
+  /** Leave the account's attempts in flight with the check's outcome. */
+  const leave = (key: string, p: BackoffPolicy, outcome: 'wrong' | 'right' | 'not-checked') =>
+    update(key, p, (s, now) => {
+      const inFlight = Math.max(0, s.inFlight - 1);
+      if (outcome === 'wrong') return { ...s, failures: s.failures + 1, lastMs: now, inFlight };
+      if (outcome === 'right') return { failures: 0, lastMs: 0, inFlight, inFlightMs: inFlight ? s.inFlightMs : 0 };
+      return { ...s, inFlight };
+    });
+
+  /** Charge an address one wrong password. */
+  const charge = (key: string, p: BackoffPolicy) => update(key, p, (s, now) => ({ ...s, failures: s.failures + 1, lastMs: now }));
 
   return {
     /**
      * Run `verify` (the password check) unless the account or the address is backing off, in which
-     * case 429 with Retry-After. Success clears the account's failures (not the address's: an
-     * attacker's own valid account must not wash its address clean).
-     *
-     * Under contention the two cells differ on purpose: many parallel attempts on one account are an
-     * attack, refused; many on one address may be an office or a backend logging its users in, so
-     * an address update that keeps losing the race is skipped (the account cells still count).
+     * case 429 with Retry-After. A wrong password (null) is a failure of both; success clears the
+     * account's failures (not the address's: an attacker's own valid account must not wash its
+     * address clean).
      */
     async attempt<T>(who: { ip: string; actorType: ActorType; email: string }, verify: () => Promise<T | null>): Promise<T | null> {
       const accountKey = keys.loginThrottle('acct', createHash('sha256').update(`${who.actorType}:${normalizeEmail(who.email)}`).digest('hex').slice(0, 32));
@@ -129,28 +176,19 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
       // Both cells are read first: while either backs off the attempt is refused with no write at all.
       const [rawAccount, rawAddress] = await Promise.all([store.get(accountKey), store.get(ipKey)]);
       const now = Date.now();
-      const wait = Math.max(blockedFor(parse(rawAccount), opts.account, now), blockedFor(parse(rawAddress), opts.ip, now));
+      const wait = Math.max(blockedFor(parse(rawAccount, now), opts.account, now), blockedFor(parse(rawAddress, now), opts.ip, now));
       if (wait > 0) throw new LoginThrottledError(wait / 1000);
-      const [account, address] = await Promise.allSettled([reserve(accountKey, opts.account, rawAccount), reserve(ipKey, opts.ip, rawAddress)]);
-      const accountHeld = account.status === 'fulfilled' && account.value;
-      const addressHeld = address.status === 'fulfilled' && address.value;
-      if (!accountHeld || address.status === 'rejected') {
-        await Promise.all([accountHeld ? release(accountKey, opts.account) : undefined, addressHeld ? release(ipKey, opts.ip) : undefined]);
-        const reasons = [account, address].filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
-        const other = reasons.find((e) => !(e instanceof LoginThrottledError));
-        if (other) throw other;
-        const waits = reasons.map((e) => Number((e as LoginThrottledError).headers['Retry-After']));
-        throw new LoginThrottledError(waits.length ? Math.max(...waits) : opts.account.baseMs / 1000);
-      }
+      if (!(await enter(accountKey, opts.account, rawAccount))) throw new LoginThrottledError(1);
       let result: T | null;
       try {
         result = await verify();
       } catch (err) {
-        // Not a wrong password (e.g. the hasher is saturated): hand the attempt back.
-        await Promise.all([release(accountKey, opts.account), addressHeld ? release(ipKey, opts.ip) : undefined]).catch(() => {});
+        // Not a wrong password (e.g. the hasher is saturated): the attempt counts for nothing.
+        await leave(accountKey, opts.account, 'not-checked').catch(() => {});
         throw err;
       }
-      if (result !== null) await Promise.all([store.delete(accountKey), addressHeld ? release(ipKey, opts.ip) : undefined]);
+      if (result !== null) await leave(accountKey, opts.account, 'right');
+      else await Promise.all([leave(accountKey, opts.account, 'wrong'), charge(ipKey, opts.ip)]);
       return result;
     },
   };
@@ -160,7 +198,8 @@ export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
 /**
  * The one password login every surface uses (/v1/auth/login, /admin/auth/token, /store/auth/token,
  * /auth/{actor}/emailpass, the OAuth login page): throttled, and the same answer for an unknown
- * account as for a wrong password.
+ * account as for a wrong password. `ctx.ip` is the client's address as TRUST_PROXY resolves it
+ * (http/client-address.ts), the same one the request log and the registration throttle see.
  */
 export function createPasswordLogin(deps: { accounts: Accounts; throttle: LoginThrottle; onOutcome?: (outcome: 'success' | 'failure' | 'throttled') => void }) {
   const report = deps.onOutcome ?? (() => {});

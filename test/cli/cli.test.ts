@@ -111,6 +111,15 @@ describe('portcullis CLI against Redis', () => {
     assert.equal((await login('y@example.com', 'long enough')).status, 401);
   });
 
+  it('refuses a password the policy refuses, naming the rule (the policy of every route that sets one)', async () => {
+    for (const [password, rule] of [['short', /at least 8 characters/], ['password123', /most commonly used/], ['Sunshine1', /most commonly used/]] as const) {
+      const res = await cli(['customer', 'create', '--email', 'weak@example.com', '--password', password], env);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, rule);
+    }
+    assert.equal((await login('weak@example.com', 'password123', 'customer')).status, 401);
+  });
+
   it('prints help on stdout with exit 0', async () => {
     const top = await cli(['--help'], {});
     assert.equal(top.code, 0);

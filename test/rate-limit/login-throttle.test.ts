@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffMs, clientAddressKey, createLoginThrottle, LoginThrottledError } from '../../src/rate-limit/login-throttle.ts';
+import { keys } from '../../src/store/keys.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 
 const policy = { free: 3, baseMs: 1000, maxMs: 8000 };
@@ -30,6 +31,23 @@ describe('login throttle', () => {
     assert.ok(refused.every((r) => (r as PromiseRejectedResult).reason instanceof LoginThrottledError));
     assert.ok(checked <= policy.free + 1, `at most the free attempts (plus one back-off slot) reach the password check, got ${checked}`);
     assert.ok(refused.length >= 20 - (policy.free + 1));
+  });
+
+  it('lets a burst of correct logins on one account all in, a few at a time, and leaves no failure behind', async () => {
+    const store = createMemoryStore();
+    const throttle = createLoginThrottle({ store, options: { account: policy, ip: policy } });
+    let inFlight = 0;
+    let most = 0;
+    const right = async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return 'ok';
+    };
+    const results = await Promise.all(Array.from({ length: 20 }, () => throttle.attempt({ ip: '198.51.100.4', actorType: 'user', email: 'busy@example.com' }, right)));
+    assert.deepEqual(results, Array(20).fill('ok'));
+    assert.ok(most <= policy.free, `at most the free failures' worth checked at once, got ${most}`);
+    assert.equal(await store.get(keys.loginThrottle('ip', '198.51.100.4')), null, 'the address was charged nothing');
   });
 
   it('counts an unknown account exactly like a known one', async () => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { passwordPolicyViolation } from '../../accounts/password-policy.ts';
 import { UsageError } from '../errors.ts';
 
 const ROLES = ['admin', 'member', 'developer'] as const;
@@ -14,8 +15,8 @@ export interface AccountFlags {
 
 /**
  * `--email --password [--first-name] [--last-name] [--role]` for `user create` and
- * `customer create`. Same rules as the HTTP routes: a valid email, a password of 8 to 1024
- * characters (the admin routes' minimum).
+ * `customer create`. Same rules as the HTTP routes: a valid email, a password the one password
+ * policy accepts (password-policy.ts).
  */
 export function parseAccountFlags(args: string[], withRole: boolean): AccountFlags {
   const { values, positionals } = parseArgs({
@@ -35,7 +36,8 @@ export function parseAccountFlags(args: string[], withRole: boolean): AccountFla
   if (!v.email) throw new UsageError('--email is required');
   if (!z.email().max(320).safeParse(v.email.trim()).success) throw new UsageError(`--email: "${v.email}" is not a valid email address`);
   if (v.password === undefined) throw new UsageError('--password is required');
-  if (v.password.length < 8 || v.password.length > 1024) throw new UsageError('--password: 8 to 1024 characters');
+  const weak = passwordPolicyViolation(v.password);
+  if (weak) throw new UsageError(`--password: ${weak}`);
   let role: AccountFlags['role'];
   if (withRole && v.role !== undefined) {
     if (!(ROLES as readonly string[]).includes(v.role)) throw new UsageError(`--role: one of ${ROLES.join(', ')}`);

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { InvalidTokenError, NotFoundError } from '../../http/errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
@@ -69,12 +70,13 @@ export function createAdminUsersRouter(s: Services): Router {
       security: ['bearer', 'basic', 'session'],
       body: z.strictObject({
         email: z.email().max(320),
-        password: z.string().min(8).max(1024),
+        // Length and content are the password policy's (accounts.create), with its messages.
+        password: z.string().max(4 * PASSWORD_MAX_LENGTH),
         first_name: z.string().max(200).nullable().optional(),
         last_name: z.string().max(200).nullable().optional(),
         role: z.enum(['admin', 'member', 'developer']).default('member'),
       }),
-      responses: { 200: { description: 'The user', schema: z.object({ user: userSchema }) }, 403: medusaErr('forbidden'), 409: medusaErr('duplicate_error') },
+      responses: { 200: { description: 'The user', schema: z.object({ user: userSchema }) }, 400: medusaErr('invalid_data (names the password rule that failed)'), 403: medusaErr('forbidden'), 409: medusaErr('duplicate_error') },
     },
     requireRole('admin'),
     async (ctx, { body }) => {

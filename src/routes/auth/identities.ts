@@ -15,7 +15,11 @@ export interface PendingIdentity {
   exchanged?: true;
 }
 
-const PENDING_TTL_SECONDS = 86_400;
+/**
+ * An anonymous registration's state (the password hash waiting for step two) lives an hour:
+ * enough to finish signing up, not a day of storage per request.
+ */
+export const PENDING_TTL_SECONDS = 3600;
 
 /** Two-step registration state: kept only as long as the registration token lives. */
 export function createPendingIdentities(store: Store) {

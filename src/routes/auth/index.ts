@@ -22,17 +22,14 @@ import {
 import { currentStanding } from '../../accounts/standing.ts';
 import type { Principal } from '../../principal/principal.ts';
 import { createPasswordResets } from './password-reset.ts';
+import { normalizeEmail } from '../../accounts/accounts.ts';
+import { assertPasswordPolicy, PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
+import { createAnonymousQuotas } from '../../rate-limit/anonymous-quotas.ts';
 
 /** Medusa's wording for a failed email/password login on /auth. */
 class InvalidEmailPasswordError extends AppError {
   constructor() {
     super(401, 'invalid_credentials', 'Invalid email or password');
-    this.medusaType = 'unauthorized';
-  }
-}
-class IdentityExistsError extends AppError {
-  constructor() {
-    super(401, 'invalid_credentials', 'Identity with email already exists');
     this.medusaType = 'unauthorized';
   }
 }
@@ -44,6 +41,8 @@ class InvalidResetTokenError extends InvalidTokenError {
 }
 
 const emailPass = z.object({ email: z.email().max(320), password: z.string().min(1).max(1024) });
+/** A password being set: the length and content rules are the password policy's, with its messages. */
+const newPassword = z.object({ password: z.string().max(4 * PASSWORD_MAX_LENGTH) });
 const tokenResponse = z.object({ token: z.string() });
 const authContext = z.object({ actor_id: z.string(), actor_type: z.enum(['user', 'customer']), auth_identity_id: z.string(), app_metadata: z.record(z.string(), z.unknown()) });
 
@@ -53,6 +52,7 @@ export function createMedusaAuthRouter(s: Services): Router {
   const ops = s.operations;
   const pending = createPendingIdentities(s.store);
   const resets = createPasswordResets(s);
+  const anonymous = createAnonymousQuotas({ store: s.store });
 
   for (const actor of ['user', 'customer'] as const satisfies ActorType[]) {
     defineRoute(
@@ -81,12 +81,20 @@ export function createMedusaAuthRouter(s: Services): Router {
         path: `/auth/${actor}/emailpass/register`,
         tags: ['auth'],
         summary: `Register a ${actor} identity (step one; ${actor === 'customer' ? 'then POST /store/customers with the token' : 'back-office users are created by an admin'})`,
-        body: emailPass,
-        responses: { 200: { description: 'A registration token (actor_id "")', schema: tokenResponse }, 401: medusaErr('Identity with email already exists') },
+        body: newPassword.extend({ email: z.email().max(320) }),
+        responses: {
+          200: { description: 'A registration token (actor_id ""), for a new email and a taken one alike', schema: tokenResponse },
+          400: medusaErr('invalid_data (names the password rule that failed)'),
+          429: medusaErr('too_many_requests (registrations per client address)'),
+        },
       },
       async (ctx, { body }) => {
-        if (await s.accounts.findByEmail(actor, body.email)) throw new IdentityExistsError();
-        const identity = await pending.create({ actor_type: actor, email: body.email.trim().toLowerCase(), password_hash: await s.passwords.hash(body.password) });
+        await anonymous.admitRegistration(ctx.ip);
+        assertPasswordPolicy(body.password);
+        // Known and unknown emails get the same work (one hash, one pending identity) and the same
+        // answer. A taken email's registration can never become an actor: step two's account
+        // creation finds the email taken, as for two people registering one email at once.
+        const identity = await pending.create({ actor_type: actor, email: normalizeEmail(body.email), password_hash: await s.passwords.hash(body.password) });
         ctx.body = { token: await issueRegistrationToken(s, identity.id, actor) };
       },
     );
@@ -98,13 +106,14 @@ export function createMedusaAuthRouter(s: Services): Router {
         method: 'post',
         path: `/auth/${actor}/emailpass/reset-password`,
         tags: ['auth'],
-        summary: 'Request a password reset (always 201: no account enumeration); emits auth.password_reset',
+        summary: 'Request a password reset (always 201: no account enumeration; limited per account and address); emits auth.password_reset',
         body: z.object({ identifier: z.string().min(1).max(320).optional(), email: z.string().min(1).max(320).optional() }),
         responses: { 201: { description: 'Requested (empty body)' }, 400: medusaErr('invalid_data') },
       },
       async (ctx, { body }) => {
         const identifier = body.identifier ?? body.email;
-        if (identifier) await resets.request(actor, identifier);
+        // Past a quota the request is dropped silently: the answer never says whether it counted.
+        if (identifier && (await anonymous.admitResetRequest(ctx.ip, actor, identifier))) resets.requestInBackground(actor, identifier);
         ctx.status = 201;
         ctx.body = '';
       },
@@ -118,16 +127,27 @@ export function createMedusaAuthRouter(s: Services): Router {
         path: `/auth/${actor}/emailpass/update`,
         tags: ['auth'],
         summary: 'Set a new password with a reset token (Bearer, or ?token= for older clients)',
-        body: z.object({ password: z.string().min(1).max(1024), email: z.string().max(320).optional() }),
+        body: newPassword.extend({ email: z.string().max(320).optional() }),
         query: z.object({ token: z.string().max(256).optional() }),
-        responses: { 200: { description: 'Updated', schema: z.object({ success: z.literal(true) }) }, 401: medusaErr('Invalid token') },
+        responses: {
+          200: { description: 'Updated', schema: z.object({ success: z.literal(true) }) },
+          400: medusaErr('invalid_data (names the password rule that failed; the token stays usable)'),
+          401: medusaErr('Invalid token'),
+        },
       },
       async (ctx, { body, query }) => {
         const bearer = /^Bearer ([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
-        const reset = await resets.consume(bearer ?? query.token ?? '');
-        if (!reset || reset.actor_type !== actor) throw new InvalidResetTokenError();
-        if (body.email && body.email.trim().toLowerCase() !== reset.email) throw new InvalidResetTokenError();
-        if (!(await s.accounts.update(reset.account_id, { password: body.password }))) throw new InvalidResetTokenError();
+        const token = bearer ?? query.token ?? '';
+        const opened = await resets.peek(token);
+        if (!opened || opened.actor_type !== actor) throw new InvalidResetTokenError();
+        if (body.email && normalizeEmail(body.email) !== opened.email) throw new InvalidResetTokenError();
+        // A refused password does not use the token up: the user picks another and retries.
+        assertPasswordPolicy(body.password);
+        const reset = await resets.consume(token);
+        if (!reset) throw new InvalidResetTokenError();
+        // Only while the password is still the one the token was issued against: the first reset
+        // ends every other outstanding token of the account.
+        if (!(await s.accounts.replacePassword(reset.account_id, body.password, reset.password_stamp))) throw new InvalidResetTokenError();
         // Whoever knew the old password (or holds a token or cookie from it) is signed out everywhere.
         const ended = await s.signIns.endAll(reset.account_id);
         s.logger.info({ event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended }, 'password updated with a reset token');

@@ -111,7 +111,9 @@ describe('cookie-authenticated writes (CSRF)', () => {
   });
 
   it('refuses logout CSRF: DELETE /auth/session from another origin leaves the session alive; from the admin app it ends it', async () => {
-    const session = await startSession(adminToken);
+    // A sign-in of its own: ending a session ends the sign-in it came from (and every session of it).
+    const ownToken = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } })).json.token;
+    const session = await startSession(ownToken);
     const forged = await api('/auth/session', { method: 'DELETE', headers: { cookie: session, origin: EVIL, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' } });
     assert.deepEqual([forged.status, forged.json.type], [403, 'not_allowed']);
     assert.equal((await api('/admin/users/me', { headers: { cookie: session } })).status, 200, 'still signed in');

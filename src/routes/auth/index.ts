@@ -40,11 +40,13 @@ class InvalidResetTokenError extends InvalidTokenError {
   }
 }
 
-const emailPass = z.object({ email: z.email().max(320), password: z.string().min(1).max(1024) });
+const emailPass = z.object({ email: z.email().max(320).meta({ examples: ['shopper@example.com'] }), password: z.string().min(1).max(1024) });
 /** A password being set: the length and content rules are the password policy's, with its messages. */
 const newPassword = z.object({ password: z.string().max(4 * PASSWORD_MAX_LENGTH) });
-const tokenResponse = z.object({ token: z.string() });
-const authContext = z.object({ actor_id: z.string(), actor_type: z.enum(['user', 'customer']), auth_identity_id: z.string(), app_metadata: z.record(z.string(), z.unknown()) });
+const tokenResponse = z.object({ token: z.string().describe('A JWT, sent as `Authorization: Bearer …`') }).meta({ id: 'MedusaToken' });
+const authContext = z
+  .object({ actor_id: z.string(), actor_type: z.enum(['user', 'customer']), auth_identity_id: z.string(), app_metadata: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'AuthContext', description: 'Who the session speaks for, as Medusa names it' });
 
 /** The Medusa v2 routes `@medusajs/js-sdk` calls: emailpass login/register, refresh, session, password reset. */
 export function createMedusaAuthRouter(s: Services): Router {

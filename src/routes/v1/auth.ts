@@ -79,6 +79,8 @@ export function createV1AuthRouter(s: Services): Router {
       path: '/v1/auth/login',
       tags: ['v1'],
       summary: 'Exchange a username (email) and password for a JWT and a refresh token',
+      description:
+        'The answer is the same for an unknown account and a wrong password. Failed logins are throttled per account and per client address: past the limit the answer is 429 with Retry-After, even for the right password.',
       body: loginBody,
       responses: {
         200: { description: 'Token pair', schema: tokenPairSchema },
@@ -109,6 +111,7 @@ export function createV1AuthRouter(s: Services): Router {
       path: '/v1/auth/refresh',
       tags: ['v1'],
       summary: 'Rotate a refresh token into a new pair',
+      description: 'Each refresh token is used once. Presenting one again (a stolen copy, or a client that retried) revokes the whole family: every token of that sign-in.',
       body: refreshBody,
       responses: { 200: { description: 'New token pair', schema: tokenPairSchema }, 400: err('Invalid body'), 401: err('invalid_token') },
     },
@@ -124,7 +127,8 @@ export function createV1AuthRouter(s: Services): Router {
       method: 'post',
       path: '/v1/auth/logout',
       tags: ['v1'],
-      summary: 'Revoke this token and its refresh family; with {"everywhere": true}, every sign-in of the account (other devices, cookie sessions, the OAuth server session)',
+      summary: 'Revoke this token and its refresh family',
+      description: 'With `{"everywhere": true}`, every sign-in of the account ends: other devices, cookie sessions, the OAuth server session. Only first-party /v1 tokens are logged out here.',
       security: ['bearer'],
       body: logoutBody,
       responses: { 204: { description: 'Logged out' }, 400: err('Invalid body'), 401: err('invalid_token') },
@@ -150,8 +154,9 @@ export function createV1AuthRouter(s: Services): Router {
         method,
         path: '/v1/auth/verify',
         tags: ['v1'],
-        summary:
-          'Who is this credential? (JWT, OAuth access token or API key.) Also a forward-auth endpoint for gateways: 200 carries X-Auth-* headers to pass upstream',
+        summary: 'Who is this credential? Also the forward-auth endpoint for gateways',
+        description:
+          'Takes a first-party JWT, an OAuth access token or a secret API key (Bearer or Basic), or the session cookie. `?scope=` names scopes the credential must hold (403 otherwise). A 200 carries X-Auth-* headers for a gateway to copy onto the request it forwards. Every method is answered alike (nginx `auth_request` asks with the original method; Traefik and Caddy with GET), OPTIONS included.',
         security: ['bearer', 'basic', 'session'],
         query: verifyQuery,
         responses: {

@@ -96,7 +96,7 @@ function operationObject(op: AnyOperation, components: SchemaComponents): JsonSc
     responses.default = { $ref: `#/components/responses/${surfaceError.schema}${op.security?.length ? 'WithQuota' : ''}` };
   }
   // One component per body, which both encodings name.
-  const body = op.body ? components.named(`${pascal(id)}Body`, components.convert(op.body, 'input')) : undefined;
+  const body = op.body ? components.named(`${pascal(id)}Body`, op.body, 'input') : undefined;
   return {
     operationId: id,
     tags: op.tags,

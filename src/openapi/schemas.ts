@@ -61,17 +61,26 @@ export class SchemaComponents {
     return rest;
   }
 
+  private readonly namedBy = new Map<z.ZodType, { $ref: string }>();
+
   /**
-   * Name `schema` (already converted) as a component, or find the component equal to it: bodies
-   * shared by several operations are described once.
+   * `schema` as a component: its own id when it has one, else `name` (the first operation that
+   * uses it). A schema several operations share is described once.
    */
-  named(name: string, schema: JsonSchema): { $ref: string } {
-    if ('$ref' in schema && Object.keys(schema).length === 1) return schema as { $ref: string };
-    const existing = Object.entries(this.schemas).find(([, s]) => same(s, schema));
-    if (existing) return schemaRef(existing[0]);
-    const free = this.schemas[name] ? `${name}${Object.keys(this.schemas).length}` : name;
-    this.schemas[free] = schema;
-    return schemaRef(free);
+  named(name: string, schema: z.ZodType, io: 'input' | 'output'): { $ref: string } {
+    const known = this.namedBy.get(schema);
+    if (known) return known;
+    const converted = this.convert(schema, io);
+    let ref: { $ref: string };
+    if (typeof converted.$ref === 'string' && Object.keys(converted).length === 1) ref = { $ref: converted.$ref };
+    else {
+      let free = name;
+      for (let n = 2; this.schemas[free]; n++) free = `${name}${n}`;
+      this.schemas[free] = converted;
+      ref = schemaRef(free);
+    }
+    this.namedBy.set(schema, ref);
+    return ref;
   }
 
   /**

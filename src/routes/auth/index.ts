@@ -40,7 +40,7 @@ class InvalidResetTokenError extends InvalidTokenError {
   }
 }
 
-const emailPass = z.object({ email: z.email().max(320).meta({ examples: ['shopper@example.com'] }), password: z.string().min(1).max(1024) });
+const emailPass = z.object({ email: z.email().max(320).meta({ examples: ['shopper@example.com'] }), password: z.string().min(1).max(1024) }).meta({ id: 'EmailPassword' });
 /** A password being set: the length and content rules are the password policy's, with its messages. */
 const newPassword = z.object({ password: z.string().max(4 * PASSWORD_MAX_LENGTH) });
 const tokenResponse = z.object({ token: z.string().describe('A JWT, sent as `Authorization: Bearer …`') }).meta({ id: 'MedusaToken' });

@@ -181,6 +181,12 @@ describe('/openapi.json', () => {
     }
     assert.equal(text.split('"X-Auth-User-Id"').length - 1, 1, 'the forward-auth headers are described once');
 
+    // Fields say what they are, and the ones a caller types carry an example for viewers to show.
+    const props = (name: string) => doc.components.schemas[name]!.properties as Record<string, { description?: string; examples?: unknown[] }>;
+    assert.ok(props('TokenPair').refresh_token!.description && props('TokenPair').token!.examples?.length);
+    assert.ok(props('PostV1AuthLoginBody').username!.examples?.length);
+    assert.ok(props('ApiKey').type!.description);
+
     // The login and consent forms are pages for browsers, not API.
     assert.deepEqual(Object.keys(doc.paths).filter((p) => p.includes('/interaction')), []);
     // Every operation says what it does, and ids are unique.

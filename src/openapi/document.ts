@@ -59,10 +59,12 @@ const RATE_LIMIT_HEADERS: Record<string, JsonSchema> = {
 const RETRY_AFTER: JsonSchema = { description: 'Seconds to wait before retrying', schema: { type: 'integer' } };
 const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 
-function responseHeaders(op: AnyOperation, status: string, declared: Record<string, string> | undefined): Record<string, unknown> | undefined {
+/** Requests with a credential spend a quota: every answer to them carries the RateLimit fields. */
+const spendsQuota = (op: AnyOperation) => Boolean(op.security?.length);
+
+function responseHeaders(quota: boolean, status: string, declared: Record<string, string> | undefined): Record<string, unknown> | undefined {
   const headers: Record<string, unknown> = {};
-  // Requests with a credential spend a quota: every answer to them carries the RateLimit fields.
-  if (op.security?.length && status !== '401') for (const name of Object.keys(RATE_LIMIT_HEADERS)) headers[name] = headerRef(name);
+  if (quota && status !== '401') for (const name of Object.keys(RATE_LIMIT_HEADERS)) headers[name] = headerRef(name);
   if (status === '429' || status === '503' || status === 'default') headers['Retry-After'] = headerRef('Retry-After');
   for (const [name, description] of Object.entries(declared ?? {})) headers[name] = { description, schema: { type: 'string' } };
   return Object.keys(headers).length ? headers : undefined;
@@ -80,7 +82,7 @@ function operationObject(op: AnyOperation, components: SchemaComponents): JsonSc
   const parameters = parametersOf(op, components);
   const responses: Record<string, JsonSchema> = Object.fromEntries(
     Object.entries(op.responses).map(([status, r]) => {
-      const headers = responseHeaders(op, status, r.headers);
+      const headers = responseHeaders(spendsQuota(op), status, r.headers);
       return [
         status,
         {
@@ -93,7 +95,7 @@ function operationObject(op: AnyOperation, components: SchemaComponents): JsonSc
   );
   const surfaceError = SURFACE_ERRORS.find((e) => op.path.startsWith(e.prefix));
   if (surfaceError && !responses.default) {
-    responses.default = { $ref: `#/components/responses/${surfaceError.schema}${op.security?.length ? 'WithQuota' : ''}` };
+    responses.default = { $ref: `#/components/responses/${surfaceError.schema}${spendsQuota(op) ? 'WithQuota' : ''}` };
   }
   // One component per body, which both encodings name.
   const body = op.body ? components.named(`${pascal(id)}Body`, op.body, 'input') : undefined;
@@ -114,10 +116,9 @@ function surfaceErrorResponses(): Record<string, JsonSchema> {
   const out: Record<string, JsonSchema> = {};
   for (const schema of new Set(SURFACE_ERRORS.map((e) => e.schema))) {
     for (const withQuota of [false, true]) {
-      const headers = responseHeaders({ security: withQuota ? ['bearer'] : [] } as unknown as AnyOperation, 'default', undefined);
       out[`${schema}${withQuota ? 'WithQuota' : ''}`] = {
         description: "An error in the surface's dialect: 400 invalid input, 401, 403, 404, 413 body too large, 415, 429 rate limited (Retry-After), 503",
-        headers,
+        headers: responseHeaders(withQuota, 'default', undefined),
         content: { 'application/json': { schema: schemaRef(schema) } },
       };
     }

@@ -19,7 +19,12 @@ export interface OperationSpec<B extends z.ZodType | undefined = undefined, Q ex
   /** Koa path, e.g. "/admin/api-keys/:id" (converted to "{id}" in the OpenAPI document). */
   path: string;
   tags: string[];
+  /** One line: what the operation does. */
   summary: string;
+  /** The rest a caller needs (rules, limits, what is refused), Markdown: shown under the summary. */
+  description?: string;
+  /** An HTML page for browsers (the OAuth login and consent forms): validated like any route, but not API, so not in /openapi.json. */
+  page?: boolean;
   /** Security scheme names (see openapi document): "bearer", "basic", "publishableKey", "session". */
   security?: string[];
   body?: B;

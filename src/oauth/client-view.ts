@@ -17,7 +17,7 @@ export const oauthClientSchema = z.object({
   secret_redacted: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
-});
+}).meta({ id: 'OAuthClient', description: 'A registered OAuth client (never its secret\'s hash)' });
 export type OAuthClientView = z.infer<typeof oauthClientSchema>;
 
 export function oauthClientView(r: OAuthClientRecord, secret?: string | null): OAuthClientView {

@@ -100,7 +100,7 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'get', path: `${INTERACTION_PATH}/:uid`, tags: TAGS, summary: 'The login or consent page of an authorization request', responses: { 200: html, 400: html } },
+    { method: 'get', path: `${INTERACTION_PATH}/:uid`, page: true, tags: TAGS, summary: 'The login or consent page of an authorization request', responses: { 200: html, 400: html } },
     async (ctx) => {
       const details = await interactionOf(ctx);
       if (!details) return;
@@ -125,7 +125,7 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'post', path: `${INTERACTION_PATH}/:uid/login`, tags: TAGS, summary: 'Submit the login form (email, password, csrf)', body: loginBody, responses: { 303: { description: 'Back to the authorization endpoint' }, 401: html, 403: html, 429: html } },
+    { method: 'post', path: `${INTERACTION_PATH}/:uid/login`, page: true, tags: TAGS, summary: 'Submit the login form (email, password, csrf)', body: loginBody, responses: { 303: { description: 'Back to the authorization endpoint' }, 401: html, 403: html, 429: html } },
     async (ctx, { body }) => {
       const details = await interactionOf(ctx);
       if (!details) return;
@@ -156,7 +156,7 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'post', path: `${INTERACTION_PATH}/:uid/confirm`, tags: TAGS, summary: 'Allow: grant the requested scopes (csrf)', body: formBody, responses: { 303: { description: 'Back to the authorization endpoint' }, 403: html } },
+    { method: 'post', path: `${INTERACTION_PATH}/:uid/confirm`, page: true, tags: TAGS, summary: 'Allow: grant the requested scopes (csrf)', body: formBody, responses: { 303: { description: 'Back to the authorization endpoint' }, 403: html } },
     async (ctx, { body }) => {
       const details = await interactionOf(ctx);
       if (!details) return;
@@ -178,7 +178,7 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'post', path: `${INTERACTION_PATH}/:uid/abort`, tags: TAGS, summary: 'Cancel or deny: the client receives access_denied (csrf)', body: formBody, responses: { 303: { description: 'Back to the client with error=access_denied' }, 403: html } },
+    { method: 'post', path: `${INTERACTION_PATH}/:uid/abort`, page: true, tags: TAGS, summary: 'Cancel or deny: the client receives access_denied (csrf)', body: formBody, responses: { 303: { description: 'Back to the client with error=access_denied' }, 403: html } },
     async (ctx, { body }) => {
       const details = await interactionOf(ctx);
       if (!details) return;

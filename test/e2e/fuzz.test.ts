@@ -80,10 +80,13 @@ describe(`fuzzing every public endpoint (FUZZ_SEED=${SEED}, ${ROUNDS} requests)`
     seeded.before = JSON.stringify(await snapshot());
 
     // Every operation the API describes, plus the OAuth and operator endpoints.
-    const doc = (await http(`${srv.url}/openapi.json`)).json as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> };
+    type Schema = { $ref?: string; properties?: Record<string, unknown> };
+    const doc = (await http(`${srv.url}/openapi.json`)).json as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>>; components: { schemas: Record<string, Schema> } };
+    const bodySchema = (s: Schema | undefined) => (s?.$ref ? doc.components.schemas[s.$ref.replace('#/components/schemas/', '')] : s);
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        const props = op.requestBody?.content['application/json']?.schema.properties ?? {};
+        const content = op.requestBody?.content;
+        const props = bodySchema(content?.['application/json']?.schema ?? content?.['application/x-www-form-urlencoded']?.schema)?.properties ?? {};
         endpoints.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, () => seeded.fuzzerKeyId!), fields: Object.keys(props) });
       }
     }

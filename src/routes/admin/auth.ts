@@ -5,7 +5,7 @@ import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { issueActorToken, medusaErr, userSchema, userView } from '../auth/medusa-tokens.ts';
 
-export const passwordLogin = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) });
+export const passwordLogin = z.object({ email: z.string().min(1).max(320).meta({ examples: ['admin@example.com'] }), password: z.string().min(1).max(1024) }).meta({ id: 'PasswordLogin' });
 
 /** POST /admin/auth/token: the seed document's password login for back-office users. */
 export function createAdminAuthRouter(s: Services): Router {

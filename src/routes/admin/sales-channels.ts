@@ -15,7 +15,7 @@ const channelSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   deleted_at: z.null(),
-});
+}).meta({ id: 'SalesChannel', description: 'What publishable keys link to' });
 const SECURITY = ['bearer', 'basic', 'session'];
 
 /** A minimal /admin/sales-channels: what publishable keys link to. Creating one is for admins. */

@@ -93,7 +93,8 @@ export function createAdminUsersRouter(s: Services): Router {
       method: 'post',
       path: '/admin/users/:id/sign-out',
       tags: ['admin'],
-      summary: "End every sign-in of a user (admin only): tokens, refresh tokens, sessions, the OAuth server session; for a compromised account. API keys and OAuth grants stay (revoke them separately)",
+      summary: 'End every sign-in of a user (admin only)',
+      description: 'For a compromised account: tokens, refresh tokens, cookie sessions and the OAuth server session end. API keys and OAuth grants kept past the sign-in (offline_access) stay: revoke them separately.',
       security: ['bearer', 'basic', 'session'],
       responses: {
         200: { description: 'Signed out', schema: z.object({ id: z.string(), object: z.literal('user'), signed_out: z.literal(true), sign_ins_ended: z.number().int() }) },

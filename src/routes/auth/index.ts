@@ -40,11 +40,13 @@ class InvalidResetTokenError extends InvalidTokenError {
   }
 }
 
-const emailPass = z.object({ email: z.email().max(320), password: z.string().min(1).max(1024) });
+const emailPass = z.object({ email: z.email().max(320).meta({ examples: ['shopper@example.com'] }), password: z.string().min(1).max(1024) }).meta({ id: 'EmailPassword' });
 /** A password being set: the length and content rules are the password policy's, with its messages. */
 const newPassword = z.object({ password: z.string().max(4 * PASSWORD_MAX_LENGTH) });
-const tokenResponse = z.object({ token: z.string() });
-const authContext = z.object({ actor_id: z.string(), actor_type: z.enum(['user', 'customer']), auth_identity_id: z.string(), app_metadata: z.record(z.string(), z.unknown()) });
+const tokenResponse = z.object({ token: z.string().describe('A JWT, sent as `Authorization: Bearer …`') }).meta({ id: 'MedusaToken' });
+const authContext = z
+  .object({ actor_id: z.string(), actor_type: z.enum(['user', 'customer']), auth_identity_id: z.string(), app_metadata: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'AuthContext', description: 'Who the session speaks for, as Medusa names it' });
 
 /** The Medusa v2 routes `@medusajs/js-sdk` calls: emailpass login/register, refresh, session, password reset. */
 export function createMedusaAuthRouter(s: Services): Router {
@@ -106,7 +108,9 @@ export function createMedusaAuthRouter(s: Services): Router {
         method: 'post',
         path: `/auth/${actor}/emailpass/reset-password`,
         tags: ['auth'],
-        summary: 'Request a password reset (always 201: no account enumeration; limited per account and address); emits auth.password_reset',
+        summary: 'Request a password reset',
+        description:
+          'Always 201 with an empty body, whether the account exists or not, and whether the request was dropped by the per-account and per-address limits. For an existing account, an `auth.password_reset` event (and the webhook) carries the reset token.',
         body: z.object({ identifier: z.string().min(1).max(320).optional(), email: z.string().min(1).max(320).optional() }),
         responses: { 201: { description: 'Requested (empty body)' }, 400: medusaErr('invalid_data') },
       },
@@ -126,7 +130,8 @@ export function createMedusaAuthRouter(s: Services): Router {
         method: 'post',
         path: `/auth/${actor}/emailpass/update`,
         tags: ['auth'],
-        summary: 'Set a new password with a reset token (Bearer, or ?token= for older clients)',
+        summary: 'Set a new password with a reset token',
+        description: 'The reset token comes as `Authorization: Bearer …` (or `?token=` for older clients). A password the policy refuses leaves the token usable. Success ends every sign-in of the account.',
         body: newPassword.extend({ email: z.string().max(320).optional() }),
         query: z.object({ token: z.string().max(256).optional() }),
         responses: {
@@ -163,8 +168,9 @@ export function createMedusaAuthRouter(s: Services): Router {
       method: 'post',
       path: '/auth/token/refresh',
       tags: ['auth'],
-      summary:
-        'A fresh token of the same Medusa sign-in, for a Medusa token or cookie session: same lineage, scopes no wider (and narrowed to the current role), never past the sign-in\'s end (REFRESH_TOKEN_TTL after sign-in). A registration token becomes a customer token once, after the customer exists. /v1 tokens (refreshed at /v1/auth/refresh), OAuth tokens and API keys are refused',
+      summary: 'A fresh token of the same Medusa sign-in',
+      description:
+        'For a Medusa token or cookie session: same lineage, scopes no wider (and narrowed to the current role), never past the sign-in\'s end (REFRESH_TOKEN_TTL after sign-in). A registration token becomes a customer token once, after the customer exists. /v1 tokens (refreshed at /v1/auth/refresh), OAuth tokens and API keys are refused.',
       security: ['bearer', 'session'],
       responses: { 200: { description: 'A JWT', schema: tokenResponse }, 401: medusaErr('Unauthorized') },
     },
@@ -206,8 +212,9 @@ export function createMedusaAuthRouter(s: Services): Router {
       method: 'post',
       path: '/auth/session',
       tags: ['auth'],
-      summary:
-        'Turn a Medusa Bearer JWT into a cookie session (signed httpOnly cookie naming a server-side session). The session belongs to the token\'s sign-in: it ends with it (logout, sign-out everywhere, password reset) and lives no longer than the token',
+      summary: 'Turn a Medusa Bearer JWT into a cookie session',
+      description:
+        'A signed httpOnly cookie naming a server-side session. The session belongs to the token\'s sign-in: it ends with it (logout, sign-out everywhere, password reset) and lives no longer than the token.',
       security: ['bearer'],
       responses: { 200: { description: 'The session auth context', schema: z.object({ user: authContext }) }, 401: medusaErr('Unauthorized') },
     },
@@ -243,8 +250,8 @@ export function createMedusaAuthRouter(s: Services): Router {
       method: 'delete',
       path: '/auth/session',
       tags: ['auth'],
-      summary:
-        'Sign out: end the cookie session for good (a copy of the cookie stops working too) with the sign-in it came from; a Bearer JWT sent along is revoked with its sign-in (login lineage or refresh family)',
+      summary: 'Sign out: end the cookie session and its sign-in',
+      description: 'A copy of the cookie stops working too. A Bearer JWT sent along is revoked with its sign-in (login lineage or refresh family).',
       security: ['session'],
       responses: { 200: { description: 'Ended', schema: z.object({ success: z.literal(true) }) } },
     },

@@ -11,17 +11,21 @@ import { currentStanding, type Standing } from '../../accounts/standing.ts';
 export const authIdentityIdOf = (accountId: string) => `authid_${accountId.slice(accountId.indexOf('_') + 1)}`;
 export const appMetadataOf = (actorType: ActorType, id: string) => (actorType === 'user' ? { user_id: id } : { customer_id: id });
 
-export const userSchema = z.object({
-  id: z.string(),
-  email: z.string(),
-  first_name: z.string().nullable(),
-  last_name: z.string().nullable(),
-  role: z.enum(['admin', 'member', 'developer']),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
-export const customerSchema = userSchema.omit({ role: true });
-export const medusaErrorSchema = z.object({ type: z.string(), message: z.string() });
+export const userSchema = z
+  .object({
+    id: z.string().meta({ examples: ['user_01JD3X9Q5T6V7W8X9Y0Z1A2B3C'] }),
+    email: z.string().meta({ examples: ['admin@example.com'] }),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    role: z.enum(['admin', 'member', 'developer']).describe('What the user may do in the back office'),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'User', description: 'A back-office user' });
+export const customerSchema = userSchema.omit({ role: true }).meta({ id: 'Customer', description: 'A storefront customer' });
+export const medusaErrorSchema = z
+  .object({ type: z.string().describe('Medusa\'s error type').meta({ examples: ['not_found'] }), message: z.string() })
+  .meta({ id: 'MedusaError', description: 'An error on /admin, /store and /auth, as Medusa writes it' });
 export const medusaErr = (description: string) => ({ description, schema: medusaErrorSchema });
 
 export function userView(a: Account) {

@@ -11,38 +11,44 @@ import type { Services } from '../../services.ts';
 import { forwardAuthHeaders, forwardedRequest, requiredScopes, verifyQuery } from './forward-auth.ts';
 
 export const loginBody = z.strictObject({
-  username: z.string().min(1).max(320),
-  password: z.string().min(1).max(1024),
-  actor_type: z.enum(['user', 'customer']).default('user'),
+  username: z.string().min(1).max(320).describe('The account\'s email').meta({ examples: ['admin@example.com'] }),
+  password: z.string().min(1).max(1024).meta({ examples: ['correct horse battery staple'] }),
+  actor_type: z.enum(['user', 'customer']).default('user').describe('A back-office user or a customer: each has its own accounts'),
 });
-export const refreshBody = z.strictObject({ refresh_token: z.string().min(1).max(512) });
+export const refreshBody = z.strictObject({ refresh_token: z.string().min(1).max(512).describe('The refresh token of the last pair; each is used once') });
 export const logoutBody = z.strictObject({ everywhere: z.boolean().default(false).describe('End every sign-in of the account, not only this one') });
 
-export const tokenPairSchema = z.object({
-  token: z.string(),
-  token_type: z.literal('Bearer'),
-  expires_at: z.iso.datetime(),
-  expires_in: z.number().int(),
-  refresh_token: z.string(),
-});
+export const tokenPairSchema = z
+  .object({
+    token: z.string().describe('The access token: a signed JWT (ACCESS_TOKEN_TTL), sent as `Authorization: Bearer …`').meta({ examples: ['eyJhbGciOiJSUzI1NiIsImtpZCI6Ij…'] }),
+    token_type: z.literal('Bearer'),
+    expires_at: z.iso.datetime().describe('When the access token expires'),
+    expires_in: z.number().int().min(1).describe('Seconds until the access token expires').meta({ examples: [900] }),
+    refresh_token: z.string().describe('Rotates on every use (REFRESH_TOKEN_TTL); a reused one revokes its whole family'),
+  })
+  .meta({ id: 'TokenPair', description: 'A first-party JWT and the refresh token that renews it' });
 
-export const verifyResponseSchema = z.object({
-  authenticated: z.literal(true),
-  user_id: z.string(),
-  actor_type: z.enum(['user', 'customer', 'api-key', 'client']),
-  scopes: z.array(z.string()),
-  expires_at: z.iso.datetime().nullable(),
-  auth_method: z.enum(['jwt', 'oauth', 'api_key', 'session']),
-  client_id: z.string().optional(),
-  key_id: z.string().optional(),
-});
+export const verifyResponseSchema = z
+  .object({
+    authenticated: z.literal(true),
+    user_id: z.string().describe('The subject: user, customer or client id (an API key: its creator)').meta({ examples: ['user_01JD3X9Q5T6V7W8X9Y0Z1A2B3C'] }),
+    actor_type: z.enum(['user', 'customer', 'api-key', 'client']),
+    scopes: z.array(z.string()).meta({ examples: [['read', 'write']] }),
+    expires_at: z.iso.datetime().nullable().describe('When the credential expires; null for an API key without expiry'),
+    auth_method: z.enum(['jwt', 'oauth', 'api_key', 'session']).describe('Which kind of credential it was'),
+    client_id: z.string().optional().describe('The OAuth client, for OAuth access tokens'),
+    key_id: z.string().optional().describe('The API key id, for API keys'),
+  })
+  .meta({ id: 'VerifyResponse', description: 'Who a valid credential speaks for' });
 
-export const v1ErrorSchema = z.object({
-  error: z.string(),
-  message: z.string(),
-  code: z.number().int(),
-  timestamp: z.iso.datetime(),
-});
+export const v1ErrorSchema = z
+  .object({
+    error: z.string().describe('A stable code').meta({ examples: ['invalid_token'] }),
+    message: z.string().describe('What went wrong, for a person'),
+    code: z.number().int().min(400).max(599).describe('The HTTP status'),
+    timestamp: z.iso.datetime(),
+  })
+  .meta({ id: 'V1Error', description: 'An error on /v1' });
 
 /** What /v1/auth/verify answers for a Principal. */
 export function verifyResponse(p: Principal): z.infer<typeof verifyResponseSchema> {
@@ -73,6 +79,8 @@ export function createV1AuthRouter(s: Services): Router {
       path: '/v1/auth/login',
       tags: ['v1'],
       summary: 'Exchange a username (email) and password for a JWT and a refresh token',
+      description:
+        'The answer is the same for an unknown account and a wrong password. Failed logins are throttled per account and per client address: past the limit the answer is 429 with Retry-After, even for the right password.',
       body: loginBody,
       responses: {
         200: { description: 'Token pair', schema: tokenPairSchema },
@@ -103,6 +111,7 @@ export function createV1AuthRouter(s: Services): Router {
       path: '/v1/auth/refresh',
       tags: ['v1'],
       summary: 'Rotate a refresh token into a new pair',
+      description: 'Each refresh token is used once. Presenting one again (a stolen copy, or a client that retried) revokes the whole family: every token of that sign-in.',
       body: refreshBody,
       responses: { 200: { description: 'New token pair', schema: tokenPairSchema }, 400: err('Invalid body'), 401: err('invalid_token') },
     },
@@ -118,7 +127,8 @@ export function createV1AuthRouter(s: Services): Router {
       method: 'post',
       path: '/v1/auth/logout',
       tags: ['v1'],
-      summary: 'Revoke this token and its refresh family; with {"everywhere": true}, every sign-in of the account (other devices, cookie sessions, the OAuth server session)',
+      summary: 'Revoke this token and its refresh family',
+      description: 'With `{"everywhere": true}`, every sign-in of the account ends: other devices, cookie sessions, the OAuth server session. Only first-party /v1 tokens are logged out here.',
       security: ['bearer'],
       body: logoutBody,
       responses: { 204: { description: 'Logged out' }, 400: err('Invalid body'), 401: err('invalid_token') },
@@ -144,8 +154,9 @@ export function createV1AuthRouter(s: Services): Router {
         method,
         path: '/v1/auth/verify',
         tags: ['v1'],
-        summary:
-          'Who is this credential? (JWT, OAuth access token or API key.) Also a forward-auth endpoint for gateways: 200 carries X-Auth-* headers to pass upstream',
+        summary: 'Who is this credential? Also the forward-auth endpoint for gateways',
+        description:
+          'Takes a first-party JWT, an OAuth access token or a secret API key (Bearer or Basic), or the session cookie. `?scope=` names scopes the credential must hold (403 otherwise). A 200 carries X-Auth-* headers for a gateway to copy onto the request it forwards. Every method is answered alike (nginx `auth_request` asks with the original method; Traefik and Caddy with GET), OPTIONS included.',
         security: ['bearer', 'basic', 'session'],
         query: verifyQuery,
         responses: {

@@ -95,7 +95,7 @@ describe('configuration', () => {
     await assert.rejects(loadConfig({ ...full, ADMIN_CORS: '*' }), /ADMIN_CORS/);
   });
 
-  it('config/.env.example and the README document every variable, and the example values are the defaults', async () => {
+  it('config/.env.example and docs/configuration.md document every variable, and the example values are the defaults', async () => {
     const source = await readFile(new URL('../src/config.ts', import.meta.url), 'utf8');
     const schema = source.slice(source.indexOf('const envSchema'), source.indexOf('});', source.indexOf('const envSchema')));
     const names = [...schema.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]);
@@ -107,8 +107,8 @@ describe('configuration', () => {
       if (m) env[m[1]] = m[2];
     }
     for (const name of names) assert.ok(name in env, `config/.env.example lacks ${name}`);
-    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-    for (const name of names) assert.ok(readme.includes(`| \`${name}\` |`), `the README's configuration table lacks ${name}`);
+    const table = await readFile(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+    for (const name of names) assert.ok(table.includes(`| \`${name}\` |`), `the configuration table in docs/configuration.md lacks ${name}`);
     const fromExample = await loadConfig({ ...env, ...base });
     const defaults = await loadConfig(base);
     assert.deepEqual(fromExample, defaults);

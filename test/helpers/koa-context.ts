@@ -22,12 +22,13 @@ export function unitApp(): Koa {
 
 /**
  * A Koa context for one request, without a server or a socket: what a middleware or a function
- * of `ctx` sees. The body is streamed as a client would send it; content-length is set for it.
+ * of `ctx` sees. The body is streamed as a client would send it; content-length is set for it
+ * unless the request says it is chunked.
  */
 export function koaContext(request: FakeRequest = {}, app: Koa = unitApp()): Context {
   const body = request.body === undefined ? undefined : Buffer.from(request.body);
   const headers: Record<string, string> = { host: 'auth.example.test', ...lowerCased(request.headers ?? {}) };
-  if (body && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
+  if (body && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) headers['content-length'] = String(body.length);
   const req = Object.assign(Readable.from(body ? [body] : []), {
     method: request.method ?? 'GET',
     url: request.url ?? '/',

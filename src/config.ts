@@ -82,7 +82,8 @@ const trustProxy = z
     }
   });
 
-const envSchema = z.object({
+/** The environment variables the server reads, each with its check and default. */
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(9000),
   HOST: z.string().default('0.0.0.0'),

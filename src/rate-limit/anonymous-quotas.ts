@@ -30,7 +30,7 @@ export class RegistrationThrottledError extends RateLimitedError {
 const accountId = (actorType: ActorType, email: string) => createHash('sha256').update(`${actorType}:${normalizeEmail(email)}`).digest('hex').slice(0, 32);
 
 /** GCRA quotas (one atomic store step each; a refusal writes nothing) for anonymous requests. */
-export function createAnonymousQuotas(deps: { store: Store; quotas?: typeof ANONYMOUS_QUOTAS }) {
+export function createAnonymousQuotas(deps: { store: Store; quotas?: Record<keyof typeof ANONYMOUS_QUOTAS, RatePolicy> }) {
   const { store } = deps;
   const quotas = deps.quotas ?? ANONYMOUS_QUOTAS;
   const spend = (subject: string, p: RatePolicy) => store.rateLimit(keys.rateLimit(subject, policyId(p)), p.limit, p.windowSeconds * 1000, 1);

@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
-import { listen, type RunningServer } from '../../src/server.ts';
-import { createServices } from '../../src/services.ts';
-import { createRedisStore } from '../../src/store/redis.ts';
-import type { Store } from '../../src/store/port.ts';
-import { dropPrefix, http, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
+import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 /**
  * The whole Medusa flow at log level debug, with every log line captured: no password, JWT,
@@ -17,31 +10,23 @@ import { dropPrefix, http, privatePrefix, REDIS_URL } from '../helpers/harness.t
  */
 describe('Secrets never reach the logs', () => {
   const lines: string[] = [];
-  const prefix = privatePrefix('logs');
-  let running: RunningServer;
-  let store: Store;
+  let server: TestServer;
   let url: string;
+  let prefix: string;
 
   before(async () => {
-    running = await listen(null, 0, '127.0.0.1');
-    url = running.url.replace('localhost', '127.0.0.1');
-    const config = await loadConfig({ PUBLIC_URL: url, NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'debug', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', REDIS_URL, REDIS_PREFIX: prefix });
     const sink = new Writable({
       write(chunk, _enc, done) {
         lines.push(String(chunk));
         done();
       },
     });
-    store = await createRedisStore({ url: REDIS_URL, prefix });
-    const services = await createServices(config, store, createLogger('debug', sink));
-    running.attach(await createApp(services));
-    await services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'admin-password-123', role: 'admin' });
+    server = await startTestServer({ env: { LOG_LEVEL: 'debug' }, logDestination: sink });
+    url = server.url;
+    prefix = server.prefix;
+    await server.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'admin-password-123', role: 'admin' });
   });
-  after(async () => {
-    await running.close(1000);
-    await store.close();
-    await dropPrefix(prefix);
-  });
+  after(() => server.close());
 
   it('logs requests and events but none of the credentials that went through them', async () => {
     const secrets: string[] = ['admin-password-123', 'customer-password-456', 'new-password-789'];

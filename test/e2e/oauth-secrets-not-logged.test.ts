@@ -2,45 +2,30 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
-import { listen, type RunningServer } from '../../src/server.ts';
-import { createServices, type Services } from '../../src/services.ts';
-import { createRedisStore } from '../../src/store/redis.ts';
-import type { Store } from '../../src/store/port.ts';
-import { dropPrefix, http, privatePrefix, REDIS_URL } from '../helpers/harness.ts';
+import type { Services } from '../../src/services.ts';
+import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 
 /** The whole OAuth flow at log level debug: no password, client secret, code or token in any log line. */
 describe('OAuth secrets never reach the logs', () => {
   const lines: string[] = [];
-  const prefix = privatePrefix('oauth-logs');
-  let running: RunningServer;
-  let store: Store;
+  let server: TestServer;
   let services: Services;
   let url: string;
 
   before(async () => {
-    running = await listen(null, 0, '127.0.0.1');
-    url = running.url.replace('localhost', '127.0.0.1');
-    const config = await loadConfig({ PUBLIC_URL: url, NODE_ENV: 'test', HOST: '127.0.0.1', LOG_LEVEL: 'debug', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', REDIS_URL, REDIS_PREFIX: prefix });
     const sink = new Writable({
       write(chunk, _enc, done) {
         lines.push(String(chunk));
         done();
       },
     });
-    store = await createRedisStore({ url: REDIS_URL, prefix });
-    services = await createServices(config, store, createLogger('debug', sink));
-    running.attach(await createApp(services));
+    server = await startTestServer({ env: { LOG_LEVEL: 'debug' }, logDestination: sink });
+    services = server.services;
+    url = server.url;
   });
-  after(async () => {
-    await running.close(1000);
-    await store.close();
-    await dropPrefix(prefix);
-  });
+  after(() => server.close());
 
   it('logs requests, not credentials', async () => {
     const password = 'logged-password-never';

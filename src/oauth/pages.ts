@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import { z } from 'zod';
 import type { Account } from '../accounts/accounts.ts';
-import { RateLimitedError, ServiceUnavailableError } from '../http/errors.ts';
+import { RateLimitedError, ServiceUnavailableError } from '../errors.ts';
 import { defineRoute, type OperationRegistry } from '../http/route.ts';
 import type { ActorType } from '../tokens/jwt.ts';
 import { INTERACTION_PATH } from './interactions.ts';

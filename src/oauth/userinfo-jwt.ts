@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors.ts';
 import type { Authenticate } from '../principal/authenticate.ts';
 import { OAUTH_ACCESS_TOKEN_TYP } from '../principal/oauth-access-token.ts';
 import { isJwtOfType } from '../principal/first-party-jwt.ts';

@@ -1,5 +1,5 @@
 import { jwtVerify, type JWTPayload } from 'jose';
-import { InvalidTokenError } from '../http/errors.ts';
+import { InvalidTokenError } from '../errors.ts';
 import { GRANT_CLAIM } from '../oauth/token-claims.ts';
 import { ALLOWED_ALGS, type Keystore } from '../tokens/keystore.ts';
 import { toTokenError } from '../tokens/jwt.ts';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Role } from '../config.ts';
-import { InvalidTokenError } from '../http/errors.ts';
+import { InvalidTokenError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { CredentialResolver } from './principal.ts';

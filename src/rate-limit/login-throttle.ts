@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Account, Accounts } from '../accounts/accounts.ts';
 import { normalizeEmail } from '../accounts/accounts.ts';
 import { clientAddressKey } from '../http/client-address.ts';
-import { RateLimitedError } from '../http/errors.ts';
+import { RateLimitedError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { ActorType } from '../tokens/jwt.ts';

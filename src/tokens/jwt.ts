@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { InvalidTokenError, TokenExpiredError } from '../http/errors.ts';
+import { InvalidTokenError, TokenExpiredError } from '../errors.ts';
 import { ALLOWED_ALGS, type Keystore } from './keystore.ts';
 import type { Revocations } from './revocations.ts';
 import { createVerifiedCache } from './verified-cache.ts';

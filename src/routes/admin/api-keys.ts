@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ApiKeyRecord, ListFilters } from '../../api-keys/api-keys.ts';
 import { parseRateLimit } from '../../api-keys/tokens.ts';
 import { apiKeyViews } from '../../api-keys/view.ts';
-import { ForbiddenError, InvalidRequestError } from '../../http/errors.ts';
+import { ForbiddenError, InvalidRequestError } from '../../errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Principal } from '../../principal/principal.ts';

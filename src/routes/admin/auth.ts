@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { InvalidCredentialsError } from '../../http/errors.ts';
+import { InvalidCredentialsError } from '../../errors.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { issueActorToken, medusaErr, userSchema, userView } from '../auth/medusa-tokens.ts';

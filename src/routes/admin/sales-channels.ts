@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { NotFoundError } from '../../http/errors.ts';
+import { NotFoundError } from '../../errors.ts';
 import { requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
-import { InvalidTokenError, NotFoundError } from '../../http/errors.ts';
+import { InvalidTokenError, NotFoundError } from '../../errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { cors } from '../../http/cors.ts';
-import { AppError, InvalidTokenError } from '../../http/errors.ts';
+import { AppError, InvalidEmailOrPasswordError, InvalidResetTokenError, InvalidTokenError } from '../../errors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
@@ -25,20 +25,6 @@ import { createPasswordResets } from './password-reset.ts';
 import { normalizeEmail } from '../../accounts/accounts.ts';
 import { assertPasswordPolicy, PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { createAnonymousQuotas } from '../../rate-limit/anonymous-quotas.ts';
-
-/** Medusa's wording for a failed email/password login on /auth. */
-class InvalidEmailPasswordError extends AppError {
-  constructor() {
-    super(401, 'invalid_credentials', 'Invalid email or password');
-    this.medusaType = 'unauthorized';
-  }
-}
-class InvalidResetTokenError extends InvalidTokenError {
-  constructor() {
-    super('Invalid token');
-    this.medusaMessage = 'Invalid token';
-  }
-}
 
 const emailPass = z.object({ email: z.email().max(320), password: z.string().min(1).max(1024) });
 /** A password being set: the length and content rules are the password policy's, with its messages. */
@@ -68,7 +54,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       },
       async (ctx, { body }) => {
         const account = await s.passwordLogin(ctx, actor, body.email, body.password);
-        if (!account) throw new InvalidEmailPasswordError();
+        if (!account) throw new InvalidEmailOrPasswordError();
         ctx.body = { token: (await issueActorToken(s, account)).token };
       },
     );

@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import type { Account } from '../../accounts/accounts.ts';
-import { InvalidTokenError } from '../../http/errors.ts';
+import { InvalidTokenError } from '../../errors.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Services } from '../../services.ts';
 import type { ActorType, IssuedJwt } from '../../tokens/jwt.ts';

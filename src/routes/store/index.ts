@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { InvalidCredentialsError, InvalidRequestError, InvalidTokenError } from '../../http/errors.ts';
+import { InvalidCredentialsError, InvalidRequestError, InvalidTokenError } from '../../errors.ts';
 import { cors } from '../../http/cors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { requirePublishableKey } from '../../http/publishable-key.ts';

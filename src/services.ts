@@ -19,10 +19,12 @@ import { createRateLimiter } from './rate-limit/quotas.ts';
 import { createOAuthClients } from './oauth/clients.ts';
 import { createOAuthGrants } from './oauth/grants.ts';
 import { createSignIns } from './accounts/sign-ins.ts';
+import { createPendingIdentities } from './accounts/pending-identities.ts';
 import { createMetrics } from './metrics.ts';
 import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createRegistrationTokens } from './tokens/registration-tokens.ts';
+import { createActorTokens } from './tokens/actor-tokens.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -40,6 +42,8 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
+  const pendingIdentities = createPendingIdentities({ store });
+  const actorTokens = createActorTokens({ jwt, signIns, roleScopes: config.roleScopes, ttl: config.ttl });
   const registrationTokens = createRegistrationTokens({ keystore, revocations, issuer: config.issuer, audience: config.audience, ttlSeconds: config.ttl.customer });
   const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
   const apiKeyCredentials = apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes });
@@ -66,6 +70,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, actorTokens, pendingIdentities, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -4,9 +4,11 @@ import type { Role } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
-import type { ActorType } from '../tokens/jwt.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
+
+/** Who signs in with a password: a back-office user or a shop customer. */
+export type ActorType = 'user' | 'customer';
 
 export interface Account {
   id: string;

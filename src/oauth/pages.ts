@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Account } from '../accounts/accounts.ts';
 import { RateLimitedError, ServiceUnavailableError } from '../errors.ts';
 import { defineRoute, type OperationRegistry } from '../http/route.ts';
-import type { ActorType } from '../tokens/jwt.ts';
+import type { ActorType } from '../accounts/accounts.ts';
 import { INTERACTION_PATH } from './interactions.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
 import { describeScope } from './scopes.ts';

@@ -6,7 +6,7 @@ import { clientAddressKey } from '../http/client-address.ts';
 import { RateLimitedError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
-import type { ActorType } from '../tokens/jwt.ts';
+import type { ActorType } from '../accounts/accounts.ts';
 
 /** Lives in the one client-address module; re-exported for existing importers. */
 export { clientAddressKey };

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { ActorType } from '../accounts/accounts.ts';
 import { InvalidTokenError, TokenExpiredError } from '../errors.ts';
 import { ALLOWED_ALGS, type Keystore } from './keystore.ts';
 import type { Revocations } from './revocations.ts';
 import { createVerifiedCache } from './verified-cache.ts';
-
-export type ActorType = 'user' | 'customer';
 
 /** Claims of a first-party JWT (login, Medusa token endpoints). */
 export interface FirstPartyClaims extends JWTPayload {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { ulid } from 'ulid';
 import { InvalidTokenError } from '../errors.ts';
-import type { ActorType } from './jwt.ts';
+import type { ActorType } from '../accounts/accounts.ts';
 import { toTokenError } from './jwt.ts';
 import { ALLOWED_ALGS, type Keystore } from './keystore.ts';
 import type { Revocations } from './revocations.ts';

@@ -10,7 +10,7 @@ import { defineRoute } from '../../http/route.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Services } from '../../services.ts';
 import { keys } from '../../store/keys.ts';
-import { medusaErr } from '../auth/medusa-tokens.ts';
+import { medusaErr } from '../medusa-shapes.ts';
 import { scopeCeiling } from './guard.ts';
 
 const apiKeySchema = z.object({

@@ -6,7 +6,7 @@ import { GRANT_TYPES } from '../../oauth/clients.ts';
 import { oauthClientSchema, oauthClientView } from '../../oauth/client-view.ts';
 import type { Services } from '../../services.ts';
 import { keys } from '../../store/keys.ts';
-import { medusaErr } from '../auth/medusa-tokens.ts';
+import { medusaErr } from '../medusa-shapes.ts';
 
 const SECURITY = ['bearer', 'basic', 'session'];
 const TAGS = ['admin', 'oauth-clients'];

@@ -5,7 +5,7 @@ import { InvalidTokenError, NotFoundError } from '../../errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
-import { medusaErr, userSchema, userView } from '../auth/medusa-tokens.ts';
+import { medusaErr, userSchema, userView } from '../medusa-shapes.ts';
 
 export const pageQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),

@@ -5,20 +5,12 @@ import { cors } from '../../http/cors.ts';
 import { AppError, InvalidEmailOrPasswordError, InvalidResetTokenError, InvalidTokenError } from '../../errors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
+import { readBearer } from '../../principal/read-credential.ts';
 import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
 import type { Services } from '../../services.ts';
-import type { ActorType } from '../../tokens/jwt.ts';
-import { createPendingIdentities } from './identities.ts';
-import {
-  actorAccount,
-  appMetadataOf,
-  authIdentityIdOf,
-  isRegistrationPrincipal,
-  issueActorToken,
-  issueRegistrationToken,
-  medusaErr,
-  medusaSignInOf,
-} from './medusa-tokens.ts';
+import type { ActorType } from '../../accounts/accounts.ts';
+import { actorAccount, isRegistrationPrincipal, medusaErr } from '../medusa-shapes.ts';
+import { appMetadataOf, authIdentityIdOf, medusaSignInOf } from '../../tokens/actor-tokens.ts';
 import { currentStanding } from '../../accounts/standing.ts';
 import type { Principal } from '../../principal/principal.ts';
 import { createPasswordResets } from './password-reset.ts';
@@ -36,7 +28,6 @@ const authContext = z.object({ actor_id: z.string(), actor_type: z.enum(['user',
 export function createMedusaAuthRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
-  const pending = createPendingIdentities(s.store);
   const resets = createPasswordResets(s);
   const anonymous = createAnonymousQuotas({ store: s.store });
 
@@ -55,7 +46,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       async (ctx, { body }) => {
         const account = await s.passwordLogin(ctx, actor, body.email, body.password);
         if (!account) throw new InvalidEmailOrPasswordError();
-        ctx.body = { token: (await issueActorToken(s, account)).token };
+        ctx.body = { token: (await s.actorTokens.issue(account)).token };
       },
     );
 
@@ -80,8 +71,8 @@ export function createMedusaAuthRouter(s: Services): Router {
         // Known and unknown emails get the same work (one hash, one pending identity) and the same
         // answer. A taken email's registration can never become an actor: step two's account
         // creation finds the email taken, as for two people registering one email at once.
-        const identity = await pending.create({ actor_type: actor, email: normalizeEmail(body.email), password_hash: await s.passwords.hash(body.password) });
-        ctx.body = { token: await issueRegistrationToken(s, identity.id, actor) };
+        const identity = await s.pendingIdentities.create({ actor_type: actor, email: normalizeEmail(body.email), password_hash: await s.passwords.hash(body.password) });
+        ctx.body = { token: await s.registrationTokens.issue(identity.id, actor) };
       },
     );
 
@@ -122,8 +113,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         },
       },
       async (ctx, { body, query }) => {
-        const bearer = /^Bearer ([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
-        const token = bearer ?? query.token ?? '';
+        const token = readBearer(ctx) ?? query.token ?? '';
         const opened = await resets.peek(token);
         if (!opened || opened.actor_type !== actor) throw new InvalidResetTokenError();
         if (body.email && normalizeEmail(body.email) !== opened.email) throw new InvalidResetTokenError();
@@ -168,7 +158,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         await s.revocations.revokeLineage(signIn.sid);
         throw new InvalidTokenError();
       }
-      ctx.body = { token: (await issueActorToken(s, account, signIn)).token };
+      ctx.body = { token: (await s.actorTokens.issue(account, signIn)).token };
     },
   );
 
@@ -177,12 +167,12 @@ export function createMedusaAuthRouter(s: Services): Router {
    * (the holder chose the password), once. The registration token ends with the exchange.
    */
   async function exchangeRegistration(p: Principal) {
-    const identity = await pending.get(p.id);
+    const identity = await s.pendingIdentities.get(p.id);
     const account = identity?.actor_id && !identity.exchanged ? await s.accounts.active(identity.actor_id) : null;
     if (!identity || !account || account.actor_type !== p.actorType) throw new InvalidTokenError();
-    if (!(await pending.markExchanged(identity))) throw new InvalidTokenError();
+    if (!(await s.pendingIdentities.markExchanged(identity))) throw new InvalidTokenError();
     await s.revocations.revokeLineage(p.sid!);
-    return issueActorToken(s, account);
+    return s.actorTokens.issue(account);
   }
 
   defineRoute(

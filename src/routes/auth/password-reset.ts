@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Services } from '../../services.ts';
 import { keys } from '../../store/keys.ts';
-import type { ActorType } from '../../tokens/jwt.ts';
+import type { ActorType } from '../../accounts/accounts.ts';
 
 const RESET_TTL_SECONDS = 15 * 60;
 const WEBHOOK_TIMEOUT_MS = 5000;

@@ -18,6 +18,7 @@ import { createLoginThrottle, createPasswordLogin } from './rate-limit/login-thr
 import { createRateLimiter } from './rate-limit/quotas.ts';
 import { createOAuthClients } from './oauth/clients.ts';
 import { createOAuthGrants } from './oauth/grants.ts';
+import { endOAuthSession } from './oauth/adapter.ts';
 import { createSignIns } from './accounts/sign-ins.ts';
 import { createPendingIdentities } from './accounts/pending-identities.ts';
 import { createMetrics } from './metrics.ts';
@@ -37,12 +38,17 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
   const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
-  const signIns = createSignIns({ store, revocations });
+  const signIns = createSignIns({ store });
   const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, signIns, accounts, roleScopes: config.roleScopes, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
   const pendingIdentities = createPendingIdentities({ store });
+  // Each kind of sign-in ends the way the module that stores it says ("sign out everywhere", a password reset).
+  signIns.registerEnd('lineage', (sid) => revocations.revokeLineage(sid));
+  signIns.registerEnd('family', refreshFamilies.revokeFamily);
+  signIns.registerEnd('session', sessions.endSignIn);
+  signIns.registerEnd('oauth-session', endOAuthSession({ store, revocations }));
   const actorTokens = createActorTokens({ jwt, signIns, roleScopes: config.roleScopes, ttl: config.ttl });
   const registrationTokens = createRegistrationTokens({ keystore, revocations, issuer: config.issuer, audience: config.audience, ttlSeconds: config.ttl.customer });
   const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });

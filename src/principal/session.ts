@@ -55,6 +55,10 @@ export function createSessions(deps: { store: Store; signIns: SignIns }) {
     async destroy(id: string): Promise<void> {
       await store.delete(keys.session(idHash(id)));
     },
+    /** End the session recorded as a sign-in under `ref` (its id's hash). */
+    async endSignIn(ref: string): Promise<void> {
+      await store.delete(keys.session(ref));
+    },
   };
 }
 export type Sessions = ReturnType<typeof createSessions>;

@@ -52,12 +52,6 @@ function open(sealed: string, secret: string, familyId: string): TokenPair {
   return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as TokenPair;
 }
 
-/** End a family: its access tokens are refused at once, its refresh tokens rotate no more. */
-export async function endRefreshFamily(store: Store, revocations: Revocations, familyId: string): Promise<void> {
-  await revocations.revokeLineage(familyId);
-  await store.delete(keys.refreshFamily(familyId));
-}
-
 /**
  * First-party refresh tokens: opaque `rt_<family>.<secret>`, stored only as a hash, rotated on
  * every use. All keys of a family share its hash tag. Rotation is a compare-and-swap from
@@ -102,7 +96,11 @@ export function createRefreshFamilies(deps: {
     };
   }
 
-  const revokeFamily = (familyId: string) => endRefreshFamily(store, revocations, familyId);
+  /** End a family: its access tokens are refused at once, its refresh tokens rotate no more. */
+  async function revokeFamily(familyId: string): Promise<void> {
+    await revocations.revokeLineage(familyId);
+    await store.delete(keys.refreshFamily(familyId));
+  }
 
   return {
     /** A login: a new family and its first pair. */

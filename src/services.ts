@@ -16,16 +16,19 @@ import { createRefreshFamilies } from './tokens/refresh-families.ts';
 import { createRevocations } from './tokens/revocations.ts';
 import { createLoginThrottle, createPasswordLogin } from './rate-limit/login-throttle.ts';
 import { createRateLimiter } from './rate-limit/quotas.ts';
+import { createAnonymousQuotas } from './rate-limit/anonymous-quotas.ts';
 import { createOAuthClients } from './oauth/clients.ts';
 import { createOAuthGrants } from './oauth/grants.ts';
 import { endOAuthSession } from './oauth/adapter.ts';
 import { createSignIns } from './accounts/sign-ins.ts';
 import { createPendingIdentities } from './accounts/pending-identities.ts';
+import { createPasswordResets } from './accounts/password-resets.ts';
 import { createMetrics } from './metrics.ts';
 import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createRegistrationTokens } from './tokens/registration-tokens.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
+import { createAudit } from './audit/audit.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -44,6 +47,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
   const pendingIdentities = createPendingIdentities({ store });
+  const passwordResets = createPasswordResets({ store, accounts, signIns, logger, notifyWebhookUrl: config.notifyWebhookUrl });
   // Each kind of sign-in ends the way the module that stores it says ("sign out everywhere", a password reset).
   signIns.registerEnd('lineage', (sid) => revocations.revokeLineage(sid));
   signIns.registerEnd('family', refreshFamilies.revokeFamily);
@@ -67,15 +71,18 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Quotas per credential (issue 5) and the throttled password login every login surface uses.
   const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits, onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))) });
   const loginThrottle = createLoginThrottle({ store });
+  const anonymousQuotas = createAnonymousQuotas({ store });
   const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
 
   // OAuth clients and grants (issue 3); the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
   const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations, production: config.env === 'production' });
 
+  const audit = createAudit({ store, logger });
+
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, actorTokens, pendingIdentities, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, actorTokens, pendingIdentities, passwordResets, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, anonymousQuotas, passwordLogin, oauthGrants, oauthClients, audit };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { cors } from '../../http/cors.ts';
-import { AppError, InvalidEmailOrPasswordError, InvalidResetTokenError, InvalidTokenError } from '../../errors.ts';
+import { AppError, InvalidEmailOrPasswordError, InvalidTokenError } from '../../errors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import { readBearer } from '../../principal/read-credential.ts';
@@ -13,10 +13,8 @@ import { actorAccount, isRegistrationPrincipal, medusaErr } from '../medusa-shap
 import { appMetadataOf, authIdentityIdOf, medusaSignInOf } from '../../tokens/actor-tokens.ts';
 import { currentStanding } from '../../accounts/standing.ts';
 import type { Principal } from '../../principal/principal.ts';
-import { createPasswordResets } from './password-reset.ts';
 import { normalizeEmail } from '../../accounts/accounts.ts';
 import { assertPasswordPolicy, PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
-import { createAnonymousQuotas } from '../../rate-limit/anonymous-quotas.ts';
 
 const emailPass = z.object({ email: z.email().max(320), password: z.string().min(1).max(1024) });
 /** A password being set: the length and content rules are the password policy's, with its messages. */
@@ -28,8 +26,6 @@ const authContext = z.object({ actor_id: z.string(), actor_type: z.enum(['user',
 export function createMedusaAuthRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
-  const resets = createPasswordResets(s);
-  const anonymous = createAnonymousQuotas({ store: s.store });
 
   for (const actor of ['user', 'customer'] as const satisfies ActorType[]) {
     defineRoute(
@@ -66,7 +62,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         },
       },
       async (ctx, { body }) => {
-        await anonymous.admitRegistration(ctx.ip);
+        await s.anonymousQuotas.admitRegistration(ctx.ip);
         assertPasswordPolicy(body.password);
         // Known and unknown emails get the same work (one hash, one pending identity) and the same
         // answer. A taken email's registration can never become an actor: step two's account
@@ -90,7 +86,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       async (ctx, { body }) => {
         const identifier = body.identifier ?? body.email;
         // Past a quota the request is dropped silently: the answer never says whether it counted.
-        if (identifier && (await anonymous.admitResetRequest(ctx.ip, actor, identifier))) resets.requestInBackground(actor, identifier);
+        if (identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier))) s.passwordResets.requestInBackground(actor, identifier);
         ctx.status = 201;
         ctx.body = '';
       },
@@ -113,20 +109,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         },
       },
       async (ctx, { body, query }) => {
-        const token = readBearer(ctx) ?? query.token ?? '';
-        const opened = await resets.peek(token);
-        if (!opened || opened.actor_type !== actor) throw new InvalidResetTokenError();
-        if (body.email && normalizeEmail(body.email) !== opened.email) throw new InvalidResetTokenError();
-        // A refused password does not use the token up: the user picks another and retries.
-        assertPasswordPolicy(body.password);
-        const reset = await resets.consume(token);
-        if (!reset) throw new InvalidResetTokenError();
-        // Only while the password is still the one the token was issued against: the first reset
-        // ends every other outstanding token of the account.
-        if (!(await s.accounts.replacePassword(reset.account_id, body.password, reset.password_stamp))) throw new InvalidResetTokenError();
-        // Whoever knew the old password (or holds a token or cookie from it) is signed out everywhere.
-        const ended = await s.signIns.endAll(reset.account_id);
-        s.logger.info({ event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended }, 'password updated with a reset token');
+        await s.passwordResets.complete({ token: readBearer(ctx) ?? query.token ?? '', actorType: actor, email: body.email, password: body.password });
         ctx.body = { success: true };
       },
     );

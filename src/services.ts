@@ -27,7 +27,6 @@ import { createPasswordResets } from './accounts/password-resets.ts';
 import { createMetrics } from './metrics.ts';
 import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
-import { createRegistrationTokens } from './tokens/registration-tokens.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
 
@@ -41,7 +40,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
-  const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
+  const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience, registrationTtlSeconds: config.ttl.customer });
   const signIns = createSignIns({ store });
   const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, signIns, accounts, roleScopes: config.roleScopes, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
@@ -55,7 +54,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   signIns.registerEnd('session', sessions.endSignIn);
   signIns.registerEnd('oauth-session', endOAuthSession({ store, revocations }));
   const actorTokens = createActorTokens({ jwt, signIns, roleScopes: config.roleScopes, ttl: config.ttl });
-  const registrationTokens = createRegistrationTokens({ keystore, revocations, issuer: config.issuer, audience: config.audience, ttlSeconds: config.ttl.customer });
   const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
   const apiKeyCredentials = apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes });
   const authenticate = createAuthenticator(
@@ -63,7 +61,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
       apiKeyCredentials,
       firstPartyJwtResolver(jwt),
       sessionResolver({ sessions, accounts, revocations, roleScopes: config.roleScopes }),
-      registrationTokenResolver(registrationTokens),
+      registrationTokenResolver(jwt),
       oauthAccessTokens,
     ],
     { sessionCookie: SESSION_COOKIE },
@@ -84,6 +82,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, actorTokens, pendingIdentities, passwordResets, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, anonymousQuotas, passwordLogin, oauthGrants, oauthClients, audit };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, apiKeyCredentials, refreshFamilies, actorTokens, pendingIdentities, passwordResets, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, anonymousQuotas, passwordLogin, oauthGrants, oauthClients, audit };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -68,7 +68,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         // answer. A taken email's registration can never become an actor: step two's account
         // creation finds the email taken, as for two people registering one email at once.
         const identity = await s.pendingIdentities.create({ actor_type: actor, email: normalizeEmail(body.email), password_hash: await s.passwords.hash(body.password) });
-        ctx.body = { token: await s.registrationTokens.issue(identity.id, actor) };
+        ctx.body = { token: await s.jwt.issueRegistration(identity.id, actor) };
       },
     );
 

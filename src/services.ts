@@ -67,13 +67,13 @@ export async function createServices(config: Config, store: Store, logger: Logge
     { sessionCookie: SESSION_COOKIE },
   );
 
-  // Quotas per credential (issue 5) and the throttled password login every login surface uses.
+  // Quotas per credential and the throttled password login every login surface uses.
   const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits, onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))) });
   const loginThrottle = createLoginThrottle({ store });
   const anonymousQuotas = createAnonymousQuotas({ store });
   const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
 
-  // OAuth clients and grants (issue 3); the provider itself is built by src/oauth for app.ts.
+  // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
   const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations, production: config.env === 'production' });
 

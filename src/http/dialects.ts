@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { AppError } from '../errors.ts';
 
-/** How each surface writes an error body (DESIGN.md §1). */
+/** How each surface writes an error body. */
 export type Dialect = 'v1' | 'medusa' | 'oauth' | 'plain';
 
 const MEDUSA_TYPE_BY_STATUS: Record<number, string> = {

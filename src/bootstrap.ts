@@ -1,5 +1,5 @@
 import type { Services } from './services.ts';
-import { StoreUnavailableError } from './store/redis.ts';
+import { StoreUnavailableError } from './store/port.ts';
 
 /** BOOTSTRAP_ADMIN_EMAIL/PASSWORD: create that admin at start if it does not exist yet. */
 export async function bootstrapAdmin(s: Services): Promise<void> {

@@ -14,15 +14,21 @@ import { createJwtService } from './tokens/jwt.ts';
 import { createKeystore } from './tokens/keystore.ts';
 import { createRefreshFamilies } from './tokens/refresh-families.ts';
 import { createRevocations } from './tokens/revocations.ts';
-import { createLoginThrottle, createPasswordLogin } from './rate-limit/login-throttle.ts';
+import { createLoginThrottle } from './rate-limit/login-throttle.ts';
+import { createPasswordLogin } from './accounts/password-login.ts';
 import { createRateLimiter } from './rate-limit/quotas.ts';
+import { createAnonymousQuotas } from './rate-limit/anonymous-quotas.ts';
 import { createOAuthClients } from './oauth/clients.ts';
 import { createOAuthGrants } from './oauth/grants.ts';
+import { endOAuthSession } from './oauth/adapter.ts';
 import { createSignIns } from './accounts/sign-ins.ts';
+import { createPendingIdentities } from './accounts/pending-identities.ts';
+import { createPasswordResets } from './accounts/password-resets.ts';
 import { createMetrics } from './metrics.ts';
 import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
-import { createRegistrationTokens } from './tokens/registration-tokens.ts';
+import { createActorTokens } from './tokens/actor-tokens.ts';
+import { createAudit } from './audit/audit.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -34,13 +40,20 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
-  const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience });
-  const signIns = createSignIns({ store, revocations });
+  const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience, registrationTtlSeconds: config.ttl.customer });
+  const signIns = createSignIns({ store });
   const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, signIns, accounts, roleScopes: config.roleScopes, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
-  const registrationTokens = createRegistrationTokens({ keystore, revocations, issuer: config.issuer, audience: config.audience, ttlSeconds: config.ttl.customer });
+  const pendingIdentities = createPendingIdentities({ store });
+  const passwordResets = createPasswordResets({ store, accounts, signIns, logger, notifyWebhookUrl: config.notifyWebhookUrl });
+  // Each kind of sign-in ends the way the module that stores it says ("sign out everywhere", a password reset).
+  signIns.registerEnd('lineage', (sid) => revocations.revokeLineage(sid));
+  signIns.registerEnd('family', refreshFamilies.revokeFamily);
+  signIns.registerEnd('session', sessions.endSignIn);
+  signIns.registerEnd('oauth-session', endOAuthSession({ store, revocations }));
+  const actorTokens = createActorTokens({ jwt, signIns, roleScopes: config.roleScopes, ttl: config.ttl });
   const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
   const apiKeyCredentials = apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes });
   const authenticate = createAuthenticator(
@@ -48,24 +61,27 @@ export async function createServices(config: Config, store: Store, logger: Logge
       apiKeyCredentials,
       firstPartyJwtResolver(jwt),
       sessionResolver({ sessions, accounts, revocations, roleScopes: config.roleScopes }),
-      registrationTokenResolver(registrationTokens),
+      registrationTokenResolver(jwt),
       oauthAccessTokens,
     ],
     { sessionCookie: SESSION_COOKIE },
   );
 
-  // Quotas per credential (issue 5) and the throttled password login every login surface uses.
+  // Quotas per credential and the throttled password login every login surface uses.
   const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits, onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))) });
   const loginThrottle = createLoginThrottle({ store });
+  const anonymousQuotas = createAnonymousQuotas({ store });
   const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
 
-  // OAuth clients and grants (issue 3); the provider itself is built by src/oauth for app.ts.
+  // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
   const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations, production: config.env === 'production' });
+
+  const audit = createAudit({ store, logger });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, apiKeyCredentials, refreshFamilies, actorTokens, pendingIdentities, passwordResets, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, anonymousQuotas, passwordLogin, oauthGrants, oauthClients, audit };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

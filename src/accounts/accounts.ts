@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
 import type { Role } from '../config.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
-import type { ActorType } from '../tokens/jwt.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
+
+/** Who signs in with a password: a back-office user or a shop customer. */
+export type ActorType = 'user' | 'customer';
 
 export interface Account {
   id: string;
@@ -27,7 +29,6 @@ interface StoredAccount extends Account {
 export class DuplicateEmailError extends AppError {
   constructor(actorType: ActorType) {
     super(409, 'duplicate_email', `A ${actorType} with this email already exists`);
-    this.medusaType = 'duplicate_error';
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidRequestError } from '../http/errors.ts';
+import { InvalidRequestError } from '../errors.ts';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 1024;

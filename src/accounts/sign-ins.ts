@@ -1,7 +1,5 @@
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
-import { endRefreshFamily } from '../tokens/refresh-families.ts';
-import type { Revocations } from '../tokens/revocations.ts';
 
 /**
  * The ways an account is signed in:
@@ -12,41 +10,28 @@ import type { Revocations } from '../tokens/revocations.ts';
  */
 export type SignInKind = 'lineage' | 'family' | 'session' | 'oauth-session';
 
+/** Ends one sign-in of a kind, given the reference it was recorded with. */
+export type EndSignIn = (ref: string) => Promise<void>;
+
 /**
  * Every sign-in of an account, indexed per account, so one call ends them all (a password reset,
  * "sign out everywhere"). One sorted set per account: member `<kind>:<ref>`, score = when the
  * sign-in expires (ms), so what has expired is pruned as new sign-ins arrive and never ended twice.
- * An OAuth session's end also ends the grants apps received through it (a derived credential
- * ends with the sign-in it came from), except those the user allowed offline access.
+ * How a sign-in ends belongs to the module that stores it: each kind registers its end (services.ts
+ * wires them), and ending a kind nobody registered fails before anything is ended.
  */
-export function createSignIns(deps: { store: Store; revocations: Revocations; now?: () => number }) {
-  const { store, revocations } = deps;
+export function createSignIns(deps: { store: Store; now?: () => number }) {
+  const { store } = deps;
   const now = deps.now ?? Date.now;
-
-  async function end(kind: SignInKind, ref: string): Promise<void> {
-    switch (kind) {
-      case 'lineage':
-        return revocations.revokeLineage(ref);
-      case 'family':
-        return endRefreshFamily(store, revocations, ref);
-      case 'session':
-        await store.delete(keys.session(ref));
-        return;
-      case 'oauth-session': {
-        // What apps got through that sign-in ends with it, as at logout: their refresh tokens are
-        // bound to the session, their JWT access tokens need their grants' revocation record. A
-        // grant the user allowed to outlive the sign-in (offline_access: persistsLogout) stays.
-        const raw = await store.get(keys.oauthModel('Session', ref));
-        const authorizations = raw ? ((JSON.parse(raw) as { authorizations?: Record<string, { grantId?: string; persistsLogout?: boolean }> }).authorizations ?? {}) : {};
-        const grantIds = Object.values(authorizations).flatMap((a) => (a.grantId && !a.persistsLogout ? [a.grantId] : []));
-        await Promise.all(grantIds.map((grantId) => revocations.revokeLineage(grantId)));
-        await store.delete(keys.oauthModel('Session', ref));
-        return;
-      }
-    }
-  }
+  const ends = new Map<SignInKind, EndSignIn>();
 
   return {
+    /** How sign-ins of `kind` are ended (one function per kind). */
+    registerEnd(kind: SignInKind, end: EndSignIn): void {
+      if (ends.has(kind)) throw new Error(`The end of a ${kind} sign-in is already registered`);
+      ends.set(kind, end);
+    },
+
     /** Record a sign-in of `accountId` that lasts until `expiresAtMs`. */
     async add(accountId: string, kind: SignInKind, ref: string, expiresAtMs: number): Promise<void> {
       const key = keys.accountSignIns(accountId);
@@ -62,12 +47,14 @@ export function createSignIns(deps: { store: Store; revocations: Revocations; no
     async endAll(accountId: string): Promise<number> {
       const key = keys.accountSignIns(accountId);
       const live = await store.indexRangeByScore(key, now(), Infinity);
-      await Promise.all(
-        live.map((member) => {
-          const at = member.indexOf(':');
-          return end(member.slice(0, at) as SignInKind, member.slice(at + 1));
-        }),
-      );
+      const ending = live.map((member) => {
+        const at = member.indexOf(':');
+        const kind = member.slice(0, at) as SignInKind;
+        const end = ends.get(kind);
+        if (!end) throw new Error(`No end is registered for ${kind} sign-ins`);
+        return () => end(member.slice(at + 1));
+      });
+      await Promise.all(ending.map((end) => end()));
       // Only what was ended leaves the index: a sign-in recorded meanwhile stays, to be ended next time.
       await store.indexRemove(key, live);
       return live.length;

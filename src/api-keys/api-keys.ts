@@ -1,5 +1,5 @@
 import { ulid } from 'ulid';
-import { InvalidRequestError, NotAllowedError, NotFoundError } from '../http/errors.ts';
+import { InvalidRequestError, NotAllowedError, NotFoundError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import { generateToken, redact, sameHash, tokenHash, typeOfToken, type ApiKeyType } from './tokens.ts';

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { ClientAbortError } from './client-abort.ts';
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 
 declare module 'koa' {
   interface Request {

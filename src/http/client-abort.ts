@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { AppError } from './errors.ts';
+import { AppError } from '../errors.ts';
 
 /**
  * The status recorded (log line, metrics) for a request whose client hung up before the request

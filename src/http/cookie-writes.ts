@@ -1,13 +1,12 @@
 import type { Context, Middleware } from 'koa';
-import { AppError, UnsupportedMediaTypeError } from './errors.ts';
+import { AppError, UnsupportedMediaTypeError } from '../errors.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A cookie-authenticated write from a page this server does not trust (cross-site request forgery). */
 export class CrossSiteWriteError extends AppError {
   constructor() {
-    super(403, 'forbidden', 'A write authenticated by the session cookie must come from an allowed origin (Origin or Sec-Fetch-Site: same-origin)');
-    this.medusaType = 'not_allowed';
+    super(403, 'cross_site_write', 'A write authenticated by the session cookie must come from an allowed origin (Origin or Sec-Fetch-Site: same-origin)');
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { renderError, type Dialect } from './dialects.ts';
-import { ServiceUnavailableError } from './errors.ts';
+import { ServiceUnavailableError } from '../errors.ts';
 
 const DIALECT_BY_PREFIX: [string, Dialect][] = [
   ['/v1/', 'v1'],

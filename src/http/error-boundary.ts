@@ -1,9 +1,9 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { StoreUnavailableError } from '../store/redis.ts';
+import { StoreUnavailableError } from '../store/port.ts';
 import { CLIENT_CLOSED_REQUEST, isClientAbort } from './client-abort.ts';
 import { renderError, type Dialect } from './dialects.ts';
-import { AppError, InvalidRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from './errors.ts';
+import { AppError, InvalidRequestError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../errors.ts';
 
 /** Turns anything thrown below it into the surface's error body. A 500 here is a bug, and is logged as one. */
 export function errorBoundary(dialect: Dialect, logger: Logger): Middleware {

@@ -2,7 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { Role } from '../config.ts';
 import type { Authenticate } from '../principal/authenticate.ts';
 import type { Principal } from '../principal/principal.ts';
-import { ForbiddenError, InsufficientScopeError, InvalidTokenError } from './errors.ts';
+import { ForbiddenError, InvalidTokenError } from '../errors.ts';
 
 /**
  * Guards consume the Principal that authenticate() produced; they never look at credentials.
@@ -31,16 +31,6 @@ export function requireRole(...roles: Role[]): Middleware {
   return async (ctx, next) => {
     const p = principalOf(ctx);
     if (p.role !== 'admin' && !(p.role && roles.includes(p.role))) throw new ForbiddenError();
-    return next();
-  };
-}
-
-/** Every listed scope must be held. */
-export function requireScope(...scopes: string[]): Middleware {
-  return async (ctx, next) => {
-    const p = principalOf(ctx);
-    const missing = scopes.filter((s) => !p.scopes.includes(s));
-    if (missing.length) throw new InsufficientScopeError(missing);
     return next();
   };
 }

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { renderError, type Dialect } from './dialects.ts';
-import { InvalidRequestError } from './errors.ts';
+import { InvalidRequestError } from '../errors.ts';
 
 /** A DNS name or IPv4 address, or an IPv6 literal in brackets, with an optional port. */
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9_.-]*)(?::(\d{1,5}))?$/;

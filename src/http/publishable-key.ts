@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { ApiKeys } from '../api-keys/api-keys.ts';
-import { NotAllowedError } from './errors.ts';
+import { NotAllowedError } from '../errors.ts';
 
 export const PUBLISHABLE_KEY_HEADER = 'x-publishable-api-key';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidRequestError } from './errors.ts';
+import { InvalidRequestError } from '../errors.ts';
 
 /** Validate input against a schema at the edge; a failure is a 400 naming the field. */
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

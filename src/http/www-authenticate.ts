@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { AppError, InsufficientScopeError } from './errors.ts';
+import { AppError, InsufficientScopeError } from '../errors.ts';
 
 const quoted = (value: string) => `"${value.replace(/["\\]/g, '').replace(/[^\x20-\x7e]/g, '')}"`;
 

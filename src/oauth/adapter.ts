@@ -4,7 +4,8 @@ import type { Store } from '../store/port.ts';
 import type { OAuthClients } from './clients.ts';
 import { clientMetadata } from './client-metadata.ts';
 import { GRANTABLE, type OAuthGrants } from './grants.ts';
-import type { SignIns } from '../accounts/sign-ins.ts';
+import type { EndSignIn, SignIns } from '../accounts/sign-ins.ts';
+import type { Revocations } from '../tokens/revocations.ts';
 import type { RecordRef } from './record-refs.ts';
 import type { OutageGuard } from './unavailable.ts';
 
@@ -38,6 +39,23 @@ function guarded(adapter: Adapter, outage: OutageGuard | undefined): Adapter {
   const wrapped = {} as Record<string, unknown>;
   for (const [name, method] of Object.entries(adapter)) wrapped[name] = (...args: unknown[]) => outage.call(() => (method as (...a: unknown[]) => Promise<unknown>)(...args));
   return wrapped as unknown as Adapter;
+}
+
+/**
+ * How an OAuth session recorded as a sign-in (by its record's ref) ends: what apps got through it
+ * ends with it, as at logout. Their refresh tokens are bound to the session, their JWT access tokens
+ * need their grants' revocation record. A grant the user allowed to outlive the sign-in
+ * (offline_access: persistsLogout) stays.
+ */
+export function endOAuthSession(deps: { store: Store; revocations: Revocations }): EndSignIn {
+  const { store, revocations } = deps;
+  return async (recordRef) => {
+    const raw = await store.get(keys.oauthModel('Session', recordRef));
+    const authorizations = raw ? ((JSON.parse(raw) as { authorizations?: Record<string, { grantId?: string; persistsLogout?: boolean }> }).authorizations ?? {}) : {};
+    const grantIds = Object.values(authorizations).flatMap((a) => (a.grantId && !a.persistsLogout ? [a.grantId] : []));
+    await Promise.all(grantIds.map((grantId) => revocations.revokeLineage(grantId)));
+    await store.delete(keys.oauthModel('Session', recordRef));
+  };
 }
 
 /**

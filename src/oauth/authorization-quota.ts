@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
-import { ServiceUnavailableError } from '../http/errors.ts';
+import { ServiceUnavailableError } from '../errors.ts';
 import { clientAddressKey } from '../rate-limit/login-throttle.ts';
 import { enforceQuota } from '../rate-limit/middleware.ts';
 import type { RateLimiter } from '../rate-limit/quotas.ts';
-import { StoreUnavailableError } from '../store/redis.ts';
+import { StoreUnavailableError } from '../store/port.ts';
 import { RETRY_AFTER_SECONDS } from './unavailable.ts';
 
 /** The requesting client's address: ctx.ip follows TRUST_PROXY (src/http/client-address.ts). */

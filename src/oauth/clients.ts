@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AppError, NotFoundError } from '../http/errors.ts';
+import { AppError, NotFoundError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { Revocations } from '../tokens/revocations.ts';
@@ -49,14 +49,12 @@ export interface ClientInput {
 export class ClientConflictError extends AppError {
   constructor(clientId: string) {
     super(409, 'duplicate_client', `An OAuth client with id ${clientId} already exists`);
-    this.medusaType = 'duplicate_error';
   }
 }
 
 export class InvalidClientError extends AppError {
   constructor(message: string) {
     super(400, 'invalid_request', message);
-    this.medusaType = 'invalid_data';
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Client } from 'oidc-provider';
-import type { ActorType } from '../tokens/jwt.ts';
+import type { ActorType } from '../accounts/accounts.ts';
 
 /** The kind of account an id names (account ids carry their kind: `user_...`, `cus_...`). */
 export const actorTypeOfAccount = (accountId: string): ActorType => (accountId.startsWith('user_') ? 'user' : 'customer');

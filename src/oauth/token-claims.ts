@@ -1,8 +1,7 @@
 import type { Configuration } from 'oidc-provider';
+import { GRANT_CLAIM } from '../tokens/claims.ts';
 import { actorTypeOfAccount } from './login-actor.ts';
 
-/** The claim naming the grant (or, for client_credentials, the client's lineage) a token belongs to. */
-export const GRANT_CLAIM = 'grant_id';
 
 /**
  * Claims our JWT access tokens carry besides RFC 9068's: the grant id, checked against revocations

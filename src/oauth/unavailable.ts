@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
 import { errors } from 'oidc-provider';
 import type { Logger } from '../logger.ts';
-import { StoreUnavailableError } from '../store/redis.ts';
+import { StoreUnavailableError } from '../store/port.ts';
 
 /** Seconds a client should wait before retrying when the store is unavailable. */
 export const RETRY_AFTER_SECONDS = 1;

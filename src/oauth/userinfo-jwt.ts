@@ -1,10 +1,11 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../errors.ts';
 import type { Authenticate } from '../principal/authenticate.ts';
 import { OAUTH_ACCESS_TOKEN_TYP } from '../principal/oauth-access-token.ts';
 import { isJwtOfType } from '../principal/first-party-jwt.ts';
+import { readBearer } from '../principal/read-credential.ts';
 import { CLAIMS } from './accounts.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
 
@@ -28,8 +29,7 @@ export async function answerUserinfoForJwt(ctx: Context, deps: { provider: Provi
 }
 
 async function answer(ctx: Context, deps: { provider: Provider; authenticate: Authenticate; findAccount: FindAccount }): Promise<boolean> {
-  const header = ctx.get('authorization');
-  const token = /^Bearer (\S+)$/i.exec(header)?.[1];
+  const token = readBearer(ctx);
   if (!token || !isJwtOfType(token, OAUTH_ACCESS_TOKEN_TYP)) return false;
   ctx.set('Cache-Control', 'no-store');
   const refuse = (status: number, error: string, description: string) => {

@@ -1,7 +1,7 @@
 import type { Accounts } from '../accounts/accounts.ts';
 import type { ApiKeys } from '../api-keys/api-keys.ts';
 import type { Config, Role } from '../config.ts';
-import { InvalidTokenError } from '../http/errors.ts';
+import { InvalidTokenError } from '../errors.ts';
 import type { Credential, CredentialResolver, Principal } from './principal.ts';
 import { createVerifiedCache } from '../tokens/verified-cache.ts';
 import { createHash } from 'node:crypto';

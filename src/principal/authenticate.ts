@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { InvalidTokenError } from '../http/errors.ts';
+import { InvalidTokenError } from '../errors.ts';
 import type { CredentialResolver, Principal } from './principal.ts';
 import { readCredential } from './read-credential.ts';
 

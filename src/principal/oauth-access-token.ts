@@ -1,6 +1,6 @@
 import { jwtVerify, type JWTPayload } from 'jose';
-import { InvalidTokenError } from '../http/errors.ts';
-import { GRANT_CLAIM } from '../oauth/token-claims.ts';
+import { InvalidTokenError } from '../errors.ts';
+import { GRANT_CLAIM } from '../tokens/claims.ts';
 import { ALLOWED_ALGS, type Keystore } from '../tokens/keystore.ts';
 import { toTokenError } from '../tokens/jwt.ts';
 import type { Revocations } from '../tokens/revocations.ts';

@@ -1,5 +1,4 @@
-import type { RegistrationTokens } from '../tokens/registration-tokens.ts';
-import { REGISTRATION_TYP } from '../tokens/registration-tokens.ts';
+import { REGISTRATION_TYP, type JwtService } from '../tokens/jwt.ts';
 import { isJwtOfType } from './first-party-jwt.ts';
 import type { CredentialResolver } from './principal.ts';
 
@@ -7,12 +6,12 @@ import type { CredentialResolver } from './principal.ts';
  * Bearer registration tokens (`typ: registration+jwt`) -> a Principal of kind `registration`, which
  * every guard refuses unless it names that kind (only POST /store/customers and /auth/token/refresh do).
  */
-export function registrationTokenResolver(tokens: RegistrationTokens): CredentialResolver {
+export function registrationTokenResolver(jwt: Pick<JwtService, 'verifyRegistration'>): CredentialResolver {
   return {
     name: 'registration-token',
     async resolve(credential) {
       if (credential.scheme !== 'bearer' || !isJwtOfType(credential.value, REGISTRATION_TYP)) return undefined;
-      const claims = await tokens.verify(credential.value);
+      const claims = await jwt.verifyRegistration(credential.value);
       return {
         kind: 'registration',
         id: claims.sub,

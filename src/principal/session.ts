@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Role } from '../config.ts';
-import { InvalidTokenError } from '../http/errors.ts';
+import { InvalidTokenError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { CredentialResolver } from './principal.ts';
@@ -54,6 +54,10 @@ export function createSessions(deps: { store: Store; signIns: SignIns }) {
     },
     async destroy(id: string): Promise<void> {
       await store.delete(keys.session(idHash(id)));
+    },
+    /** End the session recorded as a sign-in under `ref` (its id's hash). */
+    async endSignIn(ref: string): Promise<void> {
+      await store.delete(keys.session(ref));
     },
   };
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { normalizeEmail } from '../accounts/accounts.ts';
 import { clientAddressKey } from '../http/client-address.ts';
-import { RateLimitedError } from '../http/errors.ts';
+import { RateLimitedError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
-import type { ActorType } from '../tokens/jwt.ts';
+import type { ActorType } from '../accounts/accounts.ts';
 import { policyId, type RatePolicy } from './policy.ts';
 
 /**

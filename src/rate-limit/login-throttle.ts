@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Context } from 'koa';
-import type { Account, Accounts } from '../accounts/accounts.ts';
 import { normalizeEmail } from '../accounts/accounts.ts';
 import { clientAddressKey } from '../http/client-address.ts';
-import { RateLimitedError } from '../http/errors.ts';
+import { RateLimitedError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
-import type { ActorType } from '../tokens/jwt.ts';
+import type { ActorType } from '../accounts/accounts.ts';
 
 /** Lives in the one client-address module; re-exported for existing importers. */
 export { clientAddressKey };
@@ -194,24 +192,3 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
   };
 }
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
-
-/**
- * The one password login every surface uses (/v1/auth/login, /admin/auth/token, /store/auth/token,
- * /auth/{actor}/emailpass, the OAuth login page): throttled, and the same answer for an unknown
- * account as for a wrong password. `ctx.ip` is the client's address as TRUST_PROXY resolves it
- * (http/client-address.ts), the same one the request log and the registration throttle see.
- */
-export function createPasswordLogin(deps: { accounts: Accounts; throttle: LoginThrottle; onOutcome?: (outcome: 'success' | 'failure' | 'throttled') => void }) {
-  const report = deps.onOutcome ?? (() => {});
-  return async (ctx: Pick<Context, 'ip'>, actorType: ActorType, email: string, password: string): Promise<Account | null> => {
-    try {
-      const account = await deps.throttle.attempt({ ip: ctx.ip, actorType, email }, () => deps.accounts.authenticate(actorType, email, password));
-      report(account ? 'success' : 'failure');
-      return account;
-    } catch (err) {
-      if (err instanceof LoginThrottledError) report('throttled');
-      throw err;
-    }
-  };
-}
-export type PasswordLogin = ReturnType<typeof createPasswordLogin>;

@@ -6,6 +6,15 @@
  * Cluster rule: an operation that takes several keys (getMany, deleteMany, ...) must only be
  * given keys that share a hash tag (`{...}`), so it stays one slot on Redis Cluster.
  */
+/** The store could not be reached or failed (any implementation); the HTTP layer answers 503, never 500. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'ERR_STORE_UNAVAILABLE';
+  constructor(cause: unknown) {
+    super('The store is unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export interface RateLimitResult {
   allowed: boolean;
   /** Requests still allowed right now after this one. */

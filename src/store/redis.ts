@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType } from 'redis';
-import type { Store } from './port.ts';
+import { StoreUnavailableError, type Store } from './port.ts';
 import { sharedReadiness } from './readiness.ts';
-
-/** The store could not be reached or failed; the HTTP layer answers 503, never 500. */
-export class StoreUnavailableError extends Error {
-  readonly code = 'ERR_STORE_UNAVAILABLE';
-  constructor(cause: unknown) {
-    super('The store is unavailable', { cause });
-    this.name = 'StoreUnavailableError';
-  }
-}
 
 const SCRIPTS = {
   // KEYS[1] ARGV: expected, next, ttlSeconds ('' keeps the current expiry)

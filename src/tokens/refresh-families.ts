@@ -1,9 +1,10 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { ulid } from 'ulid';
-import { InvalidTokenError } from '../http/errors.ts';
+import { InvalidTokenError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
-import type { ActorType, JwtService } from './jwt.ts';
+import type { ActorType } from '../accounts/accounts.ts';
+import type { JwtService } from './jwt.ts';
 import type { Revocations } from './revocations.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
 import type { Accounts } from '../accounts/accounts.ts';
@@ -51,12 +52,6 @@ function open(sealed: string, secret: string, familyId: string): TokenPair {
   return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as TokenPair;
 }
 
-/** End a family: its access tokens are refused at once, its refresh tokens rotate no more. */
-export async function endRefreshFamily(store: Store, revocations: Revocations, familyId: string): Promise<void> {
-  await revocations.revokeLineage(familyId);
-  await store.delete(keys.refreshFamily(familyId));
-}
-
 /**
  * First-party refresh tokens: opaque `rt_<family>.<secret>`, stored only as a hash, rotated on
  * every use. All keys of a family share its hash tag. Rotation is a compare-and-swap from
@@ -101,7 +96,11 @@ export function createRefreshFamilies(deps: {
     };
   }
 
-  const revokeFamily = (familyId: string) => endRefreshFamily(store, revocations, familyId);
+  /** End a family: its access tokens are refused at once, its refresh tokens rotate no more. */
+  async function revokeFamily(familyId: string): Promise<void> {
+    await revocations.revokeLineage(familyId);
+    await store.delete(keys.refreshFamily(familyId));
+  }
 
   return {
     /** A login: a new family and its first pair. */

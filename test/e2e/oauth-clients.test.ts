@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
+import { createClient } from 'redis';
 import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
@@ -166,6 +167,23 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     assert.equal((await verify(cc2.access_token)).status, 401);
     await assert.rejects(client.refreshTokenGrant(rp2, tokens.refresh_token!), (err: any) => ['invalid_client', 'invalid_grant'].includes(oauthError(err)!));
     assert.equal((await admin('/oauth-clients/svc-app')).status, 404);
+  });
+
+  it('Admin API changes to a client are audited (who, which client, when; never its secret), like API key changes', async () => {
+    const created = await admin('/oauth-clients', { method: 'POST', json: { client_id: 'audited-app', redirect_uris: [REDIRECT_URI] } });
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    const rotated = await admin('/oauth-clients/audited-app/rotate-secret', { method: 'POST', json: {} });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.json));
+    assert.equal((await admin('/oauth-clients/audited-app', { method: 'DELETE' })).status, 200);
+    const developer = await srv.services.accounts.findByEmail('user', 'dev@example.com');
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    const entries = (await redis.xRange(`${srv.prefix}events:audit`, '-', '+')).map((e) => e.message).filter((m) => m.client_id === 'audited-app');
+    await redis.close();
+    assert.deepEqual(entries.map((m) => m.event), ['oauth_client.created', 'oauth_client.secret_rotated', 'oauth_client.deleted']);
+    assert.ok(entries.every((m) => m.actor_id === developer?.id && m.auth_method === 'jwt' && !Number.isNaN(Date.parse(m.at!))));
+    const log = JSON.stringify(entries);
+    assert.ok(!log.includes(created.json.oauth_client.client_secret) && !log.includes(rotated.json.oauth_client.client_secret));
   });
 
   it('a public client must use PKCE and authenticates with none', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bodyParser } from '../../src/http/body.ts';
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../src/http/errors.ts';
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../src/errors.ts';
 import { koaContext, run, type FakeRequest } from '../helpers/koa-context.ts';
 
 /** The body the parser hands the route, or the error it answers with. */

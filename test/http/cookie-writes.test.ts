@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cookieWriteGuard, CrossSiteWriteError } from '../../src/http/cookie-writes.ts';
-import { UnsupportedMediaTypeError } from '../../src/http/errors.ts';
+import { UnsupportedMediaTypeError } from '../../src/errors.ts';
 import { koaContext, run, signedCookie } from '../helpers/koa-context.ts';
 
 const ORIGIN = 'https://auth.example.test';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errors, type Adapter } from 'oidc-provider';
 import { createSignIns } from '../../src/accounts/sign-ins.ts';
-import { createOAuthAdapterFactory } from '../../src/oauth/adapter.ts';
+import { createOAuthAdapterFactory, endOAuthSession } from '../../src/oauth/adapter.ts';
 import { createOAuthClients } from '../../src/oauth/clients.ts';
 import { createOAuthGrants } from '../../src/oauth/grants.ts';
 import { createRecordRefs } from '../../src/oauth/record-refs.ts';
@@ -30,7 +30,7 @@ for (const kind of ['redis', 'memory'] as const) {
       const r = createRevocations(s, 3600);
       const grants = createOAuthGrants({ store: s, revocations: r });
       const c = createOAuthClients({ store: s, pepper: 'p'.repeat(32), offeredScopes: ['openid', 'profile', 'read', 'write'], grants, revocations: r });
-      return { r, c, factory: createOAuthAdapterFactory({ store: s, grants, clients: c, signIns: createSignIns({ store: s, revocations: r }), offeredScopes: { oidc: ['openid', 'profile'] }, refOf }) };
+      return { r, c, factory: createOAuthAdapterFactory({ store: s, grants, clients: c, signIns: createSignIns({ store: s }), offeredScopes: { oidc: ['openid', 'profile'] }, refOf }) };
     };
 
     before(async () => {
@@ -81,7 +81,9 @@ for (const kind of ['redis', 'memory'] as const) {
       assert.equal((await adapter('RefreshToken').find('rt-SECRET-1'))?.jti, 'rt-SECRET-1');
       assert.equal((await adapter('Session').findByUid('uid-h'))?.accountId, 'cus_h');
       // Ending the account's sign-ins still ends the session (signins:<account> names its ref).
-      await createSignIns({ store, revocations }).endAll('cus_h');
+      const signIns = createSignIns({ store });
+      signIns.registerEnd('oauth-session', endOAuthSession({ store, revocations }));
+      await signIns.endAll('cus_h');
       assert.equal(await adapter('Session').find('sess-SECRET-3'), undefined);
       await adapter('Grant').destroy('g-hash');
       assert.equal(await adapter('RefreshToken').find('rt-SECRET-1'), undefined, 'revoking the grant finds its hashed members');

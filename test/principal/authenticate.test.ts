@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidTokenError, ServiceUnavailableError } from '../../src/http/errors.ts';
+import { InvalidTokenError, ServiceUnavailableError } from '../../src/errors.ts';
 import { createAuthenticator } from '../../src/principal/authenticate.ts';
 import type { Credential, CredentialResolver, Principal } from '../../src/principal/principal.ts';
 import { readCredential } from '../../src/principal/read-credential.ts';

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { createAccounts } from '../../src/accounts/accounts.ts';
 import { createPasswordHasher } from '../../src/accounts/passwords.ts';
 import { createApiKeys } from '../../src/api-keys/api-keys.ts';
-import { InvalidTokenError } from '../../src/http/errors.ts';
+import { InvalidTokenError } from '../../src/errors.ts';
 import { apiKeyResolver, CREATOR_CACHE_MS } from '../../src/principal/api-key.ts';
 import { SESSION_COOKIE } from '../../src/principal/session.ts';
 import type { Services } from '../../src/services.ts';
@@ -32,7 +32,7 @@ describe('the credential resolvers, as wired', () => {
   });
 
   it('a registration token: a principal of kind registration with no scopes, which no guard takes for an actor', async () => {
-    const token = await services.registrationTokens.issue('authid_1', 'customer');
+    const token = await services.jwt.issueRegistration('authid_1', 'customer');
     const p = await authenticate(withAuthorization(`Bearer ${token}`));
     assert.equal(p?.kind, 'registration');
     assert.equal(p?.id, 'authid_1');

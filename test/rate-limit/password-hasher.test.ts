@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createPasswordHasher } from '../../src/accounts/passwords.ts';
-import { ServiceUnavailableError } from '../../src/http/errors.ts';
+import { ServiceUnavailableError } from '../../src/errors.ts';
 
 describe('password hashing under a flood', () => {
   it('caps hashing in flight and answers 503 with Retry-After past the queue, instead of piling up', async () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAccounts } from '../../src/accounts/accounts.ts';
 import { createPasswordHasher } from '../../src/accounts/passwords.ts';
-import { createLoginThrottle, createPasswordLogin, LoginThrottledError } from '../../src/rate-limit/login-throttle.ts';
+import { createPasswordLogin } from '../../src/accounts/password-login.ts';
+import { createLoginThrottle, LoginThrottledError } from '../../src/rate-limit/login-throttle.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 
 const passwords = createPasswordHasher();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { decodeProtectedHeader, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
-import { InvalidTokenError, TokenExpiredError } from '../../src/http/errors.ts';
+import { InvalidTokenError, TokenExpiredError } from '../../src/errors.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import { createJwtService, type JwtService } from '../../src/tokens/jwt.ts';
 import { createKeystore, KeystoreError, type Keystore } from '../../src/tokens/keystore.ts';
@@ -21,7 +21,7 @@ describe('first-party JWTs', () => {
   before(async () => {
     keystore = await testKeystore();
     revocations = createRevocations(createMemoryStore(), 3600);
-    jwt = createJwtService({ keystore, revocations, issuer: ISSUER, audience: AUDIENCE });
+    jwt = createJwtService({ keystore, revocations, issuer: ISSUER, audience: AUDIENCE, registrationTtlSeconds: 3600 });
   });
 
   const issueUser = (sid = `fam_${randomUUID()}`) => jwt.issue({ sub: 'user_1', actorType: 'user', scope: ['read', 'write'], sid, ttlSeconds: 60, extra: { role: 'developer' } });

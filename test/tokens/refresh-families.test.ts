@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { createAccounts, type Accounts } from '../../src/accounts/accounts.ts';
 import { createPasswordHasher } from '../../src/accounts/passwords.ts';
 import { createSignIns } from '../../src/accounts/sign-ins.ts';
-import { InvalidTokenError } from '../../src/http/errors.ts';
+import { InvalidTokenError } from '../../src/errors.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import { createJwtService } from '../../src/tokens/jwt.ts';
 import type { Keystore } from '../../src/tokens/keystore.ts';
@@ -23,9 +23,9 @@ describe('refresh-token families', () => {
   function world(opts: { reuseGraceSeconds?: number; refreshTtl?: number } = {}) {
     const store = createMemoryStore();
     const revocations = createRevocations(store, 3600);
-    const jwt = createJwtService({ keystore, revocations, issuer: ISSUER, audience: AUDIENCE });
+    const jwt = createJwtService({ keystore, revocations, issuer: ISSUER, audience: AUDIENCE, registrationTtlSeconds: 3600 });
     const accounts = createAccounts({ store, passwords });
-    const signIns = createSignIns({ store, revocations });
+    const signIns = createSignIns({ store });
     const families = createRefreshFamilies({ store, jwt, revocations, signIns, accounts, roleScopes: ROLE_SCOPES, refreshTtl: opts.refreshTtl ?? 3600, reuseGraceSeconds: opts.reuseGraceSeconds ?? 0 });
     return { store, jwt, accounts, signIns, families };
   }

@@ -4,13 +4,12 @@ import { z } from 'zod';
 import type { ApiKeyRecord, ListFilters } from '../../api-keys/api-keys.ts';
 import { parseRateLimit } from '../../api-keys/tokens.ts';
 import { apiKeyViews } from '../../api-keys/view.ts';
-import { ForbiddenError, InvalidRequestError } from '../../http/errors.ts';
+import { ForbiddenError, InvalidRequestError } from '../../errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Services } from '../../services.ts';
-import { keys } from '../../store/keys.ts';
-import { medusaErr } from '../auth/medusa-tokens.ts';
+import { medusaErr } from '../medusa-shapes.ts';
 import { scopeCeiling } from './guard.ts';
 
 const apiKeySchema = z.object({
@@ -88,12 +87,9 @@ export function createAdminApiKeysRouter(s: Services): Router {
   const view = (records: ApiKeyRecord[], clearTokens?: Map<string, string>) => apiKeyViews(s, records, clearTokens);
   const viewOne = async (k: ApiKeyRecord, token?: string) => (await view([k], token ? new Map([[k.id, token]]) : undefined))[0]!;
 
-  /** Who changed what: a line in the audit stream and the log (never a token). */
-  async function audit(event: string, p: Principal, key: ApiKeyRecord, extra: Record<string, string> = {}) {
-    const fields = { event, api_key_id: key.id, type: key.type, actor_id: p.id, auth_method: p.method, ...(p.keyId ? { via_key_id: p.keyId } : {}), at: new Date().toISOString(), ...extra };
-    s.logger.info(fields, event);
-    await s.store.publish(keys.eventStream('audit'), fields).catch((err) => s.logger.warn({ err, event }, 'audit event not published'));
-  }
+  /** Who changed which key (never its token). */
+  const audit = (event: string, actor: Principal, key: ApiKeyRecord, data?: Record<string, string>) =>
+    s.audit.record(event, { actor, subject: { api_key_id: key.id, type: key.type }, data });
 
   function checkScopes(p: Principal, scopes: string[]) {
     const ceiling = scopeCeiling(p, s.config.roleScopes);

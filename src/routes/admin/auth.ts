@@ -1,11 +1,9 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { InvalidCredentialsError } from '../../http/errors.ts';
+import { InvalidCredentialsError } from '../../errors.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
-import { issueActorToken, medusaErr, userSchema, userView } from '../auth/medusa-tokens.ts';
-
-export const passwordLogin = z.object({ email: z.string().min(1).max(320).meta({ examples: ['admin@example.com'] }), password: z.string().min(1).max(1024) }).meta({ id: 'PasswordLogin' });
+import { medusaErr, passwordLoginBody, userSchema, userView } from '../medusa-shapes.ts';
 
 /** POST /admin/auth/token: the seed document's password login for back-office users. */
 export function createAdminAuthRouter(s: Services): Router {
@@ -18,7 +16,7 @@ export function createAdminAuthRouter(s: Services): Router {
       path: '/admin/auth/token',
       tags: ['admin'],
       summary: 'Exchange a back-office user email and password for an admin JWT (ADMIN_TOKEN_TTL)',
-      body: passwordLogin,
+      body: passwordLoginBody,
       responses: {
         200: { description: 'The JWT (also as access_token, for v1 clients) and the user', schema: z.object({ token: z.string(), access_token: z.string(), user: userSchema }) },
         400: medusaErr('invalid_data'),
@@ -28,7 +26,7 @@ export function createAdminAuthRouter(s: Services): Router {
     async (ctx, { body }) => {
       const account = await s.passwordLogin(ctx, 'user', body.email, body.password);
       if (!account) throw new InvalidCredentialsError();
-      const { token } = await issueActorToken(s, account);
+      const { token } = await s.actorTokens.issue(account);
       ctx.body = { token, access_token: token, user: userView(account) };
     },
   );

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { ForbiddenError, InvalidTokenError } from '../../http/errors.ts';
+import { ForbiddenError, InvalidTokenError } from '../../errors.ts';
 import type { Authenticate } from '../../principal/authenticate.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Config, Role } from '../../config.ts';

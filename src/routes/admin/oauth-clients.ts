@@ -5,8 +5,7 @@ import { defineRoute } from '../../http/route.ts';
 import { GRANT_TYPES } from '../../oauth/clients.ts';
 import { oauthClientSchema, oauthClientView } from '../../oauth/client-view.ts';
 import type { Services } from '../../services.ts';
-import { keys } from '../../store/keys.ts';
-import { medusaErr } from '../auth/medusa-tokens.ts';
+import { medusaErr } from '../medusa-shapes.ts';
 
 const SECURITY = ['bearer', 'basic', 'session'];
 const TAGS = ['admin', 'oauth-clients'];
@@ -38,12 +37,9 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
   const ops = s.operations;
   const guard = [requirePrincipal(s.authenticate, ['user', 'api_key']), requireRole('developer')];
 
-  async function audit(event: string, ctx: Parameters<typeof principalOf>[0], clientId: string) {
-    const p = principalOf(ctx);
-    const fields = { event, client_id: clientId, actor_id: p.id, auth_method: p.method, at: new Date().toISOString() };
-    s.logger.info(fields, event);
-    await s.store.publish(keys.eventStream('audit'), fields).catch((err) => s.logger.warn({ err, event }, 'audit event not published'));
-  }
+  /** Who changed which client (never its secret). */
+  const audit = (event: string, ctx: Parameters<typeof principalOf>[0], clientId: string) =>
+    s.audit.record(event, { actor: principalOf(ctx), subject: { client_id: clientId } });
 
   defineRoute(
     router,

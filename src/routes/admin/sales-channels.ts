@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { NotFoundError } from '../../http/errors.ts';
+import { NotFoundError } from '../../errors.ts';
 import { requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
-import { medusaErr } from '../auth/medusa-tokens.ts';
+import { medusaErr } from '../medusa-shapes.ts';
 import { pageQuery } from './users.ts';
 
 const channelSchema = z.object({

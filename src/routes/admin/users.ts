@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
-import { InvalidTokenError, NotFoundError } from '../../http/errors.ts';
+import { InvalidTokenError, NotFoundError } from '../../errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
-import { medusaErr, userSchema, userView } from '../auth/medusa-tokens.ts';
+import { medusaErr, userSchema, userView } from '../medusa-shapes.ts';
 
 export const pageQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),

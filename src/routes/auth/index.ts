@@ -2,43 +2,19 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { cors } from '../../http/cors.ts';
-import { AppError, InvalidTokenError } from '../../http/errors.ts';
+import { AppError, InvalidEmailOrPasswordError, InvalidTokenError } from '../../errors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
+import { readBearer } from '../../principal/read-credential.ts';
 import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
 import type { Services } from '../../services.ts';
-import type { ActorType } from '../../tokens/jwt.ts';
-import { createPendingIdentities } from './identities.ts';
-import {
-  actorAccount,
-  appMetadataOf,
-  authIdentityIdOf,
-  isRegistrationPrincipal,
-  issueActorToken,
-  issueRegistrationToken,
-  medusaErr,
-  medusaSignInOf,
-} from './medusa-tokens.ts';
+import type { ActorType } from '../../accounts/accounts.ts';
+import { actorAccount, isRegistrationPrincipal, medusaErr } from '../medusa-shapes.ts';
+import { appMetadataOf, authIdentityIdOf, medusaSignInOf } from '../../tokens/actor-tokens.ts';
 import { currentStanding } from '../../accounts/standing.ts';
 import type { Principal } from '../../principal/principal.ts';
-import { createPasswordResets } from './password-reset.ts';
 import { normalizeEmail } from '../../accounts/accounts.ts';
 import { assertPasswordPolicy, PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
-import { createAnonymousQuotas } from '../../rate-limit/anonymous-quotas.ts';
-
-/** Medusa's wording for a failed email/password login on /auth. */
-class InvalidEmailPasswordError extends AppError {
-  constructor() {
-    super(401, 'invalid_credentials', 'Invalid email or password');
-    this.medusaType = 'unauthorized';
-  }
-}
-class InvalidResetTokenError extends InvalidTokenError {
-  constructor() {
-    super('Invalid token');
-    this.medusaMessage = 'Invalid token';
-  }
-}
 
 const emailPass = z.object({ email: z.email().max(320).meta({ examples: ['shopper@example.com'] }), password: z.string().min(1).max(1024) }).meta({ id: 'EmailPassword' });
 /** A password being set: the length and content rules are the password policy's, with its messages. */
@@ -52,9 +28,6 @@ const authContext = z
 export function createMedusaAuthRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
-  const pending = createPendingIdentities(s.store);
-  const resets = createPasswordResets(s);
-  const anonymous = createAnonymousQuotas({ store: s.store });
 
   for (const actor of ['user', 'customer'] as const satisfies ActorType[]) {
     defineRoute(
@@ -70,8 +43,8 @@ export function createMedusaAuthRouter(s: Services): Router {
       },
       async (ctx, { body }) => {
         const account = await s.passwordLogin(ctx, actor, body.email, body.password);
-        if (!account) throw new InvalidEmailPasswordError();
-        ctx.body = { token: (await issueActorToken(s, account)).token };
+        if (!account) throw new InvalidEmailOrPasswordError();
+        ctx.body = { token: (await s.actorTokens.issue(account)).token };
       },
     );
 
@@ -91,13 +64,13 @@ export function createMedusaAuthRouter(s: Services): Router {
         },
       },
       async (ctx, { body }) => {
-        await anonymous.admitRegistration(ctx.ip);
+        await s.anonymousQuotas.admitRegistration(ctx.ip);
         assertPasswordPolicy(body.password);
         // Known and unknown emails get the same work (one hash, one pending identity) and the same
         // answer. A taken email's registration can never become an actor: step two's account
         // creation finds the email taken, as for two people registering one email at once.
-        const identity = await pending.create({ actor_type: actor, email: normalizeEmail(body.email), password_hash: await s.passwords.hash(body.password) });
-        ctx.body = { token: await issueRegistrationToken(s, identity.id, actor) };
+        const identity = await s.pendingIdentities.create({ actor_type: actor, email: normalizeEmail(body.email), password_hash: await s.passwords.hash(body.password) });
+        ctx.body = { token: await s.jwt.issueRegistration(identity.id, actor) };
       },
     );
 
@@ -117,7 +90,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       async (ctx, { body }) => {
         const identifier = body.identifier ?? body.email;
         // Past a quota the request is dropped silently: the answer never says whether it counted.
-        if (identifier && (await anonymous.admitResetRequest(ctx.ip, actor, identifier))) resets.requestInBackground(actor, identifier);
+        if (identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier))) s.passwordResets.requestInBackground(actor, identifier);
         ctx.status = 201;
         ctx.body = '';
       },
@@ -141,21 +114,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         },
       },
       async (ctx, { body, query }) => {
-        const bearer = /^Bearer ([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
-        const token = bearer ?? query.token ?? '';
-        const opened = await resets.peek(token);
-        if (!opened || opened.actor_type !== actor) throw new InvalidResetTokenError();
-        if (body.email && normalizeEmail(body.email) !== opened.email) throw new InvalidResetTokenError();
-        // A refused password does not use the token up: the user picks another and retries.
-        assertPasswordPolicy(body.password);
-        const reset = await resets.consume(token);
-        if (!reset) throw new InvalidResetTokenError();
-        // Only while the password is still the one the token was issued against: the first reset
-        // ends every other outstanding token of the account.
-        if (!(await s.accounts.replacePassword(reset.account_id, body.password, reset.password_stamp))) throw new InvalidResetTokenError();
-        // Whoever knew the old password (or holds a token or cookie from it) is signed out everywhere.
-        const ended = await s.signIns.endAll(reset.account_id);
-        s.logger.info({ event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended }, 'password updated with a reset token');
+        await s.passwordResets.complete({ token: readBearer(ctx) ?? query.token ?? '', actorType: actor, email: body.email, password: body.password });
         ctx.body = { success: true };
       },
     );
@@ -188,7 +147,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         await s.revocations.revokeLineage(signIn.sid);
         throw new InvalidTokenError();
       }
-      ctx.body = { token: (await issueActorToken(s, account, signIn)).token };
+      ctx.body = { token: (await s.actorTokens.issue(account, signIn)).token };
     },
   );
 
@@ -197,12 +156,12 @@ export function createMedusaAuthRouter(s: Services): Router {
    * (the holder chose the password), once. The registration token ends with the exchange.
    */
   async function exchangeRegistration(p: Principal) {
-    const identity = await pending.get(p.id);
+    const identity = await s.pendingIdentities.get(p.id);
     const account = identity?.actor_id && !identity.exchanged ? await s.accounts.active(identity.actor_id) : null;
     if (!identity || !account || account.actor_type !== p.actorType) throw new InvalidTokenError();
-    if (!(await pending.markExchanged(identity))) throw new InvalidTokenError();
+    if (!(await s.pendingIdentities.markExchanged(identity))) throw new InvalidTokenError();
     await s.revocations.revokeLineage(p.sid!);
-    return issueActorToken(s, account);
+    return s.actorTokens.issue(account);
   }
 
   defineRoute(

@@ -1,15 +1,13 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { InvalidCredentialsError, InvalidRequestError, InvalidTokenError } from '../../http/errors.ts';
+import { InvalidCredentialsError, InvalidRequestError, InvalidTokenError } from '../../errors.ts';
 import { cors } from '../../http/cors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { requirePublishableKey } from '../../http/publishable-key.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
-import { passwordLogin } from '../admin/auth.ts';
-import { createPendingIdentities } from '../auth/identities.ts';
-import { actorAccount, customerSchema, customerView, isRegistrationPrincipal, issueActorToken, medusaErr } from '../auth/medusa-tokens.ts';
+import { actorAccount, customerSchema, customerView, isRegistrationPrincipal, medusaErr, passwordLoginBody } from '../medusa-shapes.ts';
 
 /**
  * Before every /store route: CORS (STORE_CORS; AUTH_CORS too for /store/auth/*), the publishable
@@ -32,7 +30,6 @@ const PK_HEADER = [{ name: 'x-publishable-api-key', required: true, description:
 export function createStoreRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
-  const pending = createPendingIdentities(s.store);
 
   defineRoute(
     router,
@@ -44,7 +41,7 @@ export function createStoreRouter(s: Services): Router {
       summary: 'Exchange a customer email and password for a customer JWT (CUSTOMER_TOKEN_TTL)',
       security: ['publishableKey'],
       headers: PK_HEADER,
-      body: passwordLogin,
+      body: passwordLoginBody,
       responses: {
         200: { description: 'The JWT and the customer', schema: z.object({ token: z.string(), access_token: z.string(), customer: customerSchema }) },
         400: medusaErr('not_allowed (publishable key) or invalid_data'),
@@ -54,7 +51,7 @@ export function createStoreRouter(s: Services): Router {
     async (ctx, { body }) => {
       const account = await s.passwordLogin(ctx, 'customer', body.email, body.password);
       if (!account) throw new InvalidCredentialsError();
-      const { token } = await issueActorToken(s, account);
+      const { token } = await s.actorTokens.issue(account);
       ctx.body = { token, access_token: token, customer: customerView(account) };
     },
   );
@@ -80,7 +77,7 @@ export function createStoreRouter(s: Services): Router {
     async (ctx, { body }) => {
       const p = principalOf(ctx);
       if (!isRegistrationPrincipal(p)) throw new InvalidRequestError('Request already authenticated as a customer.');
-      const identity = await pending.get(p.id);
+      const identity = await s.pendingIdentities.get(p.id);
       if (!identity || identity.actor_type !== 'customer') throw new InvalidTokenError();
       if (identity.actor_id) throw new InvalidRequestError('Request already authenticated as a customer.');
       if (body.email && body.email.trim().toLowerCase() !== identity.email) throw new InvalidRequestError('email: must be the email that was registered');
@@ -91,7 +88,7 @@ export function createStoreRouter(s: Services): Router {
         firstName: body.first_name,
         lastName: body.last_name,
       });
-      await pending.link(identity, customer.id);
+      await s.pendingIdentities.link(identity, customer.id);
       // From here the registration token is one of the customer's sign-ins: a password reset or
       // sign-out everywhere ends it.
       await s.signIns.add(customer.id, 'lineage', p.sid!, p.expiresAt!.getTime());

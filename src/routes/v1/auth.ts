@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { Context } from 'koa';
-import { InsufficientScopeError, InvalidCredentialsError, InvalidTokenError } from '../../http/errors.ts';
+import { InsufficientScopeError, InvalidCredentialsError, InvalidTokenError } from '../../errors.ts';
 import { requirePrincipal, principalOf } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import { validate } from '../../http/validate.ts';

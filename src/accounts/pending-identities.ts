@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
-import { keys } from '../../store/keys.ts';
-import type { Store } from '../../store/port.ts';
-import type { ActorType } from '../../tokens/jwt.ts';
+import { keys } from '../store/keys.ts';
+import type { Store } from '../store/port.ts';
+import type { ActorType } from './accounts.ts';
 
 /** An identity registered (step one) but not yet linked to an actor (step two). */
 export interface PendingIdentity {
@@ -19,10 +19,11 @@ export interface PendingIdentity {
  * An anonymous registration's state (the password hash waiting for step two) lives an hour:
  * enough to finish signing up, not a day of storage per request.
  */
-export const PENDING_TTL_SECONDS = 3600;
+const PENDING_TTL_SECONDS = 3600;
 
 /** Two-step registration state: kept only as long as the registration token lives. */
-export function createPendingIdentities(store: Store) {
+export function createPendingIdentities(deps: { store: Store }) {
+  const { store } = deps;
   return {
     async create(input: Omit<PendingIdentity, 'id' | 'actor_id'>): Promise<PendingIdentity> {
       const identity: PendingIdentity = { id: `authid_${ulid()}`, ...input };
@@ -43,3 +44,4 @@ export function createPendingIdentities(store: Store) {
     },
   };
 }
+export type PendingIdentities = ReturnType<typeof createPendingIdentities>;

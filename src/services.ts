@@ -41,31 +41,28 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
   const registrationTokens = createRegistrationTokens({ keystore, revocations, issuer: config.issuer, audience: config.audience, ttlSeconds: config.ttl.customer });
-  const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
-  const apiKeyCredentials = apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes });
-  const authenticate = createAuthenticator(
-    [
-      apiKeyCredentials,
-      firstPartyJwtResolver(jwt),
-      sessionResolver({ sessions, accounts, revocations, roleScopes: config.roleScopes }),
-      registrationTokenResolver(registrationTokens),
-      oauthAccessTokens,
-    ],
-    { sessionCookie: SESSION_COOKIE },
-  );
+  // One list for authenticate() and the verify fast lane, so no kind of credential can miss either.
+  const credentialResolvers = [
+    apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }),
+    firstPartyJwtResolver(jwt, revocations),
+    sessionResolver({ sessions, accounts, revocations, roleScopes: config.roleScopes }),
+    registrationTokenResolver(registrationTokens),
+    oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience }),
+  ];
+  const authenticate = createAuthenticator(credentialResolvers, { sessionCookie: SESSION_COOKIE });
 
-  // Quotas per credential (issue 5) and the throttled password login every login surface uses.
+  // Quotas per credential and the throttled password login every login surface uses.
   const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits, onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))) });
   const loginThrottle = createLoginThrottle({ store });
   const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
 
-  // OAuth clients and grants (issue 3); the provider itself is built by src/oauth for app.ts.
+  // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
   const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations, production: config.env === 'production' });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, oauthAccessTokens, apiKeyCredentials, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, registrationTokens, credentialResolvers, refreshFamilies, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, passwordLogin, oauthGrants, oauthClients };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -95,14 +95,10 @@ export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; rol
     // Principal (the key id and rate limit, for the quota) never changes; everything that can
     // change is read again by recheck().
     known: {
-      principalOf(credential) {
-        const token = secretKeyOf(credential);
-        return token === undefined ? undefined : seen.get(seenKey(token));
-      },
+      tokenOf: secretKeyOf,
+      principalOf: (token) => seen.get(seenKey(token)),
       /** Verify the key again (one GET of its record: revoked, expired, deleted; its creator's role from the 5 s cache). */
-      async recheck(credential) {
-        const token = secretKeyOf(credential);
-        if (token === undefined) return null;
+      async recheck(token) {
         try {
           return await resolveToken(token);
         } catch (err) {
@@ -110,10 +106,7 @@ export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; rol
           throw err;
         }
       },
-      forget(credential) {
-        const token = secretKeyOf(credential);
-        if (token !== undefined) seen.delete(seenKey(token));
-      },
+      forget: (token) => seen.delete(seenKey(token)),
     },
   };
 }

@@ -57,10 +57,12 @@ export interface CredentialResolver {
  * store round trip: the Principal last seen (no I/O), then a recheck of what can change.
  */
 export interface KnownTokens {
-  /** The Principal this credential stood for when this process last verified it (no I/O), or undefined. */
-  principalOf(credential: Credential): Principal | undefined;
+  /** The token a credential of this resolver's kind carries (no I/O), or undefined: read once per request. */
+  tokenOf(credential: Credential): string | undefined;
+  /** The Principal this token stood for when this process last verified it (no I/O), or undefined. */
+  principalOf(token: string): Principal | undefined;
   /** Ask the store whether it still holds (one round trip): its Principal now, or null. */
-  recheck(credential: Credential, known: Principal): Promise<Principal | null>;
+  recheck(token: string, known: Principal): Promise<Principal | null>;
   /** It no longer holds: drop it, so its next use takes the general pipeline. */
-  forget(credential: Credential): void;
+  forget(token: string): void;
 }

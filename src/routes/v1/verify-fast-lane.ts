@@ -36,10 +36,11 @@ export function verifyFastLane(deps: { resolvers: readonly CredentialResolver[];
       return next(); // malformed: the pipeline answers it
     }
     if (!credential) return next();
+    let token: string | undefined;
     let seen: Principal | undefined;
     let lane: (typeof lanes)[number] | undefined;
-    for (lane of lanes) if ((seen = lane.known.principalOf(credential))) break;
-    if (!seen || !lane) return next();
+    for (lane of lanes) if ((token = lane.known.tokenOf(credential)) !== undefined && (seen = lane.known.principalOf(token))) break;
+    if (!seen || !lane || token === undefined) return next();
     const source = lane.known;
 
     const started = performance.now();
@@ -49,7 +50,7 @@ export function verifyFastLane(deps: { resolvers: readonly CredentialResolver[];
       // Both in one round trip (what the quota needs of the credential never changes). A token
       // that no longer holds may spend one request of its subject's quota here, once: it is then
       // forgotten, and its next use is refused by the pipeline before any quota.
-      [principal, decision] = await Promise.all([source.recheck(credential, seen), rateLimiter.consume(seen)]);
+      [principal, decision] = await Promise.all([source.recheck(token, seen), rateLimiter.consume(seen)]);
     } catch (err) {
       // Final for this request: the pipeline answers it in the /v1 dialect (503 for an
       // unavailable store) without asking the store again and waiting out a second timeout.
@@ -57,7 +58,7 @@ export function verifyFastLane(deps: { resolvers: readonly CredentialResolver[];
       return next();
     }
     if (!principal) {
-      source.forget(credential);
+      source.forget(token);
       return next();
     }
     if (!decision.allowed) {

@@ -15,7 +15,7 @@ import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/mi
 import { createOAuth } from './oauth/index.ts';
 import { createOpenApiRouter } from './openapi/router.ts';
 import { deadline } from './http/deadline.ts';
-import { knownFirstPartyTokens, knownOAuthAccessTokens, verifyFastLane } from './routes/v1/verify-fast-lane.ts';
+import { verifyFastLane } from './routes/v1/verify-fast-lane.ts';
 import { cookieWriteGuard } from './http/cookie-writes.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { requireValidHost } from './http/host-header.ts';
@@ -48,15 +48,15 @@ export async function createApp(s: Services): Promise<Koa> {
   // secure when the socket is TLS or X-Forwarded-Proto from a trusted proxy says https.
   if (config.secureCookies) Object.defineProperty(app.request, 'secure', { get: () => true });
 
-  // Ahead of everything: repeat verifications of a known JWT (the hot path) answer here.
-  app.use(verifyFastLane({ ...s, known: [knownFirstPartyTokens(s.jwt, s.revocations), knownOAuthAccessTokens(s.oauthAccessTokens, s.revocations), s.apiKeyCredentials] }));
+  // Ahead of everything: repeat verifications of a known credential (the hot path) answer here.
+  app.use(verifyFastLane({ ...s, resolvers: s.credentialResolvers }));
   app.use(requestLog(s));
   app.use(securityHeaders());
   app.use(deadline(REQUEST_DEADLINE_MS, logger));
   // Before anything builds a URL from the Host header (the provider's discovery and redirects).
   app.use(requireValidHost((path) => dialectOf(path)));
 
-  // OAuth 2.0 / OIDC (issue 3): oidc-provider mounted at /oauth, plus the discovery documents.
+  // OAuth 2.0 / OIDC: oidc-provider mounted at /oauth, plus the discovery documents.
   // It parses its own bodies, so it runs before every surface's body parser; what it does not
   // answer (our login/consent pages, unknown paths) falls through to the /oauth surface below.
   const oauth = createOAuth(s);

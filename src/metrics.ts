@@ -37,6 +37,8 @@ export function createMetrics(opts: { passwordHasherStats?: () => { active: numb
   registry.registerMetric(http.requestsMetric as unknown as Metric);
   registry.registerMetric(http.durationMetric as unknown as Metric);
   const logins = new Counter({ name: 'portcullis_password_logins_total', help: 'Password login attempts on every surface, by outcome (throttled: refused by the failed-login back-off)', labelNames: ['outcome'] as const, registers: [registry] });
+  const fastLane = createFastLaneMetric();
+  registry.registerMetric(fastLane.metric as unknown as Metric);
   const quotaRefusals = new Counter({ name: 'portcullis_rate_limited_total', help: 'Requests refused because their quota was spent (429), by credential method', labelNames: ['method'] as const, registers: [registry] });
   if (opts.passwordHasherStats) {
     const stats = opts.passwordHasherStats;
@@ -53,9 +55,38 @@ export function createMetrics(opts: { passwordHasherStats?: () => { active: numb
     rateLimited(method: string): void {
       quotaRefusals.labels(method).inc();
     },
+    fastLaneAnswers: fastLane.counter,
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Repeat verifications the verify fast lane answered, by the resolver that knew the credential:
+ * shows that each kind of credential still takes it (a kind that stopped would only show as lost
+ * throughput). Each resolver gets its own counter up front (0 until used), incremented with no lookup.
+ */
+function createFastLaneMetric() {
+  const counts = new Map<string, { value: number }>();
+  return {
+    counter(credential: string): () => void {
+      let count = counts.get(credential);
+      if (!count) counts.set(credential, (count = { value: 0 }));
+      const cell = count;
+      return () => void cell.value++;
+    },
+    metric: {
+      name: 'portcullis_verify_fast_lane_total',
+      get: async () => ({
+        name: 'portcullis_verify_fast_lane_total',
+        help: 'Repeat GET /v1/auth/verify answered by the fast lane (one store round trip), by credential resolver',
+        type: 'counter',
+        aggregator: 'sum',
+        values: [...counts].map(([credential, { value }]) => ({ labels: { credential }, value })),
+      }),
+      reset: () => counts.forEach((count) => (count.value = 0)),
+    },
+  };
+}
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 

@@ -54,18 +54,15 @@ export async function createServices(config: Config, store: Store, logger: Logge
   signIns.registerEnd('session', sessions.endSignIn);
   signIns.registerEnd('oauth-session', endOAuthSession({ store, revocations }));
   const actorTokens = createActorTokens({ jwt, signIns, roleScopes: config.roleScopes, ttl: config.ttl });
-  const oauthAccessTokens = oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience });
-  const apiKeyCredentials = apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes });
-  const authenticate = createAuthenticator(
-    [
-      apiKeyCredentials,
-      firstPartyJwtResolver(jwt),
-      sessionResolver({ sessions, accounts, revocations, roleScopes: config.roleScopes }),
-      registrationTokenResolver(jwt),
-      oauthAccessTokens,
-    ],
-    { sessionCookie: SESSION_COOKIE },
-  );
+  // One list for authenticate() and the verify fast lane, so no kind of credential can miss either.
+  const credentialResolvers = [
+    apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }),
+    firstPartyJwtResolver(jwt, revocations),
+    sessionResolver({ sessions, accounts, revocations, roleScopes: config.roleScopes }),
+    registrationTokenResolver(jwt),
+    oauthAccessTokenResolver({ keystore, revocations, issuer: config.issuer, audience: config.oauth.resourceAudience }),
+  ];
+  const authenticate = createAuthenticator(credentialResolvers, { sessionCookie: SESSION_COOKIE });
 
   // Quotas per credential and the throttled password login every login surface uses.
   const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits, onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))) });
@@ -82,6 +79,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, oauthAccessTokens, apiKeyCredentials, refreshFamilies, actorTokens, pendingIdentities, passwordResets, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, anonymousQuotas, passwordLogin, oauthGrants, oauthClients, audit };
+  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, credentialResolvers, refreshFamilies, actorTokens, pendingIdentities, passwordResets, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, anonymousQuotas, passwordLogin, oauthGrants, oauthClients, audit };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

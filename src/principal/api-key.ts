@@ -34,25 +34,13 @@ export function narrowRole(creatorRole: Role, keyScopes: string[], roleScopes: C
 export const CREATOR_CACHE_MS = 5000;
 const CREATOR_CACHE_LIMIT = 10_000;
 
-export interface ApiKeyResolver extends CredentialResolver {
-  /**
-   * The Principal a `Bearer sk_…` token stood for when this process last verified it (no I/O), for
-   * the verify fast lane: what it needs of it (the key id and rate limit, for the quota) never
-   * changes; everything that can change is read again by recheck().
-   */
-  known(token: string): Principal | undefined;
-  /** Verify the token again (one GET of its record: revoked, expired, deleted; its creator's role from the 5 s cache): its Principal now, or null. */
-  recheck(token: string): Promise<Principal | null>;
-  forget(token: string): void;
-}
-
 /**
  * Secret API keys. The key record is read on every request (one GET by keyed hash) and never
  * cached, so a revoke reaches every process at once. The key acts with its creator's role, read
  * from the account and kept for CREATOR_CACHE_MS: verifying a key is then one store lookup, and a
  * demoted or removed user's keys shrink or stop with them within seconds on every instance.
  */
-export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; roleScopes: Config['roleScopes']; now?: () => number }): ApiKeyResolver {
+export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; roleScopes: Config['roleScopes']; now?: () => number }): CredentialResolver {
   const { apiKeys, accounts, roleScopes } = deps;
   const now = deps.now ?? Date.now;
   // By a hash of the token, not the token: a long-lived secret should not sit in a Map for hours.
@@ -103,15 +91,22 @@ export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; rol
         throw err;
       }
     },
-    known: (token) => (token.startsWith('sk_') ? seen.get(seenKey(token)) : undefined),
-    async recheck(token) {
-      try {
-        return await resolveToken(token);
-      } catch (err) {
-        if (err instanceof InvalidTokenError) return null;
-        throw err;
-      }
+    // A key this process verified before (Bearer or Basic): what the fast lane needs of its last
+    // Principal (the key id and rate limit, for the quota) never changes; everything that can
+    // change is read again by recheck().
+    known: {
+      tokenOf: secretKeyOf,
+      principalOf: (token) => seen.get(seenKey(token)),
+      /** Verify the key again (one GET of its record: revoked, expired, deleted; its creator's role from the 5 s cache). */
+      async recheck(token) {
+        try {
+          return await resolveToken(token);
+        } catch (err) {
+          if (err instanceof InvalidTokenError) return null;
+          throw err;
+        }
+      },
+      forget: (token) => seen.delete(seenKey(token)),
     },
-    forget: (token) => seen.delete(seenKey(token)),
   };
 }

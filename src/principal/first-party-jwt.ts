@@ -2,6 +2,8 @@ import { decodeProtectedHeader } from 'jose';
 import type { Role } from '../config.ts';
 import type { FirstPartyClaims, JwtService } from '../tokens/jwt.ts';
 import { FIRST_PARTY_TYP } from '../tokens/jwt.ts';
+import type { Revocations } from '../tokens/revocations.ts';
+import { knownJwts } from './known-jwts.ts';
 import type { CredentialResolver, Principal } from './principal.ts';
 
 /** True when `value` looks like a JWS of the given `typ` (cheap header peek, no verification). */
@@ -15,7 +17,9 @@ export function isJwtOfType(value: string, typ: string): boolean {
 }
 
 /** Bearer JWTs we issued ourselves (/v1/auth/login, Medusa token endpoints). */
-export function firstPartyJwtResolver(jwt: JwtService): CredentialResolver {
+export function firstPartyJwtResolver(jwt: JwtService, revocations: Revocations): CredentialResolver {
+  // One Principal object per cached claims object: the fast lane renders each Principal's answer once.
+  const principals = new WeakMap<FirstPartyClaims, Principal>();
   return {
     name: 'first-party-jwt',
     async resolve(credential) {
@@ -33,6 +37,16 @@ export function firstPartyJwtResolver(jwt: JwtService): CredentialResolver {
       }
       return principalOfClaims(await jwt.verify(credential.value));
     },
+    known: knownJwts(revocations, {
+      signatureChecked(token) {
+        const claims = jwt.signatureChecked(token);
+        if (!claims) return undefined;
+        let principal = principals.get(claims);
+        if (!principal) principals.set(claims, (principal = principalOfClaims(claims)));
+        return principal;
+      },
+      forget: (token) => jwt.forget(token),
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import { ALLOWED_ALGS, type Keystore } from '../tokens/keystore.ts';
 import { toTokenError } from '../tokens/jwt.ts';
 import type { Revocations } from '../tokens/revocations.ts';
 import { isJwtOfType } from './first-party-jwt.ts';
+import { knownJwts } from './known-jwts.ts';
 import type { CredentialResolver, Principal } from './principal.ts';
 import { createVerifiedCache } from '../tokens/verified-cache.ts';
 
@@ -21,20 +22,13 @@ interface OAuthAccessClaims extends JWTPayload {
   actor_type?: 'user' | 'customer' | 'client';
 }
 
-export interface OAuthAccessTokenResolver extends CredentialResolver {
-  /** The Principal of a token whose signature was checked here and that has not expired (revocation unchecked). */
-  signatureChecked(token: string): Principal | undefined;
-  /** Drop a token found revoked from the signature cache. */
-  forget(token: string): void;
-}
-
 /**
  * OAuth access tokens (RFC 9068 `typ: at+jwt`) minted by /oauth/token: our issuer, the resource
  * audience, our keys and algorithms only; then one HMGET for the grant's revocation record, so a
  * revoked grant's tokens stop at once. Client-credentials tokens speak for the client itself.
  * The signature check is cached per token until it expires; the revocation check never is.
  */
-export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string }): OAuthAccessTokenResolver {
+export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string }): CredentialResolver {
   const verified = createVerifiedCache<Principal>();
 
   async function verifySignature(token: string): Promise<Principal> {
@@ -94,7 +88,6 @@ export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations
       }
       return principal;
     },
-    signatureChecked: (token) => verified.get(token),
-    forget: (token) => verified.delete(token),
+    known: knownJwts(deps.revocations, { signatureChecked: (token) => verified.get(token), forget: (token) => verified.delete(token) }),
   };
 }

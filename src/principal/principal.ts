@@ -44,4 +44,25 @@ export type Credential =
 export interface CredentialResolver {
   readonly name: string;
   resolve(credential: Credential): Promise<Principal | undefined>;
+  /**
+   * Credentials of its kind this process has verified before, for the verify fast lane (which
+   * iterates the same resolver list as authenticate()). A resolver without it is never answered
+   * there: every use takes the general pipeline.
+   */
+  readonly known?: KnownTokens;
+}
+
+/**
+ * What a resolver remembers of credentials it verified, so a repeat can be answered with one
+ * store round trip: the Principal last seen (no I/O), then a recheck of what can change.
+ */
+export interface KnownTokens {
+  /** The token a credential of this resolver's kind carries (no I/O), or undefined: read once per request. */
+  tokenOf(credential: Credential): string | undefined;
+  /** The Principal this token stood for when this process last verified it (no I/O), or undefined. */
+  principalOf(token: string): Principal | undefined;
+  /** Ask the store whether it still holds (one round trip): its Principal now, or null. */
+  recheck(token: string, known: Principal): Promise<Principal | null>;
+  /** It no longer holds: drop it, so its next use takes the general pipeline. */
+  forget(token: string): void;
 }

@@ -157,3 +157,71 @@ describe('/v1/auth/verify repeated with ?scope= and other methods', () => {
     assert.equal(tampered.status, 401);
   });
 });
+
+describe('/v1/auth/verify repeated: every kind of credential takes the fast lane', () => {
+  let srv: TestServer;
+  const METRICS_TOKEN = 'lane-metrics-token-123';
+  before(async () => {
+    srv = await startTestServer({ env: { METRICS_TOKEN } });
+  });
+  after(() => srv.close());
+
+  /** The fast lane's answers so far, by the resolver that knew the credential (from /metrics). */
+  async function laneAnswers(): Promise<Record<string, number>> {
+    const res = await http(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    assert.equal(res.status, 200);
+    const counts: Record<string, number> = {};
+    for (const [, credential, value] of (res.text as string).matchAll(/^portcullis_verify_fast_lane_total\{credential="([^"]+)"\} (\S+)$/gm)) counts[credential!] = Number(value);
+    return counts;
+  }
+  /** Verifies twice: the first through the general pipeline, the repeat through the lane. Returns which lane counters moved, by how much. */
+  async function laneOfRepeat(authorization: string): Promise<Record<string, number>> {
+    const before = await laneAnswers();
+    const first = await http(`${srv.url}/v1/auth/verify`, { headers: { authorization } });
+    assert.equal(first.status, 200);
+    assert.deepEqual(await laneAnswers(), before, 'a first verification takes the general pipeline');
+    const repeat = await http(`${srv.url}/v1/auth/verify`, { headers: { authorization } });
+    assert.equal(repeat.status, 200);
+    assert.deepEqual(repeat.json, first.json);
+    const after = await laneAnswers();
+    return Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k]).map((k) => [k, after[k]! - before[k]!]));
+  }
+
+  it('counts each resolver that remembers what it verified, from zero', async () => {
+    assert.deepEqual(await laneAnswers(), { 'api-key': 0, 'first-party-jwt': 0, 'oauth-access-token': 0 });
+  });
+
+  it('answers a repeated first-party JWT there', async () => {
+    await srv.services.accounts.create({ actorType: 'user', email: 'lane@example.com', password: 'lane password', role: 'admin' });
+    const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'lane@example.com', password: 'lane password' } });
+    assert.equal(login.status, 200);
+    assert.deepEqual(await laneOfRepeat(`Bearer ${login.json.token}`), { 'first-party-jwt': 1 });
+  });
+
+  it('answers a repeated OAuth access token (at+jwt) there', async () => {
+    const { client, secret } = await srv.services.oauthClients.create({ name: 'lane worker', grantTypes: ['client_credentials'], scopes: ['read'] });
+    const issued = await http(`${srv.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials&scope=read',
+    });
+    assert.equal(issued.status, 200);
+    assert.deepEqual(await laneOfRepeat(`Bearer ${issued.json.access_token}`), { 'oauth-access-token': 1 });
+  });
+
+  it('answers a repeated secret API key there, as Bearer and as Basic (raw and as the js-sdk sends it)', async () => {
+    const admin = (await srv.services.accounts.findByEmail('user', 'lane@example.com'))!;
+    for (const authorization of [(t: string) => `Bearer ${t}`, (t: string) => `Basic ${t}`, (t: string) => `Basic ${Buffer.from(`${t}:`).toString('base64')}`]) {
+      const key = await srv.services.apiKeys.create({ type: 'secret', title: 'lane job', createdBy: admin.id });
+      assert.deepEqual(await laneOfRepeat(authorization(key.token)), { 'api-key': 1 }, authorization('sk_…'));
+    }
+  });
+
+  it('never answers a registration token there', async () => {
+    const registered = await http(`${srv.url}/auth/customer/emailpass/register`, { method: 'POST', json: { email: 'lane-reg@example.com', password: 'lane password' } });
+    assert.equal(registered.status, 200);
+    const before = await laneAnswers();
+    for (let i = 0; i < 2; i++) assert.equal((await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${registered.json.token}` } })).status, 401);
+    assert.deepEqual(await laneAnswers(), before);
+  });
+});

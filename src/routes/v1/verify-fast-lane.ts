@@ -3,59 +3,16 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../metrics.ts';
 import { logRequest, requestIdOf } from '../../http/request-log.ts';
 import { API_RESPONSE_HEADERS } from '../../http/security-headers.ts';
-import { principalOfClaims } from '../../principal/first-party-jwt.ts';
 import { rateLimitHeaders, type RateLimiter } from '../../rate-limit/quotas.ts';
-import type { FirstPartyClaims, JwtService } from '../../tokens/jwt.ts';
-import type { Credential, Principal } from '../../principal/principal.ts';
-import { secretKeyOf } from '../../principal/api-key.ts';
+import type { Credential, CredentialResolver, Principal } from '../../principal/principal.ts';
 import { readCredential } from '../../principal/read-credential.ts';
-import type { OAuthAccessTokenResolver } from '../../principal/oauth-access-token.ts';
-import type { Revocations } from '../../tokens/revocations.ts';
 import { forwardAuthHeaders, forwardedRequest } from './forward-auth.ts';
 import { verifyResponse } from './auth.ts';
 
-/** Credentials a resolver has verified before, for the fast lane. */
-export interface KnownTokens {
-  /** The Principal this token stood for when this process last verified it (no I/O), or undefined. */
-  known(token: string): Principal | undefined;
-  /** Ask the store whether it still holds (one round trip): its Principal now, or null. */
-  recheck(token: string, known: Principal): Promise<Principal | null>;
-  /** It no longer holds: drop it, so its next use takes the general pipeline. */
-  forget(token: string): void;
-}
-
-/** JWTs (signature checked and cached by a resolver) still hold unless their revocation record says otherwise. */
-function revocable(revocations: Revocations, cache: { signatureChecked(token: string): Principal | undefined; forget(token: string): void }): KnownTokens {
-  return {
-    known: (token) => cache.signatureChecked(token),
-    recheck: async (_token, principal) => ((await revocations.isRevoked(principal.sid!, principal.jti!)) ? null : principal),
-    forget: (token) => cache.forget(token),
-  };
-}
-
-/** First-party JWTs: one Principal object per cached claims object. */
-export function knownFirstPartyTokens(jwt: JwtService, revocations: Revocations): KnownTokens {
-  const principals = new WeakMap<FirstPartyClaims, Principal>();
-  return revocable(revocations, {
-    signatureChecked(token) {
-      const claims = jwt.signatureChecked(token);
-      if (!claims) return undefined;
-      let principal = principals.get(claims);
-      if (!principal) principals.set(claims, (principal = principalOfClaims(claims)));
-      return principal;
-    },
-    forget: (token) => jwt.forget(token),
-  });
-}
-
-/** OAuth access tokens (`at+jwt`): the resolver caches their Principal itself. */
-export function knownOAuthAccessTokens(tokens: OAuthAccessTokenResolver, revocations: Revocations): KnownTokens {
-  return revocable(revocations, tokens);
-}
-
 /**
- * The hot path of `GET /v1/auth/verify`: a credential this process has already verified (a JWT,
- * first-party or OAuth, or a secret API key, Bearer or Basic) is answered here, ahead of the general
+ * The hot path of `GET /v1/auth/verify`: a credential this process has already verified (by a
+ * resolver that remembers what it verified, `CredentialResolver.known`: a JWT, first-party or
+ * OAuth, or a secret API key, Bearer or Basic) is answered here, ahead of the general
  * pipeline, with one store round trip (its recheck, the revocation record or the key's record,
  * sent together with the quota spend) and one write of the response head. Everything else takes the general pipeline, which stays the reference: the
  * first sight of a token, other credentials, `?scope=`, other methods, a revoked token, a spent
@@ -65,8 +22,10 @@ export function knownOAuthAccessTokens(tokens: OAuthAccessTokenResolver, revocat
  * Why not only make the pipeline cheaper: most of a verify's cost was Node's per-header
  * validation (setHeader) and Koa's response bookkeeping; writing the head as one array skips both.
  */
-export function verifyFastLane(deps: { known: KnownTokens[]; rateLimiter: RateLimiter; logger: Logger; metrics?: Metrics }): Middleware {
-  const { known: sources, rateLimiter, logger } = deps;
+export function verifyFastLane(deps: { resolvers: readonly CredentialResolver[]; rateLimiter: RateLimiter; logger: Logger; metrics?: Metrics }): Middleware {
+  const { rateLimiter, logger } = deps;
+  // The resolvers authenticate() asks, in its order, that remember what they verified; each counts its answers.
+  const lanes = deps.resolvers.flatMap((r) => (r.known ? [{ known: r.known, answered: deps.metrics?.fastLaneAnswers(r.name) }] : []));
   const rendered = new WeakMap<Principal, { body: string; tail: string[] }>();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== '/v1/auth/verify' || ctx.querystring) return next();
@@ -77,13 +36,12 @@ export function verifyFastLane(deps: { known: KnownTokens[]; rateLimiter: RateLi
       return next(); // malformed: the pipeline answers it
     }
     if (!credential) return next();
-    // Basic carries a secret key only (`sk_…:` or raw `sk_…`, as the js-sdk sends it).
-    const token = credential.scheme === 'bearer' ? credential.value : secretKeyOf(credential);
-    if (token === undefined) return next();
+    let token: string | undefined;
     let seen: Principal | undefined;
-    let source: KnownTokens | undefined;
-    for (source of sources) if ((seen = source.known(token))) break;
-    if (!seen || !source) return next();
+    let lane: (typeof lanes)[number] | undefined;
+    for (lane of lanes) if ((token = lane.known.tokenOf(credential)) !== undefined && (seen = lane.known.principalOf(token))) break;
+    if (!seen || !lane || token === undefined) return next();
+    const source = lane.known;
 
     const started = performance.now();
     let principal: Principal | null;
@@ -132,6 +90,7 @@ export function verifyFastLane(deps: { known: KnownTokens[]; rateLimiter: RateLi
     ctx.respond = false;
     ctx.res.writeHead(200, head);
     ctx.res.end(known.body);
+    lane.answered?.();
     logRequest(deps, ctx, started);
   };
 }

@@ -1,5 +1,6 @@
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.ts';
+import { refuseScopeNarrowedToNothing } from './scope-request.ts';
 import type { ScopeSets } from './scopes.ts';
 import { esc, layout, logoutPage, messagePage } from './views.ts';
 
@@ -16,6 +17,7 @@ type Features = NonNullable<Configuration['features']>;
 export function featuresConfiguration(config: Config, scopes: ScopeSets): Features {
   const audience = config.oauth.resourceAudience;
   const offered = new Set([...scopes.oidc, ...scopes.resource]);
+  const oidcScopes = new Set(scopes.oidc);
   return {
     // On by default in the library: the development login pages (ours replace them) ...
     devInteractions: { enabled: false },
@@ -62,6 +64,7 @@ export function featuresConfiguration(config: Config, scopes: ScopeSets): Featur
         // The library ignores scopes it does not know; asking for one we do not offer is an error.
         const unknown = ctx.oidc.params?.scope ? String(ctx.oidc.params.scope).split(' ').find((s) => s && !offered.has(s)) : undefined;
         if (unknown) throw new errors.InvalidScope('requested scope is not offered', unknown);
+        refuseScopeNarrowedToNothing(ctx, oidcScopes, new Set((client.metadata().api_scopes as string[] | undefined) ?? []));
         const allowed = new Set((client.metadata().api_scopes as string[] | undefined) ?? []);
         return {
           scope: scopes.resource.filter((s) => allowed.has(s)).join(' '),

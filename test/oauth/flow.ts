@@ -67,5 +67,8 @@ export async function authorize(
     step = await browser.submit(step.url, step.html, opts.consent === 'deny' ? '/abort' : '/confirm', {}, redirectUri);
   }
   assert.ok(step.url.startsWith(redirectUri), `expected a redirect to the client, got ${step.res.status} ${step.url}\n${step.html.slice(0, 500)}`);
+  // An error redirect (invalid_scope, ...) is no code: say so here rather than as an invalid_grant
+  // at the exchange. Only a denial is expected to come back without a code.
+  if (opts.consent !== 'deny') assert.ok(new URL(step.url).searchParams.get('code'), `expected a code, got ${new URL(step.url).search}`);
   return { callback: new URL(step.url), codeVerifier, state, nonce, sawLogin, sawConsent, sawSignOut };
 }

@@ -51,6 +51,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain scripts run on Node (bin/, scripts/, this file).
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } },
+  },
+  {
     // Tests and benchmarks read untyped JSON answers and poke at library internals.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

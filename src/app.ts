@@ -11,8 +11,8 @@ import { adminBefore, createAdminRouters } from './routes/admin/index.ts';
 import { authBefore, createMedusaAuthRouter } from './routes/auth/index.ts';
 import { createStoreRouter, storeBefore } from './routes/store/index.ts';
 import type { Services } from './services.ts';
-import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/middleware.ts';
-import { createOAuth } from './oauth/index.ts';
+import { rateLimitAuthenticated, rateLimitPublishableKey } from './http/rate-limit.ts';
+import { createOAuth } from './http/oauth/index.ts';
 import { createOpenApiRouter } from './openapi/router.ts';
 import { deadline } from './http/deadline.ts';
 import { knownFirstPartyTokens, knownOAuthAccessTokens, verifyFastLane } from './routes/v1/verify-fast-lane.ts';
@@ -56,7 +56,7 @@ export async function createApp(s: Services): Promise<Koa> {
   // Before anything builds a URL from the Host header (the provider's discovery and redirects).
   app.use(requireValidHost((path) => dialectOf(path)));
 
-  // OAuth 2.0 / OIDC (issue 3): oidc-provider mounted at /oauth, plus the discovery documents.
+  // OAuth 2.0 / OIDC: oidc-provider mounted at /oauth, plus the discovery documents.
   // It parses its own bodies, so it runs before every surface's body parser; what it does not
   // answer (our login/consent pages, unknown paths) falls through to the /oauth surface below.
   const oauth = createOAuth(s);

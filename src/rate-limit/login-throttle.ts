@@ -2,14 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Account, Accounts } from '../accounts/accounts.ts';
 import { normalizeEmail } from '../accounts/accounts.ts';
-import { clientAddressKey } from '../http/client-address.ts';
+import { clientAddressKey } from '../ip-addresses.ts';
 import { RateLimitedError } from '../http/errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { ActorType } from '../tokens/jwt.ts';
-
-/** Lives in the one client-address module; re-exported for existing importers. */
-export { clientAddressKey };
 
 /** Back-off for one kind of cell: `free` failures cost nothing, then baseMs, 2×, 4×… up to maxMs. */
 export interface BackoffPolicy {

@@ -81,27 +81,76 @@ describe('lint: layers', () => {
   }
 
   it('src/routes may not import src/store, not even a type', async () => {
-    const typeOnly = await layerErrors('src/routes/admin/planted.ts', "import type { Store } from '../../store/port.ts';\nexport type S = Store;\n");
+    const typeOnly = await layerErrors(
+      'src/routes/admin/planted.ts',
+      "import type { Store } from '../../store/port.ts';\nexport type S = Store;\n",
+    );
     assert.equal(typeOnly.length, 1);
     assert.match(typeOnly[0]!, /src\/routes may not import src\/store/);
-    assert.equal((await layerErrors('src/routes/v1/planted.ts', "import { keys } from '../../store/keys.ts';\nexport const k = keys;\n")).length, 1);
+    assert.equal(
+      (await layerErrors('src/routes/v1/planted.ts', "import { keys } from '../../store/keys.ts';\nexport const k = keys;\n")).length,
+      1,
+    );
     // Routes call domain services: that import is what the rule steers to.
-    assert.deepEqual(await layerErrors('src/routes/admin/planted.ts', "import type { Accounts } from '../../accounts/accounts.ts';\nexport type A = Accounts;\n"), []);
+    assert.deepEqual(
+      await layerErrors(
+        'src/routes/admin/planted.ts',
+        "import type { Accounts } from '../../accounts/accounts.ts';\nexport type A = Accounts;\n",
+      ),
+      [],
+    );
   });
 
   it('domain folders may not import src/http or src/routes', async () => {
     for (const folder of ['accounts', 'api-keys', 'oauth', 'principal', 'rate-limit', 'store', 'tokens']) {
-      const http = await layerErrors(`src/${folder}/planted.ts`, "import type { OperationRegistry } from '../http/route.ts';\nexport type R = OperationRegistry;\n");
+      const http = await layerErrors(
+        `src/${folder}/planted.ts`,
+        "import type { OperationRegistry } from '../http/route.ts';\nexport type R = OperationRegistry;\n",
+      );
       assert.equal(http.length, 1, `${folder} importing src/http`);
       assert.match(http[0]!, /Domain folders may not import src\/http or src\/routes/);
-      const routes = await layerErrors(`src/${folder}/planted.ts`, "import { createOperationsRouter } from '../routes/operations.ts';\nexport const r = createOperationsRouter;\n");
+      const routes = await layerErrors(
+        `src/${folder}/planted.ts`,
+        "import { createOperationsRouter } from '../routes/operations.ts';\nexport const r = createOperationsRouter;\n",
+      );
       assert.equal(routes.length, 1, `${folder} importing src/routes`);
       // The store port is what domain code is written against.
-      assert.deepEqual(await layerErrors(`src/${folder}/planted.ts`, "import type { Store } from '../store/port.ts';\nexport type S = Store;\n"), []);
+      assert.deepEqual(
+        await layerErrors(`src/${folder}/planted.ts`, "import type { Store } from '../store/port.ts';\nexport type S = Store;\n"),
+        [],
+      );
     }
   });
 
   it('the HTTP side may import domain code', async () => {
-    assert.deepEqual(await layerErrors('src/http/planted.ts', "import type { Store } from '../store/port.ts';\nexport type S = Store;\n"), []);
+    assert.deepEqual(
+      await layerErrors('src/http/planted.ts', "import type { Store } from '../store/port.ts';\nexport type S = Store;\n"),
+      [],
+    );
+  });
+});
+
+describe('lint: comments name files that exist', () => {
+  /** scripts/check-comment-paths.mjs, as `npm run lint` runs it: its report lines. */
+  async function staleReferences(): Promise<string[]> {
+    const out = await run(process.execPath, [join(ROOT, 'scripts', 'check-comment-paths.mjs')], { cwd: ROOT }).catch(
+      (err: { stdout?: string }) => ({
+        stdout: err.stdout ?? '',
+      }),
+    );
+    return out.stdout.split('\n').filter(Boolean);
+  }
+
+  it('reports a comment naming a file that does not exist, and not one naming a file that does', async () => {
+    const source = [
+      '// Commands are registered in src/cli/commands.ts: one line each.',
+      '/** Mounted by src/http/oauth/mount.ts, see also (client-address.ts) and ./a.ts; served at /openapi.json. */',
+      'export const a = 1;',
+      '',
+    ].join('\n');
+    await withModules({ 'a.ts': source }, async (dir) => {
+      const planted = (await staleReferences()).filter((line) => line.startsWith(`${relative(ROOT, dir)}/`));
+      assert.deepEqual(planted, [`${relative(ROOT, dir)}/a.ts:1: names src/cli/commands.ts, which does not exist`]);
+    });
   });
 });

@@ -34,7 +34,7 @@ interface SurfaceParts {
 
 /**
  * Build the Koa app from its parts: the one place that wires surfaces to services.
- * Each surface (DESIGN.md §1) gets its prefix, error dialect, body limit and routes.
+ * Each surface (src/http/surface.ts) gets its prefix, error dialect, body limit and routes.
  */
 export async function createApp(s: Services): Promise<Koa> {
   const { config, logger } = s;

@@ -11,8 +11,8 @@ import { adminBefore, createAdminRouters } from './routes/admin/index.ts';
 import { authBefore, createMedusaAuthRouter } from './routes/auth/index.ts';
 import { createStoreRouter, storeBefore } from './routes/store/index.ts';
 import type { Services } from './services.ts';
-import { rateLimitAuthenticated, rateLimitPublishableKey } from './rate-limit/middleware.ts';
-import { createOAuth } from './oauth/index.ts';
+import { rateLimitAuthenticated, rateLimitPublishableKey } from './http/rate-limit.ts';
+import { createOAuth } from './http/oauth/index.ts';
 import { createOpenApiRouter } from './openapi/router.ts';
 import { deadline } from './http/deadline.ts';
 import { verifyFastLane } from './routes/v1/verify-fast-lane.ts';
@@ -34,7 +34,7 @@ interface SurfaceParts {
 
 /**
  * Build the Koa app from its parts: the one place that wires surfaces to services.
- * Each surface (DESIGN.md §1) gets its prefix, error dialect, body limit and routes.
+ * Each surface (src/http/surface.ts) gets its prefix, error dialect, body limit and routes.
  */
 export async function createApp(s: Services): Promise<Koa> {
   const { config, logger } = s;

@@ -22,7 +22,7 @@ export interface Command {
 
 const commands = new Map<string, Command>();
 
-/** Commands register themselves in src/cli/commands.ts: one line each. */
+/** Commands are registered in src/cli/main.ts: one line each. */
 export function register(command: Command): void {
   if (commands.has(command.name)) throw new Error(`CLI command "${command.name}" registered twice`);
   commands.set(command.name, command);

@@ -1,10 +1,20 @@
-import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../config.ts';
 import { refuseScopeNarrowedToNothing } from './scope-request.ts';
 import type { ScopeSets } from './scopes.ts';
-import { esc, layout, logoutPage, messagePage } from './views.ts';
 
 type Features = NonNullable<Configuration['features']>;
+type RpInitiatedLogout = NonNullable<Features['rpInitiatedLogout']>;
+
+/** The pages the provider renders itself, in our look: supplied by the HTTP side (src/http/oauth/provider-pages.ts). */
+export interface ProviderPages {
+  /** The logout confirmation form of end-session. */
+  logoutSource: NonNullable<RpInitiatedLogout['logoutSource']>;
+  /** What a browser sees after end-session without a post_logout_redirect_uri. */
+  postLogoutSuccessSource: NonNullable<RpInitiatedLogout['postLogoutSuccessSource']>;
+  /** The provider's error page. */
+  renderError: NonNullable<Configuration['renderError']>;
+}
 
 /**
  * Which oidc-provider features are on, and the API resource server. Every access token for our
@@ -14,7 +24,7 @@ type Features = NonNullable<Configuration['features']>;
  * Every feature oidc-provider v9 turns on by default is named here with our decision (README,
  * "OAuth features enabled"); the others stay off as the library ships them.
  */
-export function featuresConfiguration(config: Config, scopes: ScopeSets): Features {
+export function featuresConfiguration(config: Config, scopes: ScopeSets, pages: ProviderPages): Features {
   const audience = config.oauth.resourceAudience;
   const offered = new Set([...scopes.oidc, ...scopes.resource]);
   const oidcScopes = new Set(scopes.oidc);
@@ -40,15 +50,8 @@ export function featuresConfiguration(config: Config, scopes: ScopeSets): Featur
     registration: { enabled: false },
     rpInitiatedLogout: {
       enabled: true,
-      logoutSource: async (ctx, form) => {
-        ctx.type = 'html';
-        // Named after PUBLIC_URL, not after the request's Host header.
-        ctx.body = logoutPage(form, new URL(config.issuer).host);
-      },
-      postLogoutSuccessSource: async (ctx) => {
-        ctx.type = 'html';
-        ctx.body = messagePage('Signed out', 'You have signed out.');
-      },
+      logoutSource: pages.logoutSource,
+      postLogoutSuccessSource: pages.postLogoutSuccessSource,
     },
     resourceIndicators: {
       enabled: true,
@@ -76,13 +79,4 @@ export function featuresConfiguration(config: Config, scopes: ScopeSets): Featur
       },
     },
   };
-}
-
-/** The library's error page, in our look. */
-export async function renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, _error: Error): Promise<void> {
-  ctx.type = 'html';
-  ctx.body = layout(
-    'Something went wrong',
-    `<h1>Something went wrong</h1><p>${esc(out.error_description ?? 'The request could not be completed.')}</p><p class="muted">Error: ${esc(out.error)}</p>`,
-  );
 }

@@ -6,7 +6,7 @@ export const INTERACTION_PATH = '/oauth/interaction';
 const { base, Check } = interactionPolicy;
 
 /**
- * Login and consent happen on our pages (pages.ts) under /oauth/interaction/:uid, with the
+ * Login and consent happen on our pages (src/http/oauth/pages.ts) under /oauth/interaction/:uid, with the
  * library's policy (log in when there is no session, ask for consent when the remembered grant
  * lacks a requested scope, so a remembered grant skips the consent page) plus one check: the
  * signed-in account must be of the kind the client signs in. A customer's session at a back-office

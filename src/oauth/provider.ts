@@ -8,7 +8,7 @@ import { CLAIMS, createFindAccount } from './accounts.ts';
 import { createOAuthAdapterFactory } from './adapter.ts';
 import { EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import type { OAuthClients } from './clients.ts';
-import { featuresConfiguration, renderError } from './features.ts';
+import { featuresConfiguration, type ProviderPages } from './features.ts';
 import type { OAuthGrants } from './grants.ts';
 import { interactionsConfiguration } from './interactions.ts';
 import { splitScopes } from './scopes.ts';
@@ -18,7 +18,6 @@ import { authorizationParamLimits } from './request-limits.ts';
 import type { SignIns } from '../accounts/sign-ins.ts';
 import { createRecordRefs } from './record-refs.ts';
 import { createOutageGuard } from './unavailable.ts';
-import { pinPublicOrigin } from './public-origin.ts';
 
 export const OAUTH_PREFIX = '/oauth';
 
@@ -43,11 +42,12 @@ export interface ProviderDeps {
   oauthClients: OAuthClients;
   oauthGrants: OAuthGrants;
   signIns: SignIns;
+  pages: ProviderPages;
 }
 
 /**
  * The oidc-provider instance, assembled from configuration split by concern (features, clients,
- * accounts, TTLs, interactions). It is mounted under /oauth by mount.ts.
+ * accounts, TTLs, interactions). It is mounted under /oauth by src/http/oauth/mount.ts.
  */
 export function createProvider(d: ProviderDeps): Provider {
   const { config } = d;
@@ -77,7 +77,7 @@ export function createProvider(d: ProviderDeps): Provider {
     scopes: scopes.oidc,
     claims: CLAIMS,
     findAccount: (ctx, sub, token) => outage.call(async () => findAccount(ctx, sub, token)),
-    features: featuresConfiguration(config, scopes),
+    features: featuresConfiguration(config, scopes, d.pages),
     ttl: ttlConfiguration(config),
     interactions: interactionsConfiguration(),
     clients: [],
@@ -107,7 +107,7 @@ export function createProvider(d: ProviderDeps): Provider {
     expiresWithSession: async (_ctx, token) => !token.scopes.has('offline_access'),
     rotateRefreshToken: true,
     extraTokenClaims,
-    renderError,
+    renderError: d.pages.renderError,
     // Browsers may call userinfo (and, for public clients, the token endpoint) from the origin of
     // one of the client's redirect URIs.
     clientBasedCORS: (ctx, origin, client) =>
@@ -118,12 +118,10 @@ export function createProvider(d: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  // The provider runs on our app's context (mount.ts), whose ctx.ip/protocol/host already follow
-  // TRUST_PROXY (client-address.ts); its own Koa app must not apply Koa's leftmost-entry rule.
+  // The provider runs on our app's context (src/http/oauth/mount.ts), whose ctx.ip/protocol/host already follow
+  // TRUST_PROXY (src/http/client-address.ts); its own Koa app must not apply Koa's leftmost-entry rule.
   provider.proxy = false;
   provider.use(outage.middleware);
-  // Behind a trusted proxy the URLs follow X-Forwarded-Proto/Host; otherwise PUBLIC_URL.
-  if (config.trustProxy.mode === 'off') provider.use(pinPublicOrigin(config.issuer));
 
   // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
   const clients = d.oauthClients;

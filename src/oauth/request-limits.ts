@@ -4,7 +4,7 @@ import { REDIRECT_URI_MAX_LENGTH } from './redirect-uris.ts';
 /**
  * Size limits of an authorization request. An anonymous /oauth/authorize stores its parameters
  * for the interaction's lifetime, /oauth/par for a minute and /oauth/end-session in a session, so
- * what one request may make the store keep is bounded here: the whole request first (mount.ts,
+ * what one request may make the store keep is bounded here: the whole request first (src/http/oauth/mount.ts,
  * before the provider reads it), then each parameter (below, inside the provider).
  */
 

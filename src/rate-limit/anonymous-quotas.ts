@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { normalizeEmail } from '../accounts/accounts.ts';
-import { clientAddressKey } from '../http/client-address.ts';
+import { clientAddressKey } from '../ip-addresses.ts';
 import { RateLimitedError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';

@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
 import { normalizeEmail } from '../accounts/accounts.ts';
-import { clientAddressKey } from '../http/client-address.ts';
+import { clientAddressKey } from '../ip-addresses.ts';
 import { RateLimitedError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { ActorType } from '../accounts/accounts.ts';
-
-/** Lives in the one client-address module; re-exported for existing importers. */
-export { clientAddressKey };
 
 /** Back-off for one kind of cell: `free` failures cost nothing, then baseMs, 2×, 4×… up to maxMs. */
 export interface BackoffPolicy {

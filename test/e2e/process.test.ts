@@ -37,7 +37,11 @@ function spawnServer(env: Record<string, string>) {
     for (const raw of lines.slice(logs.length, -1)) {
       const line = JSON.parse(raw);
       logs.push(line);
-      for (const w of [...waiters]) if (w.predicate(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+      for (const w of [...waiters]) {
+        if (!w.predicate(line)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
     }
   });
   child.stderr.on('data', (d) => (err += d));

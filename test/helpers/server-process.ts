@@ -36,7 +36,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     for (const raw of lines.slice(logs.length, -1)) {
       const line = JSON.parse(raw);
       logs.push(line);
-      for (const w of [...waiters]) if (w.predicate(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+      for (const w of [...waiters]) {
+        if (!w.predicate(line)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
     }
   });
   child.stderr.on('data', (d) => (err += d));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clientAddressKey, createClientAddressResolver, forwardedValue, normalizeAddress, trustForwardedHeaders, UNKNOWN_ADDRESS } from '../../src/http/client-address.ts';
+import { createClientAddressResolver, forwardedValue, trustForwardedHeaders } from '../../src/http/client-address.ts';
+import { clientAddressKey, normalizeAddress, UNKNOWN_ADDRESS } from '../../src/ip-addresses.ts';
 import { parseTrustProxy, TrustProxyError, type TrustProxy } from '../../src/http/trust-proxy.ts';
 import { koaContext, unitApp } from '../helpers/koa-context.ts';
 

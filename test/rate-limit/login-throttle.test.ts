@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffMs, clientAddressKey, createLoginThrottle, LoginThrottledError } from '../../src/rate-limit/login-throttle.ts';
+import { clientAddressKey } from '../../src/ip-addresses.ts';
+import { backoffMs, createLoginThrottle, LoginThrottledError } from '../../src/rate-limit/login-throttle.ts';
 import { keys } from '../../src/store/keys.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 

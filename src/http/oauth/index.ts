@@ -1,25 +1,29 @@
 import type { Middleware } from 'koa';
 import type Router from '@koa/router';
-import type { Services } from '../services.ts';
+import type { Services } from '../../services.ts';
 import { mountProvider } from './mount.ts';
 import { createPagesRouter } from './pages.ts';
-import { createProvider, OAUTH_PREFIX } from './provider.ts';
-import { splitScopes } from './scopes.ts';
-import { createFindAccount } from './accounts.ts';
+import { createProvider, OAUTH_PREFIX } from '../../oauth/provider.ts';
+import { splitScopes } from '../../oauth/scopes.ts';
+import { createFindAccount } from '../../oauth/accounts.ts';
 import { answerUserinfoForJwt } from './userinfo-jwt.ts';
 import { createAuthorizationQuota } from './authorization-quota.ts';
+import { providerPages } from './provider-pages.ts';
+import { pinPublicOrigin } from './public-origin.ts';
 
 /**
  * The OAuth 2.0 / OpenID Connect surface: the provider mounted at /oauth (plus the discovery
  * documents), and our login/consent pages, which app.ts mounts as the /oauth surface after it.
  */
 export function createOAuth(s: Services): { provider: Middleware; pages: Router } {
-  const provider = createProvider({ ...s });
+  const provider = createProvider({ ...s, pages: providerPages(s.config.issuer) });
+  // Behind a trusted proxy the URLs follow X-Forwarded-Proto/Host; otherwise PUBLIC_URL.
+  if (s.config.trustProxy.mode === 'off') provider.use(pinPublicOrigin(s.config.issuer));
   const pages = createPagesRouter({
     provider,
     operations: s.operations,
     cookieSecret: s.config.cookieSecret,
-    // The throttled password login every login surface shares (issue 5).
+    // The throttled password login every login surface shares.
     login: (ctx, actorType, email, password) => s.passwordLogin(ctx, actorType, email, password),
     findAccount: (id) => s.accounts.get(id),
   });

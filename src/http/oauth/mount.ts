@@ -2,11 +2,11 @@ import { Readable } from 'node:stream';
 import compose from 'koa-compose';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import { readRawBody } from '../http/body.ts';
-import { AppError, InvalidRequestError } from '../errors.ts';
-import { renderError } from '../http/dialects.ts';
-import { AUTHORIZATION_REQUEST_MAX_BYTES, endSessionParamsProblem } from './request-limits.ts';
-import { CLIENT_CLOSED_REQUEST, isClientAbort } from '../http/client-abort.ts';
+import { readRawBody } from '../body.ts';
+import { AppError, InvalidRequestError } from '../../errors.ts';
+import { renderError } from '../dialects.ts';
+import { AUTHORIZATION_REQUEST_MAX_BYTES, endSessionParamsProblem } from '../../oauth/request-limits.ts';
+import { CLIENT_CLOSED_REQUEST, isClientAbort } from '../client-abort.ts';
 
 declare module 'koa' {
   interface DefaultContext {

@@ -2,7 +2,7 @@ import type { Context, Middleware } from 'koa';
 import { AppError, RateLimitedError } from '../errors.ts';
 import type { Authenticate } from '../principal/authenticate.ts';
 import type { Principal } from '../principal/principal.ts';
-import { rateLimitHeaders, type Quota, type RateLimitDecision, type RateLimiter } from './quotas.ts';
+import { rateLimitHeaders, type Quota, type RateLimitDecision, type RateLimiter } from '../rate-limit/quotas.ts';
 
 declare module 'koa' {
   interface DefaultState {

@@ -1,13 +1,13 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import { AppError } from '../errors.ts';
-import type { Authenticate } from '../principal/authenticate.ts';
-import { OAUTH_ACCESS_TOKEN_TYP } from '../principal/oauth-access-token.ts';
-import { isJwtOfType } from '../principal/first-party-jwt.ts';
-import { readBearer } from '../principal/read-credential.ts';
-import { CLAIMS } from './accounts.ts';
-import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
+import { AppError } from '../../errors.ts';
+import type { Authenticate } from '../../principal/authenticate.ts';
+import { OAUTH_ACCESS_TOKEN_TYP } from '../../principal/oauth-access-token.ts';
+import { isJwtOfType } from '../../principal/first-party-jwt.ts';
+import { readBearer } from '../../principal/read-credential.ts';
+import { CLAIMS } from '../../oauth/accounts.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../../oauth/unavailable.ts';
 
 /**
  * /oauth/userinfo for our JWT access tokens. oidc-provider answers userinfo only for the opaque

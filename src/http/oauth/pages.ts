@@ -3,13 +3,13 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import { z } from 'zod';
-import type { Account } from '../accounts/accounts.ts';
-import { RateLimitedError, ServiceUnavailableError } from '../errors.ts';
-import { defineRoute, type OperationRegistry } from '../http/route.ts';
-import type { ActorType } from '../accounts/accounts.ts';
-import { INTERACTION_PATH } from './interactions.ts';
-import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
-import { describeScope } from './scopes.ts';
+import type { Account } from '../../accounts/accounts.ts';
+import { RateLimitedError, ServiceUnavailableError } from '../../errors.ts';
+import { defineRoute, type OperationRegistry } from '../route.ts';
+import type { ActorType } from '../../accounts/accounts.ts';
+import { INTERACTION_PATH } from '../../oauth/interactions.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../../oauth/unavailable.ts';
+import { describeScope } from '../../oauth/scopes.ts';
 import { consentPage, loginPage, messagePage, STYLESHEET, STYLESHEET_PATH } from './views.ts';
 
 /** The password check behind the login page (the throttled login every surface shares). */

@@ -1,10 +1,10 @@
 import type { Context } from 'koa';
-import { ServiceUnavailableError } from '../errors.ts';
-import { clientAddressKey } from '../rate-limit/login-throttle.ts';
-import { enforceQuota } from '../rate-limit/middleware.ts';
-import type { RateLimiter } from '../rate-limit/quotas.ts';
-import { StoreUnavailableError } from '../store/port.ts';
-import { RETRY_AFTER_SECONDS } from './unavailable.ts';
+import { ServiceUnavailableError } from '../../errors.ts';
+import { clientAddressKey } from '../../ip-addresses.ts';
+import { enforceQuota } from '../rate-limit.ts';
+import type { RateLimiter } from '../../rate-limit/quotas.ts';
+import { StoreUnavailableError } from '../../store/port.ts';
+import { RETRY_AFTER_SECONDS } from '../../oauth/unavailable.ts';
 
 /** The requesting client's address: ctx.ip follows TRUST_PROXY (src/http/client-address.ts). */
 const clientAddress = (ctx: Context): string => ctx.ip;
@@ -22,7 +22,7 @@ export function createAuthorizationQuota(deps: { limiter: RateLimiter }): (ctx: 
       await enforceQuota(ctx, deps.limiter, { subject: `oauth-authorize:${clientAddressKey(clientAddress(ctx))}`, policy });
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      // As the provider's own 503s (unavailable.ts): temporarily_unavailable with Retry-After.
+      // As the provider's own 503s (src/oauth/unavailable.ts): temporarily_unavailable with Retry-After.
       const unavailable = new ServiceUnavailableError();
       unavailable.headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
       throw unavailable;

@@ -96,4 +96,3 @@ async function notify(url: string, logger: Logger, event: Record<string, string>
     logger.warn({ event: name, error: (err as Error).name }, 'notify webhook unreachable');
   }
 }
-export type PasswordResets = ReturnType<typeof createPasswordResets>;

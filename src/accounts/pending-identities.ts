@@ -44,4 +44,3 @@ export function createPendingIdentities(deps: { store: Store }) {
     },
   };
 }
-export type PendingIdentities = ReturnType<typeof createPendingIdentities>;

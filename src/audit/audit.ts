@@ -31,4 +31,3 @@ export function createAudit(deps: { store: Store; logger: Logger }) {
     },
   };
 }
-export type Audit = ReturnType<typeof createAudit>;

@@ -1,6 +1,6 @@
 import type { Role } from '../config.ts';
 
-/** Every credential, whatever surface it arrives on, becomes one of these (DESIGN.md §2). */
+/** Every credential, whatever surface it arrives on, becomes one of these: docs/architecture.md, "The Principal". */
 export interface Principal {
   /**
    * `registration`: a registration token (an identity with no actor yet). It authenticates no one:

@@ -55,4 +55,3 @@ export function createAnonymousQuotas(deps: { store: Store; quotas?: Record<keyo
     },
   };
 }
-export type AnonymousQuotas = ReturnType<typeof createAnonymousQuotas>;

@@ -17,7 +17,7 @@ export interface RateLimitDecision extends RateLimitResult {
 }
 
 /**
- * Per-method quotas (DESIGN.md §2: rate limiting consumes the Principal). What is counted:
+ * Per-method quotas (rate limiting consumes the Principal). What is counted:
  * - an API key: the key itself (its own `rate_limit` when set, else RATE_LIMIT_API_KEY);
  * - an OAuth access token: the grant's user and client together (RATE_LIMIT_OAUTH);
  * - a first-party JWT or session: the user or customer (RATE_LIMIT_JWT), so logging in again

@@ -18,7 +18,7 @@ export const keys = {
   // field "*" revokes the whole lineage, field <jti> one token. One HMGET answers both.
   revocations: (sid: string) => `rev:{${sid}}`,
 
-  // API keys (issue 4). The record lives under its token's keyed hash, so verifying a key is
+  // API keys. The record lives under its token's keyed hash, so verifying a key is
   // one GET; `apiKeyId` points from the public id to that hash for the admin routes.
   apiKeyByHash: (tokenHash: string) => `apikey:h:${tokenHash}`,
   apiKeyId: (id: string) => `apikey:id:${id}`,
@@ -35,14 +35,14 @@ export const keys = {
   /** Streams other services read (XREAD): `auth` (auth.password_reset), `audit` (api_key.*). */
   eventStream: (name: 'auth' | 'audit') => `events:${name}`,
 
-  // Rate limits (issue 5): one GCRA cell per subject and quota, e.g. `rl:{api_key:ak_1}:1000/3600s`
+  // Rate limits: one GCRA cell per subject and quota, e.g. `rl:{api_key:ak_1}:1000/3600s`
   // (the quota is in the name so changing it starts a fresh count instead of reinterpreting an old one).
   rateLimit: (subject: string, policy: string) => `rl:{${subject}}:${policy}`,
   // Failed-login back-off: per account (hash of actor type + email, so no address is stored) and per
   // client address. Each is one "failures:lastMs" string updated by compare-and-swap.
   loginThrottle: (scope: 'acct' | 'ip', id: string) => `lt:{${scope}:${id}}`,
 
-  // OAuth / OIDC (issue 3). oidc-provider models by model name and record ref (the keyed hash of
+  // OAuth / OIDC. oidc-provider models by model name and record ref (the keyed hash of
   // the id, src/oauth/record-refs.ts; a grant's own id); a grant's record and the index of its
   // tokens share the grant's hash tag; per-client grant index for "delete client".
   oauthModel: (model: string, id: string) => `oidc:${model}:{${id}}`,

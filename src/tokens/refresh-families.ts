@@ -145,4 +145,3 @@ export function createRefreshFamilies(deps: {
     revokeFamily,
   };
 }
-export type RefreshFamilies = ReturnType<typeof createRefreshFamilies>;

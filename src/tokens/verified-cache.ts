@@ -23,4 +23,3 @@ export function createVerifiedCache<T>(opts: { limit?: number; now?: () => numbe
     },
   };
 }
-export type VerifiedCache<T> = ReturnType<typeof createVerifiedCache<T>>;

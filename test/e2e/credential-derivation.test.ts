@@ -13,7 +13,7 @@ const UNAUTHORIZED = { type: 'unauthorized', message: 'Unauthorized' };
 const PASSWORD = 'correct horse battery';
 
 /**
- * Routes that turn one credential into another (issue 9): /auth/token/refresh, /auth/session,
+ * Routes that turn one credential into another: /auth/token/refresh, /auth/session,
  * the registration token's exchange and /v1/auth/refresh. Each names the credentials it accepts,
  * never widens scope, role or lifetime, and what it derives ends with the sign-in it came from.
  */

@@ -11,7 +11,7 @@ import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 const CUSTOMER = { email: 'shopper@example.com', password: 'customer password 1' };
 const STAFF = { email: 'staff@example.com', password: 'staff password 1' };
 
-/** Attacks and faults reported against the OAuth provider (issue 9), each as a class of bug. */
+/** Attacks and faults reported against the OAuth provider, each as a class of bug. */
 describe('OAuth provider security', () => {
   let srv: TestServer;
   let shop: client.Configuration;

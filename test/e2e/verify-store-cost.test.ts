@@ -4,7 +4,7 @@ import { createClient } from 'redis';
 import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 /**
- * The verify path's store budget (DESIGN.md: no scans, one lookup), watched with Redis MONITOR:
+ * The verify path's store budget (no scans, one lookup), watched with Redis MONITOR:
  * every command that touches this server's private prefix while it verifies one credential.
  */
 describe('what one /v1/auth/verify asks of Redis', () => {

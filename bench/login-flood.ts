@@ -231,7 +231,11 @@ export async function run(opts: LoginFloodOptions = {}): Promise<LoginFloodResul
     RATE_LIMIT_JWT: '100000000/h',
   });
   try {
-    const login = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench@example.com', password }) });
+    const login = await fetch(`${url}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench@example.com', password }),
+    });
     const { token } = (await login.json()) as { token: string };
     if (!token) throw new Error(`login failed: ${login.status}`);
 
@@ -278,7 +282,8 @@ export async function run(opts: LoginFloodOptions = {}): Promise<LoginFloodResul
 
 export function format(r: LoginFloodResult): string {
   const ms = (v: number) => v.toFixed(2).padStart(7);
-  const row = (label: string, p: Percentiles) => `  ${label.padEnd(12)} p50 ${ms(p.p50)} ms  p90 ${ms(p.p90)} ms  p99 ${ms(p.p99)} ms  max ${ms(p.max)} ms  (${p.requests} requests, ${p.non2xx} non-2xx)`;
+  const row = (label: string, p: Percentiles) =>
+    `  ${label.padEnd(12)} p50 ${ms(p.p50)} ms  p90 ${ms(p.p90)} ms  p99 ${ms(p.p99)} ms  max ${ms(p.max)} ms  (${p.requests} requests, ${p.non2xx} non-2xx)`;
   return [
     `${r.name}: ${description} [${r.store} store]`,
     row('verify idle', r.verify.idle),

@@ -27,7 +27,11 @@ const base: string = urls[target];
 let url = base;
 const headers: Record<string, string> = {};
 if (target !== 'bare') {
-  const res = await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user.email, password: user.password }) });
+  const res = await fetch(`${base}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user.email, password: user.password }),
+  });
   headers.authorization = `Bearer ${((await res.json()) as { token: string }).token}`;
   url = `${base}/v1/auth/verify`;
 }
@@ -37,9 +41,19 @@ const exited = new Promise((r) => child.once('exit', r));
 child.kill('SIGTERM');
 await exited;
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+};
 // Only the samples of the load (it ends just before the SIGTERM that ends the profile): module
 // loading and start-up would otherwise dominate.
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
@@ -56,7 +70,16 @@ const total = [...self.values()].reduce((a, b) => a + b, 0);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const area = (u: string) => {
   if (!u) return '(native/idle/gc)';
-  if (u.includes('/node_modules/')) return 'npm:' + u.split('/node_modules/').pop()!.split('/').slice(0, u.includes('/@') ? 2 : 1).join('/');
+  if (u.includes('/node_modules/'))
+    return (
+      'npm:' +
+      u
+        .split('/node_modules/')
+        .pop()!
+        .split('/')
+        .slice(0, u.includes('/@') ? 2 : 1)
+        .join('/')
+    );
   if (u.startsWith('node:')) return u;
   if (u.includes('/src/')) return 'src/' + u.split('/src/').pop();
   return u;
@@ -67,11 +90,15 @@ for (const [id, t] of self) {
   const n = byId.get(id)!;
   const key = `${n.callFrame.functionName || '(anonymous)'} ${area(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   byFn.set(key, (byFn.get(key) ?? 0) + t);
-  const a = area(n.callFrame.url).replace(/^(src\/[^/]+)\/.*$/, '$1').replace(/^(npm:[^/]+(\/[^/]+)?).*$/, '$1');
+  const a = area(n.callFrame.url)
+    .replace(/^(src\/[^/]+)\/.*$/, '$1')
+    .replace(/^(npm:[^/]+(\/[^/]+)?).*$/, '$1');
   byArea.set(a, (byArea.get(a) ?? 0) + t);
 }
 const idle = [...self].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, [, t]) => a + t, 0);
-process.stdout.write(`busy ${(((total - idle) / total) * 100).toFixed(0)}% of the window: ~${((total - idle) / requestsInWindow).toFixed(0)} µs of server CPU per request\n`);
+process.stdout.write(
+  `busy ${(((total - idle) / total) * 100).toFixed(0)}% of the window: ~${((total - idle) / requestsInWindow).toFixed(0)} µs of server CPU per request\n`,
+);
 const pct = (t: number) => `${((t / total) * 100).toFixed(1).padStart(5)}%`;
 process.stdout.write('\nself time by area:\n');
 for (const [a, t] of [...byArea].sort((x, y) => y[1] - x[1]).slice(0, 25)) process.stdout.write(`  ${pct(t)}  ${a}\n`);
@@ -88,7 +115,11 @@ for (const [id, t] of self) {
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const f = byId.get(cur)!.callFrame;
     const a = area(f.url);
-    if (!a.startsWith('src/') && !/^npm:(jose|koa|@koa\/router|@redis\/client|pino)$/.test(a.replace(/\/.*$/, (m) => (a.startsWith('npm:@') ? m : '')))) continue;
+    if (
+      !a.startsWith('src/') &&
+      !/^npm:(jose|koa|@koa\/router|@redis\/client|pino)$/.test(a.replace(/\/.*$/, (m) => (a.startsWith('npm:@') ? m : '')))
+    )
+      continue;
     const key = `${f.functionName || '(anonymous)'} ${a}:${f.lineNumber + 1}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -96,5 +127,5 @@ for (const [id, t] of self) {
   }
 }
 process.stdout.write('\ninclusive time (ours, jose, koa, router, redis client):\n');
-for (const [f, t] of [...inclusive].sort((x, y) => y[1] - x[1]).slice(0, 45)) process.stdout.write(`  ${pct(t)}  ${(t / requestsInWindow).toFixed(0).padStart(4)} µs/req  ${f}\n`);
-
+for (const [f, t] of [...inclusive].sort((x, y) => y[1] - x[1]).slice(0, 45))
+  process.stdout.write(`  ${pct(t)}  ${(t / requestsInWindow).toFixed(0).padStart(4)} µs/req  ${f}\n`);

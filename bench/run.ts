@@ -31,6 +31,8 @@ for (const scenario of selected) {
     process.stdout.write(`  FAILED: ${err instanceof Error ? err.stack : String(err)}\n`);
   }
 }
-process.stdout.write(`\n${allPassed ? 'All goals met' : 'Some goals NOT met'} (${((Date.now() - started) / 1000).toFixed(1)} s, node ${process.version}, ${process.platform}/${process.arch})\n`);
+process.stdout.write(
+  `\n${allPassed ? 'All goals met' : 'Some goals NOT met'} (${((Date.now() - started) / 1000).toFixed(1)} s, node ${process.version}, ${process.platform}/${process.arch})\n`,
+);
 if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
 process.exitCode = allPassed ? 0 : 1;

@@ -18,7 +18,10 @@ import type { Store } from '../src/store/port.ts';
 import { createRedisStore } from '../src/store/redis.ts';
 
 // The parent (verify-throughput.ts) chooses the account it logs in with.
-const BENCH_USER = { email: process.env.BENCH_USER_EMAIL ?? 'bench@example.com', password: process.env.BENCH_USER_PASSWORD ?? 'bench password 1234' };
+const BENCH_USER = {
+  email: process.env.BENCH_USER_EMAIL ?? 'bench@example.com',
+  password: process.env.BENCH_USER_PASSWORD ?? 'bench password 1234',
+};
 const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `pcbench:${randomBytes(5).toString('hex')}:`;
 

@@ -60,7 +60,11 @@ export interface VerifyThroughputResult {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_USER = { email: 'bench@example.com', password: randomBytes(12).toString('base64url') };
 
-async function startServers(): Promise<{ urls: { bare: string; memory: string; redis: string | null }; cpu: () => Promise<number>; stop: () => Promise<void> }> {
+async function startServers(): Promise<{
+  urls: { bare: string; memory: string; redis: string | null };
+  cpu: () => Promise<number>;
+  stop: () => Promise<void>;
+}> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/verify-servers.ts'], {
     cwd: ROOT,
     env: { ...process.env, BENCH_USER_EMAIL: BENCH_USER.email, BENCH_USER_PASSWORD: BENCH_USER.password },
@@ -102,7 +106,15 @@ async function redisCpuSeconds(): Promise<number> {
   }
 }
 
-async function measure(target: string, url: string, headers: Record<string, string>, seconds: number, connections: number, cpu: () => Promise<number>, redis = false): Promise<Measurement> {
+async function measure(
+  target: string,
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  connections: number,
+  cpu: () => Promise<number>,
+  redis = false,
+): Promise<Measurement> {
   const before = await cpu();
   const redisBefore = redis ? await redisCpuSeconds() : 0;
   const r = await autocannon({ url, headers, connections, duration: seconds });
@@ -147,12 +159,21 @@ export async function run(opts: VerifyThroughputOptions = {}): Promise<VerifyThr
     const tokens = await Promise.all(targets.map((t) => login(t.base)));
     // Warm up every target (JIT, keep-alive connections, the signature cache) before measuring.
     await measure('warm-up', urls.bare, {}, 1, connections, cpu);
-    for (const [i, t] of targets.entries()) await measure('warm-up', `${t.base}/v1/auth/verify`, { authorization: `Bearer ${tokens[i]}` }, 1, connections, cpu);
+    for (const [i, t] of targets.entries())
+      await measure('warm-up', `${t.base}/v1/auth/verify`, { authorization: `Bearer ${tokens[i]}` }, 1, connections, cpu);
 
     const bare = await measure('bare koa', urls.bare, {}, seconds, connections, cpu);
     const verify = [];
     for (const [i, t] of targets.entries()) {
-      const m = await measure(`verify (${t.store})`, `${t.base}/v1/auth/verify`, { authorization: `Bearer ${tokens[i]}` }, seconds, connections, cpu, t.store === 'redis');
+      const m = await measure(
+        `verify (${t.store})`,
+        `${t.base}/v1/auth/verify`,
+        { authorization: `Bearer ${tokens[i]}` },
+        seconds,
+        connections,
+        cpu,
+        t.store === 'redis',
+      );
       const ratio = Math.round((m.requestsPerSecond / Math.max(bare.requestsPerSecond, 1)) * 100) / 100;
       const cpuRatio = Math.round((bare.cpuMicrosPerRequest / Math.max(m.cpuMicrosPerRequest, 1)) * 100) / 100;
       verify.push({ ...m, store: t.store, ratio, cpuRatio, meetsGoal: ratio >= GOAL && m.non2xx === 0 });
@@ -169,7 +190,10 @@ export function format(r: VerifyThroughputResult): string {
   return [
     `${r.name}: ${description} [${r.connections} connections, ${r.seconds} s each; ${r.cores} cores shared by the load generator, the servers and Redis]`,
     row(r.bare),
-    ...r.verify.map((v) => `${row(v)}\n  ${''.padEnd(16)} ratio verify/bare ${v.ratio.toFixed(2)} (goal >= ${GOAL}): ${v.meetsGoal ? 'OK' : 'BELOW GOAL'}; server CPU per request bare/verify ${v.cpuRatio.toFixed(2)}`),
+    ...r.verify.map(
+      (v) =>
+        `${row(v)}\n  ${''.padEnd(16)} ratio verify/bare ${v.ratio.toFixed(2)} (goal >= ${GOAL}): ${v.meetsGoal ? 'OK' : 'BELOW GOAL'}; server CPU per request bare/verify ${v.cpuRatio.toFixed(2)}`,
+    ),
   ].join('\n');
 }
 

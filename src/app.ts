@@ -65,11 +65,20 @@ export async function createApp(s: Services): Promise<Koa> {
   // Every request carrying a valid credential spends its subject's quota (after CORS, so a 429 is readable cross-origin).
   const quota = rateLimitAuthenticated(s.authenticate, s.rateLimiter);
   // Writes authenticated by the session cookie come from trusted origins only (after CORS, whose origins it trusts).
-  const cookieWrites = cookieWriteGuard({ sessionCookie: SESSION_COOKIE, trustedOrigins: [new URL(config.publicUrl).origin], readOnlyPaths: ['/v1/auth/verify'] });
+  const cookieWrites = cookieWriteGuard({
+    sessionCookie: SESSION_COOKIE,
+    trustedOrigins: [new URL(config.publicUrl).origin],
+    readOnlyPaths: ['/v1/auth/verify'],
+  });
   const surfaces: SurfaceParts[] = [
     { prefix: '/v1', dialect: 'v1', before: [cookieWrites, quota], routers: [createV1AuthRouter(s)] },
     { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s), cookieWrites, quota], routers: [...createAdminRouters(s)] },
-    { prefix: '/store', dialect: 'medusa', before: [...storeBefore(s), cookieWrites, rateLimitPublishableKey(s.rateLimiter), quota], routers: [createStoreRouter(s)] },
+    {
+      prefix: '/store',
+      dialect: 'medusa',
+      before: [...storeBefore(s), cookieWrites, rateLimitPublishableKey(s.rateLimiter), quota],
+      routers: [createStoreRouter(s)],
+    },
     { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), cookieWrites, quota], routers: [createMedusaAuthRouter(s)] },
     { prefix: '/oauth', dialect: 'oauth', before: [], routers: [oauth.pages] },
   ];

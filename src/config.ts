@@ -63,7 +63,12 @@ const csv = (fallback: string) =>
   z
     .string()
     .default(fallback)
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
 
 const flag = z
   .string()
@@ -92,7 +97,10 @@ export const envSchema = z.object({
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_CLUSTER: flag,
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only').default('pc:'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits and _ . : - only')
+    .default('pc:'),
   JWKS: optionalString,
   JWKS_FILE: optionalString,
   COOKIE_SECRET: optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()),
@@ -109,7 +117,11 @@ export const envSchema = z.object({
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
   ROLE_SCOPES: optionalString,
   DEV_SECRETS_FILE: z.string().default('.portcullis/dev-secrets.json'),
-  BODY_LIMIT: z.coerce.number().int().min(1024).default(100 * 1024),
+  BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(100 * 1024),
   ADMIN_CORS: csv('http://localhost:7000,http://localhost:7001,http://localhost:5173'),
   STORE_CORS: csv('http://localhost:8000'),
   AUTH_CORS: optionalString,
@@ -230,7 +242,9 @@ function parseRoleScopes(raw: string | undefined): Record<ScopeHolder, string[]>
   for (const part of raw.split(';').filter(Boolean)) {
     const [role, scopes] = part.split('=');
     if (![...ROLES, 'customer'].includes(role?.trim() as Role) || scopes === undefined) {
-      throw new ConfigError(`ROLE_SCOPES: expected "role=scope scope;role=scope" with roles admin, developer, member or customer, got "${part}"`);
+      throw new ConfigError(
+        `ROLE_SCOPES: expected "role=scope scope;role=scope" with roles admin, developer, member or customer, got "${part}"`,
+      );
     }
     out[role.trim() as ScopeHolder] = scopes.trim().split(/\s+/).filter(Boolean);
   }
@@ -242,7 +256,9 @@ async function checkKeys(jwks: JSONWebKeySet, source: string): Promise<void> {
   try {
     await createKeystore(jwks);
   } catch (err) {
-    throw new ConfigError(`${source}: ${(err as Error).message} (expected private RSA (RS256) and EC P-256 (ES256) keys, an RS256 one required)`);
+    throw new ConfigError(
+      `${source}: ${(err as Error).message} (expected private RSA (RS256) and EC P-256 (ES256) keys, an RS256 one required)`,
+    );
   }
 }
 
@@ -261,7 +277,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const e = parsed.data;
   // The issuer of every token: oidc-provider refuses any other scheme, and a query or fragment.
-  if (e.PUBLIC_URL && (!/^https?:$/.test(new URL(e.PUBLIC_URL).protocol) || /[?#]/.test(e.PUBLIC_URL))) throw new ConfigError(`PUBLIC_URL: expected ${ACCEPTS.PUBLIC_URL}`);
+  if (e.PUBLIC_URL && (!/^https?:$/.test(new URL(e.PUBLIC_URL).protocol) || /[?#]/.test(e.PUBLIC_URL)))
+    throw new ConfigError(`PUBLIC_URL: expected ${ACCEPTS.PUBLIC_URL}`);
   const production = e.NODE_ENV === 'production';
 
   if (production) {
@@ -271,7 +288,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     if (!e.API_KEY_PEPPER) missing.push('API_KEY_PEPPER');
     if (!e.REDIS_URL) missing.push('REDIS_URL (the embedded store is for development only)');
     if (missing.length) throw new ConfigError(`NODE_ENV=production refuses to start without ${missing.join(', ')}`);
-    for (const [name, list] of [['ADMIN_CORS', e.ADMIN_CORS], ['STORE_CORS', e.STORE_CORS], ['AUTH_CORS', e.AUTH_CORS?.split(',') ?? []]] as const) {
+    for (const [name, list] of [
+      ['ADMIN_CORS', e.ADMIN_CORS],
+      ['STORE_CORS', e.STORE_CORS],
+      ['AUTH_CORS', e.AUTH_CORS?.split(',') ?? []],
+    ] as const) {
       if (list.some((o) => o.trim() === '*')) throw new ConfigError(`${name}: "*" is refused in production; list the allowed origins`);
     }
   }
@@ -300,7 +321,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   let devSecretsFile: string | undefined;
   if (!jwks || !cookieSecret || !apiKeyPepper) {
     const dev = await loadDevSecrets(e.DEV_SECRETS_FILE).catch((err: NodeJS.ErrnoException) => {
-      throw new ConfigError(`DEV_SECRETS_FILE: cannot use ${e.DEV_SECRETS_FILE} (${err.code ?? err.message}); expected a readable, writable path (or set JWKS, COOKIE_SECRET and API_KEY_PEPPER)`);
+      throw new ConfigError(
+        `DEV_SECRETS_FILE: cannot use ${e.DEV_SECRETS_FILE} (${err.code ?? err.message}); expected a readable, writable path (or set JWKS, COOKIE_SECRET and API_KEY_PEPPER)`,
+      );
     });
     jwks ??= dev.jwks;
     cookieSecret ??= dev.cookieSecret;
@@ -338,9 +361,22 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     bootstrapAdmin: e.BOOTSTRAP_ADMIN_EMAIL ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD! } : undefined,
     roleScopes: parseRoleScopes(e.ROLE_SCOPES),
     bodyLimit: e.BODY_LIMIT,
-    cors: { admin: e.ADMIN_CORS, store: e.STORE_CORS, auth: e.AUTH_CORS ? e.AUTH_CORS.split(',').map((s) => s.trim()).filter(Boolean) : e.ADMIN_CORS },
+    cors: {
+      admin: e.ADMIN_CORS,
+      store: e.STORE_CORS,
+      auth: e.AUTH_CORS
+        ? e.AUTH_CORS.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : e.ADMIN_CORS,
+    },
     oauth: { scopes: e.OAUTH_SCOPES, resourceAudience: e.OAUTH_RESOURCE_AUDIENCE ?? issuer },
-    rateLimits: { apiKey: e.RATE_LIMIT_API_KEY, oauth: e.RATE_LIMIT_OAUTH, jwt: e.RATE_LIMIT_JWT, oauthAuthorize: e.RATE_LIMIT_OAUTH_AUTHORIZE },
+    rateLimits: {
+      apiKey: e.RATE_LIMIT_API_KEY,
+      oauth: e.RATE_LIMIT_OAUTH,
+      jwt: e.RATE_LIMIT_JWT,
+      oauthAuthorize: e.RATE_LIMIT_OAUTH_AUTHORIZE,
+    },
     notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL,
     devSecretsFile,
   };

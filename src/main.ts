@@ -20,14 +20,23 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   if (config.env === 'production' && !isSecureOrigin(config.publicUrl)) {
     // Token verification works over http; cookies (login and consent pages, cookie sessions) do not.
-    logger.warn({ publicUrl: config.publicUrl }, 'PUBLIC_URL is not https: browsers drop the Secure cookies production sets, so sign-in pages and cookie sessions will not work (terminate TLS at your proxy and give its https address)');
+    logger.warn(
+      { publicUrl: config.publicUrl },
+      'PUBLIC_URL is not https: browsers drop the Secure cookies production sets, so sign-in pages and cookie sessions will not work (terminate TLS at your proxy and give its https address)',
+    );
   }
-  if (config.devSecretsFile) logger.warn({ file: config.devSecretsFile }, 'development keys and secrets in use (set JWKS, COOKIE_SECRET and API_KEY_PEPPER in production)');
+  if (config.devSecretsFile)
+    logger.warn(
+      { file: config.devSecretsFile },
+      'development keys and secrets in use (set JWKS, COOKIE_SECRET and API_KEY_PEPPER in production)',
+    );
   // Redis may come up after us (or be down for a while): start anyway, answer 503 and /ready 503
   // until it is reachable, then serve. The orchestrator's readiness probe holds traffic meanwhile.
   const store = await openStore(config, logger, { connectWaitMs: STORE_CONNECT_WAIT_MS });
   const services = await createServices(config, store, logger);
-  await bootstrapAdminWhenReady(services, { background: (err) => logger.error({ err: { message: err.message } }, 'bootstrap admin failed') });
+  await bootstrapAdminWhenReady(services, {
+    background: (err) => logger.error({ err: { message: err.message } }, 'bootstrap admin failed'),
+  });
   const app = await createApp(services);
   const running = await listen(app, config.port, config.host);
   logger.info({ url: running.url, issuer: config.issuer, store: store.kind }, 'portcullis listening');

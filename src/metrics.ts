@@ -36,14 +36,38 @@ export function createMetrics(opts: { passwordHasherStats?: () => { active: numb
   const http = createRequestMetrics();
   registry.registerMetric(http.requestsMetric as unknown as Metric);
   registry.registerMetric(http.durationMetric as unknown as Metric);
-  const logins = new Counter({ name: 'portcullis_password_logins_total', help: 'Password login attempts on every surface, by outcome (throttled: refused by the failed-login back-off)', labelNames: ['outcome'] as const, registers: [registry] });
+  const logins = new Counter({
+    name: 'portcullis_password_logins_total',
+    help: 'Password login attempts on every surface, by outcome (throttled: refused by the failed-login back-off)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const fastLane = createFastLaneMetric();
   registry.registerMetric(fastLane.metric as unknown as Metric);
-  const quotaRefusals = new Counter({ name: 'portcullis_rate_limited_total', help: 'Requests refused because their quota was spent (429), by credential method', labelNames: ['method'] as const, registers: [registry] });
+  const quotaRefusals = new Counter({
+    name: 'portcullis_rate_limited_total',
+    help: 'Requests refused because their quota was spent (429), by credential method',
+    labelNames: ['method'] as const,
+    registers: [registry],
+  });
   if (opts.passwordHasherStats) {
     const stats = opts.passwordHasherStats;
-    new Gauge({ name: 'portcullis_password_hashes_active', help: 'Password hashes being computed', registers: [registry], collect() { this.set(stats().active); } });
-    new Gauge({ name: 'portcullis_password_hashes_queued', help: 'Password hashes waiting for a hashing slot', registers: [registry], collect() { this.set(stats().queued); } });
+    new Gauge({
+      name: 'portcullis_password_hashes_active',
+      help: 'Password hashes being computed',
+      registers: [registry],
+      collect() {
+        this.set(stats().active);
+      },
+    });
+    new Gauge({
+      name: 'portcullis_password_hashes_queued',
+      help: 'Password hashes waiting for a hashing slot',
+      registers: [registry],
+      collect() {
+        this.set(stats().queued);
+      },
+    });
   }
 
   return {
@@ -107,7 +131,8 @@ function createRequestMetrics() {
       if (!count) counts.set(key, (count = { labels: { surface, method, status: String(status) }, value: 0 }));
       count.value++;
       let timing = timings.get(surface);
-      if (!timing) timings.set(surface, (timing = { surface, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0), sum: 0, count: 0 }));
+      if (!timing)
+        timings.set(surface, (timing = { surface, buckets: new Array<number>(DURATION_BUCKETS.length + 1).fill(0), sum: 0, count: 0 }));
       let i = 0;
       while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
       timing.buckets[i]!++;
@@ -136,7 +161,11 @@ function createRequestMetrics() {
           let cumulative = 0;
           const values = buckets.map((n, i) => {
             cumulative += n;
-            return { labels: { surface, le: i < DURATION_BUCKETS.length ? String(DURATION_BUCKETS[i]) : '+Inf' }, value: cumulative, metricName: 'portcullis_http_request_duration_seconds_bucket' };
+            return {
+              labels: { surface, le: i < DURATION_BUCKETS.length ? String(DURATION_BUCKETS[i]) : '+Inf' },
+              value: cumulative,
+              metricName: 'portcullis_http_request_duration_seconds_bucket',
+            };
           });
           return [
             ...values,

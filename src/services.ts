@@ -40,9 +40,24 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
-  const jwt = createJwtService({ keystore, revocations, issuer: config.issuer, audience: config.audience, registrationTtlSeconds: config.ttl.customer });
+  const jwt = createJwtService({
+    keystore,
+    revocations,
+    issuer: config.issuer,
+    audience: config.audience,
+    registrationTtlSeconds: config.ttl.customer,
+  });
   const signIns = createSignIns({ store });
-  const refreshFamilies = createRefreshFamilies({ store, jwt, revocations, signIns, accounts, roleScopes: config.roleScopes, refreshTtl: config.ttl.refresh, reuseGraceSeconds: config.refreshReuseGrace });
+  const refreshFamilies = createRefreshFamilies({
+    store,
+    jwt,
+    revocations,
+    signIns,
+    accounts,
+    roleScopes: config.roleScopes,
+    refreshTtl: config.ttl.refresh,
+    reuseGraceSeconds: config.refreshReuseGrace,
+  });
   const apiKeys = createApiKeys({ store, pepper: config.apiKeyPepper });
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
@@ -65,20 +80,59 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const authenticate = createAuthenticator(credentialResolvers, { sessionCookie: SESSION_COOKIE });
 
   // Quotas per credential and the throttled password login every login surface uses.
-  const rateLimiter = createRateLimiter({ store, rateLimits: config.rateLimits, onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))) });
+  const rateLimiter = createRateLimiter({
+    store,
+    rateLimits: config.rateLimits,
+    onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))),
+  });
   const loginThrottle = createLoginThrottle({ store });
   const anonymousQuotas = createAnonymousQuotas({ store });
   const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
 
   // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
-  const oauthClients = createOAuthClients({ store, pepper: config.apiKeyPepper, offeredScopes: config.oauth.scopes, grants: oauthGrants, revocations, production: config.env === 'production' });
+  const oauthClients = createOAuthClients({
+    store,
+    pepper: config.apiKeyPepper,
+    offeredScopes: config.oauth.scopes,
+    grants: oauthGrants,
+    revocations,
+    production: config.env === 'production',
+  });
 
   const audit = createAudit({ store, logger });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
-  return { config, store, logger, metrics, operations, keystore, passwords, accounts, signIns, revocations, jwt, credentialResolvers, refreshFamilies, actorTokens, pendingIdentities, passwordResets, authenticate, apiKeys, salesChannels, sessions, rateLimiter, loginThrottle, anonymousQuotas, passwordLogin, oauthGrants, oauthClients, audit };
+  return {
+    config,
+    store,
+    logger,
+    metrics,
+    operations,
+    keystore,
+    passwords,
+    accounts,
+    signIns,
+    revocations,
+    jwt,
+    credentialResolvers,
+    refreshFamilies,
+    actorTokens,
+    pendingIdentities,
+    passwordResets,
+    authenticate,
+    apiKeys,
+    salesChannels,
+    sessions,
+    rateLimiter,
+    loginThrottle,
+    anonymousQuotas,
+    passwordLogin,
+    oauthGrants,
+    oauthClients,
+    audit,
+  };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -20,7 +20,14 @@ describe('configuration', () => {
   });
 
   it('reads durations in seconds or with a unit, and strips a trailing slash from PUBLIC_URL', async () => {
-    const c = await loadConfig({ ...base, ACCESS_TOKEN_TTL: '15m', REFRESH_TOKEN_TTL: '7d', ADMIN_TOKEN_TTL: '12h', CUSTOMER_TOKEN_TTL: '90', PUBLIC_URL: 'https://auth.example.com/' });
+    const c = await loadConfig({
+      ...base,
+      ACCESS_TOKEN_TTL: '15m',
+      REFRESH_TOKEN_TTL: '7d',
+      ADMIN_TOKEN_TTL: '12h',
+      CUSTOMER_TOKEN_TTL: '90',
+      PUBLIC_URL: 'https://auth.example.com/',
+    });
     assert.deepEqual([c.ttl.access, c.ttl.refresh, c.ttl.admin, c.ttl.customer], [900, 604800, 43200, 90]);
     assert.equal(c.issuer, 'https://auth.example.com');
   });
@@ -64,13 +71,18 @@ describe('configuration', () => {
 
   it('TRUST_PROXY takes the usual spellings, a hop count or a proxy list, and refuses anything else by name', async () => {
     const trust = async (value: string) => (await loadConfig({ ...base, TRUST_PROXY: value })).trustProxy;
-    for (const on of ['1', 'true', 'TRUE', 'yes', 'Yes', 'on', 'ON', ' on ']) assert.deepEqual(await trust(on), { mode: 'hops', hops: 1 }, on);
+    for (const on of ['1', 'true', 'TRUE', 'yes', 'Yes', 'on', 'ON', ' on '])
+      assert.deepEqual(await trust(on), { mode: 'hops', hops: 1 }, on);
     for (const off of ['', '0', 'false', 'FALSE', 'no', 'off', 'Off']) assert.deepEqual(await trust(off), { mode: 'off' }, off);
     assert.deepEqual((await loadConfig(base)).trustProxy, { mode: 'off' }, 'off by default');
     assert.deepEqual(await trust('2'), { mode: 'hops', hops: 2 });
     assert.deepEqual(await trust('10.0.0.0/8, 192.168.1.1,fd00::/8'), { mode: 'list', proxies: ['10.0.0.0/8', '192.168.1.1', 'fd00::/8'] });
     for (const bad of ['maybe', 'enabled', '-1', '1.5', '1000', '10.0.0.0/33', '999.1.1.1', '10.0.0.1/8/8', 'loopback']) {
-      await assert.rejects(loadConfig({ ...base, TRUST_PROXY: bad }), (err: Error) => err instanceof ConfigError && err.message.includes('TRUST_PROXY') && err.message.includes(bad), bad);
+      await assert.rejects(
+        loadConfig({ ...base, TRUST_PROXY: bad }),
+        (err: Error) => err instanceof ConfigError && err.message.includes('TRUST_PROXY') && err.message.includes(bad),
+        bad,
+      );
     }
   });
 
@@ -90,7 +102,11 @@ describe('configuration', () => {
     for (const name of ['JWKS', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'REDIS_URL'] as const) {
       const env: Record<string, string> = { ...full };
       delete env[name];
-      await assert.rejects(loadConfig(env), (err: Error) => err instanceof ConfigError && err.message.includes(name) && /production/.test(err.message), name);
+      await assert.rejects(
+        loadConfig(env),
+        (err: Error) => err instanceof ConfigError && err.message.includes(name) && /production/.test(err.message),
+        name,
+      );
     }
     await assert.rejects(loadConfig({ ...full, ADMIN_CORS: '*' }), /ADMIN_CORS/);
   });
@@ -106,7 +122,8 @@ describe('configuration', () => {
     }
     for (const name of names) assert.ok(name in env, `config/.env.example lacks ${name}`);
     const table = await readFile(new URL('../docs/configuration.md', import.meta.url), 'utf8');
-    for (const name of names) assert.ok(table.includes(`| \`${name}\` |`), `the configuration table in docs/configuration.md lacks ${name}`);
+    for (const name of names)
+      assert.ok(table.includes(`| \`${name}\` |`), `the configuration table in docs/configuration.md lacks ${name}`);
     const fromExample = await loadConfig({ ...env, ...base });
     const defaults = await loadConfig(base);
     assert.deepEqual(fromExample, defaults);

@@ -35,7 +35,11 @@ export class DuplicateEmailError extends AppError {
 const ID_PREFIX: Record<ActorType, string> = { user: 'user_', customer: 'cus_' };
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 /** Names a stored password without revealing anything of it: changes whenever the password does. */
-const stampOf = (stored: StoredAccount) => createHash('sha256').update(stored.password_hash ?? '').digest('base64url').slice(0, 22);
+const stampOf = (stored: StoredAccount) =>
+  createHash('sha256')
+    .update(stored.password_hash ?? '')
+    .digest('base64url')
+    .slice(0, 22);
 
 function publicView(stored: StoredAccount): Account {
   const { password_hash: _omit, ...account } = stored;
@@ -57,7 +61,15 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
   }
 
   return {
-    async create(input: { actorType: ActorType; email: string; password?: string; passwordHash?: string; firstName?: string | null; lastName?: string | null; role?: Role }): Promise<Account> {
+    async create(input: {
+      actorType: ActorType;
+      email: string;
+      password?: string;
+      passwordHash?: string;
+      firstName?: string | null;
+      lastName?: string | null;
+      role?: Role;
+    }): Promise<Account> {
       const email = normalizeEmail(input.email);
       const id = ID_PREFIX[input.actorType] + ulid();
       // passwordHash: a hash made earlier (a two-step registration, whose route applied the policy),
@@ -65,7 +77,8 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
       if (input.password !== undefined) assertPasswordPolicy(input.password);
       const passwordHash = input.passwordHash ?? (input.password === undefined ? undefined : await passwords.hash(input.password));
       // The email key is claimed first and atomically: two concurrent sign-ups, one account.
-      if (!(await store.put(keys.accountEmail(input.actorType, email), id, { ifAbsent: true }))) throw new DuplicateEmailError(input.actorType);
+      if (!(await store.put(keys.accountEmail(input.actorType, email), id, { ifAbsent: true })))
+        throw new DuplicateEmailError(input.actorType);
       const now = new Date().toISOString();
       const record: StoredAccount = {
         id,
@@ -114,7 +127,10 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
       return ok && stored ? publicView(stored) : null;
     },
 
-    async update(id: string, changes: Partial<Pick<Account, 'first_name' | 'last_name' | 'role'>> & { password?: string }): Promise<Account | null> {
+    async update(
+      id: string,
+      changes: Partial<Pick<Account, 'first_name' | 'last_name' | 'role'>> & { password?: string },
+    ): Promise<Account | null> {
       if (changes.password !== undefined) assertPasswordPolicy(changes.password);
       const stored = await load(id);
       if (!stored) return null;
@@ -153,7 +169,10 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
     },
 
     async list(actorType: ActorType, page: { offset: number; limit: number }): Promise<{ accounts: Account[]; count: number }> {
-      const [ids, count] = await Promise.all([store.indexRange(keys.accountIndex(actorType), { ...page }), store.indexCount(keys.accountIndex(actorType))]);
+      const [ids, count] = await Promise.all([
+        store.indexRange(keys.accountIndex(actorType), { ...page }),
+        store.indexCount(keys.accountIndex(actorType)),
+      ]);
       const loaded = await Promise.all(ids.map((id) => load(id)));
       return { accounts: loaded.filter((a): a is StoredAccount => a !== null).map(publicView), count };
     },

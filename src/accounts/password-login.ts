@@ -8,11 +8,17 @@ import type { Account, Accounts, ActorType } from './accounts.ts';
  * address as TRUST_PROXY resolves it (http/client-address.ts), the same one the request log and
  * the registration throttle see.
  */
-export function createPasswordLogin(deps: { accounts: Accounts; throttle: LoginThrottle; onOutcome?: (outcome: 'success' | 'failure' | 'throttled') => void }) {
+export function createPasswordLogin(deps: {
+  accounts: Accounts;
+  throttle: LoginThrottle;
+  onOutcome?: (outcome: 'success' | 'failure' | 'throttled') => void;
+}) {
   const report = deps.onOutcome ?? (() => {});
   return async (client: { ip: string }, actorType: ActorType, email: string, password: string): Promise<Account | null> => {
     try {
-      const account = await deps.throttle.attempt({ ip: client.ip, actorType, email }, () => deps.accounts.authenticate(actorType, email, password));
+      const account = await deps.throttle.attempt({ ip: client.ip, actorType, email }, () =>
+        deps.accounts.authenticate(actorType, email, password),
+      );
       report(account ? 'success' : 'failure');
       return account;
     } catch (err) {

@@ -25,7 +25,13 @@ interface ResetRecord {
  * for the service that emails it. It is never logged. A token is bound to the password it
  * replaces, so the first reset (or any password change) ends every other token of the account.
  */
-export function createPasswordResets(deps: { store: Store; accounts: Accounts; signIns: SignIns; logger: Logger; notifyWebhookUrl?: string }) {
+export function createPasswordResets(deps: {
+  store: Store;
+  accounts: Accounts;
+  signIns: SignIns;
+  logger: Logger;
+  notifyWebhookUrl?: string;
+}) {
   const { store, accounts, signIns, logger, notifyWebhookUrl } = deps;
   async function request(actorType: ActorType, identifier: string): Promise<void> {
     const account = await accounts.findByEmail(actorType, identifier);
@@ -36,7 +42,14 @@ export function createPasswordResets(deps: { store: Store; accounts: Accounts; s
     const record: ResetRecord = { account_id: account.id, actor_type: actorType, email: account.email, password_stamp: stamp };
     await store.put(keys.passwordReset(hash(token)), JSON.stringify(record), { ttlSeconds: RESET_TTL_SECONDS });
     const expiresAt = new Date(Date.now() + RESET_TTL_SECONDS * 1000).toISOString();
-    const event = { event: 'auth.password_reset', entity_id: account.email, actor_type: actorType, provider: 'emailpass', token, expires_at: expiresAt };
+    const event = {
+      event: 'auth.password_reset',
+      entity_id: account.email,
+      actor_type: actorType,
+      provider: 'emailpass',
+      token,
+      expires_at: expiresAt,
+    };
     await store.publish(keys.eventStream('auth'), event);
     logger.info({ event: 'auth.password_reset', accountId: account.id }, 'password reset requested');
     if (notifyWebhookUrl) void notify(notifyWebhookUrl, logger, event);
@@ -54,7 +67,9 @@ export function createPasswordResets(deps: { store: Store; accounts: Accounts; s
      * or not. Failures are logged (without the token), never answered.
      */
     requestInBackground(actorType: ActorType, identifier: string): void {
-      void request(actorType, identifier).catch((err: Error) => logger.warn({ event: 'auth.password_reset', error: err.name, message: err.message }, 'password reset request failed'));
+      void request(actorType, identifier).catch((err: Error) =>
+        logger.warn({ event: 'auth.password_reset', error: err.name, message: err.message }, 'password reset request failed'),
+      );
     },
 
     /**
@@ -77,7 +92,10 @@ export function createPasswordResets(deps: { store: Store; accounts: Accounts; s
       if (!(await accounts.replacePassword(reset.account_id, input.password, reset.password_stamp))) throw new InvalidResetTokenError();
       // Whoever knew the old password (or holds a token or cookie from it) is signed out everywhere.
       const ended = await signIns.endAll(reset.account_id);
-      logger.info({ event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended }, 'password updated with a reset token');
+      logger.info(
+        { event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended },
+        'password updated with a reset token',
+      );
     },
   };
 }

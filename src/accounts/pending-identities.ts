@@ -36,11 +36,19 @@ export function createPendingIdentities(deps: { store: Store }) {
     },
     /** Mark the registration token exchanged: of two concurrent exchanges, one wins. */
     async markExchanged(identity: PendingIdentity): Promise<boolean> {
-      return store.compareAndSwap(keys.authIdentity(identity.id), JSON.stringify(identity), JSON.stringify({ ...identity, exchanged: true }));
+      return store.compareAndSwap(
+        keys.authIdentity(identity.id),
+        JSON.stringify(identity),
+        JSON.stringify({ ...identity, exchanged: true }),
+      );
     },
     /** Link once: of two concurrent step-twos, one wins. */
     async link(identity: PendingIdentity, actorId: string): Promise<boolean> {
-      return store.compareAndSwap(keys.authIdentity(identity.id), JSON.stringify(identity), JSON.stringify({ ...identity, actor_id: actorId }));
+      return store.compareAndSwap(
+        keys.authIdentity(identity.id),
+        JSON.stringify(identity),
+        JSON.stringify({ ...identity, actor_id: actorId }),
+      );
     },
   };
 }

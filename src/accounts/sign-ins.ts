@@ -35,10 +35,7 @@ export function createSignIns(deps: { store: Store; now?: () => number }) {
     /** Record a sign-in of `accountId` that lasts until `expiresAtMs`. */
     async add(accountId: string, kind: SignInKind, ref: string, expiresAtMs: number): Promise<void> {
       const key = keys.accountSignIns(accountId);
-      await Promise.all([
-        store.indexAdd(key, `${kind}:${ref}`, expiresAtMs),
-        store.indexRemoveByScore(key, -Infinity, now()),
-      ]);
+      await Promise.all([store.indexAdd(key, `${kind}:${ref}`, expiresAtMs), store.indexRemoveByScore(key, -Infinity, now())]);
       // The index lives as long as its longest sign-in.
       if ((await store.ttl(key)) < Math.ceil((expiresAtMs - now()) / 1000)) await store.expire(key, (expiresAtMs - now()) / 1000);
     },

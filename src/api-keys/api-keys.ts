@@ -34,8 +34,10 @@ export class ApiKeyNotFoundError extends NotFoundError {
   }
 }
 
-export const isRevoked = (k: Pick<ApiKeyRecord, 'revoked_at'>, now = Date.now()) => k.revoked_at !== null && Date.parse(k.revoked_at) <= now;
-export const isExpired = (k: Pick<ApiKeyRecord, 'expires_at'>, now = Date.now()) => k.expires_at !== null && Date.parse(k.expires_at) <= now;
+export const isRevoked = (k: Pick<ApiKeyRecord, 'revoked_at'>, now = Date.now()) =>
+  k.revoked_at !== null && Date.parse(k.revoked_at) <= now;
+export const isExpired = (k: Pick<ApiKeyRecord, 'expires_at'>, now = Date.now()) =>
+  k.expires_at !== null && Date.parse(k.expires_at) <= now;
 
 export interface ListFilters {
   q?: string;

@@ -42,7 +42,10 @@ export function createSalesChannels(deps: { store: Store }) {
       return channel;
     },
     async list(page: { offset: number; limit: number }): Promise<{ sales_channels: SalesChannel[]; count: number }> {
-      const [ids, count] = await Promise.all([store.indexRange(keys.salesChannelIndex(), page), store.indexCount(keys.salesChannelIndex())]);
+      const [ids, count] = await Promise.all([
+        store.indexRange(keys.salesChannelIndex(), page),
+        store.indexCount(keys.salesChannelIndex()),
+      ]);
       const loaded = await Promise.all(ids.map(get));
       return { sales_channels: loaded.filter((c): c is SalesChannel => c !== null), count };
     },

@@ -5,7 +5,11 @@ import type { SalesChannels } from './sales-channels.ts';
  * Medusa's `api_key` shape for records (the admin routes and the CLI print the same thing).
  * `clearTokens` holds tokens to show once (create, roll); otherwise a secret key's token is "".
  */
-export async function apiKeyViews(deps: { apiKeys: ApiKeys; salesChannels: SalesChannels }, records: ApiKeyRecord[], clearTokens: Map<string, string> = new Map()) {
+export async function apiKeyViews(
+  deps: { apiKeys: ApiKeys; salesChannels: SalesChannels },
+  records: ApiKeyRecord[],
+  clearTokens: Map<string, string> = new Map(),
+) {
   const channelIds = [...new Set(records.flatMap((k) => k.sales_channel_ids))];
   const [{ found }, used] = await Promise.all([deps.salesChannels.resolve(channelIds), deps.apiKeys.lastUsed(records.map((k) => k.id))]);
   const names = new Map(found.map((c) => [c.id, c.name]));

@@ -15,7 +15,10 @@ type AuditActor = Pick<Principal, 'id' | 'method' | 'keyId'>;
 export function createAudit(deps: { store: Store; logger: Logger }) {
   const { store, logger } = deps;
   return {
-    async record(event: string, entry: { actor: AuditActor; subject: Record<string, string>; data?: Record<string, string> }): Promise<void> {
+    async record(
+      event: string,
+      entry: { actor: AuditActor; subject: Record<string, string>; data?: Record<string, string> },
+    ): Promise<void> {
       const { actor } = entry;
       const fields = {
         event,
@@ -27,7 +30,9 @@ export function createAudit(deps: { store: Store; logger: Logger }) {
         ...entry.data,
       };
       logger.info(fields, event);
-      await store.publish(keys.eventStream('audit'), fields).catch((err: unknown) => logger.warn({ err, event }, 'audit event not published'));
+      await store
+        .publish(keys.eventStream('audit'), fields)
+        .catch((err: unknown) => logger.warn({ err, event }, 'audit event not published'));
     },
   };
 }

@@ -12,5 +12,8 @@ export class UsageError extends Error {
 }
 
 export function isUsageError(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'ERR_USAGE' || (err as { code?: unknown } | null)?.code?.toString().startsWith('ERR_PARSE_ARGS') === true;
+  return (
+    (err as { code?: unknown } | null)?.code === 'ERR_USAGE' ||
+    (err as { code?: unknown } | null)?.code?.toString().startsWith('ERR_PARSE_ARGS') === true
+  );
 }

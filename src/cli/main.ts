@@ -80,7 +80,11 @@ async function run(argv: string[]): Promise<number> {
       // Logs (e.g. Redis connection errors) go to stderr: stdout is for the JSON result only.
       const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
       // The Redis client retries a refused connection forever; a command line should say so and stop.
-      store = await withTimeout(openStore(config, logger), STORE_TIMEOUT_MS, () => new CliError(`cannot reach Redis at ${redactUrl(config.redisUrl!)} (is it running? is REDIS_URL right?)`));
+      store = await withTimeout(
+        openStore(config, logger),
+        STORE_TIMEOUT_MS,
+        () => new CliError(`cannot reach Redis at ${redactUrl(config.redisUrl!)} (is it running? is REDIS_URL right?)`),
+      );
       return createServices(config, store, logger);
     })());
   try {

@@ -33,7 +33,10 @@ export function createClientAddressResolver(trust: TrustProxy) {
     resolve(peer: string | undefined, forwardedFor: string | undefined): ClientHop {
       const direct = normalizeAddress(peer) ?? UNKNOWN_ADDRESS;
       if (trust.mode === 'off') return { address: direct, trustedHops: 0 };
-      const chain = (forwardedFor ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const chain = (forwardedFor ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (trust.mode === 'hops') {
         const all = [...chain, peer];
         const at = Math.max(0, all.length - 1 - trust.hops);
@@ -59,7 +62,10 @@ export function createClientAddressResolver(trust: TrustProxy) {
  */
 export function forwardedValue(header: string | undefined, trustedHops: number): string | undefined {
   if (!trustedHops || !header) return undefined;
-  const entries = header.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = header
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return entries[Math.max(0, entries.length - trustedHops)];
 }
 
@@ -96,7 +102,10 @@ export function trustForwardedHeaders(app: Koa, trust: TrustProxy): void {
       configurable: true,
       get(this: KoaRequest) {
         const { trustedHops } = hopOf(this);
-        const chain = this.get('X-Forwarded-For').split(',').map((s) => s.trim()).filter(Boolean);
+        const chain = this.get('X-Forwarded-For')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         return trustedHops ? chain.slice(-trustedHops) : [];
       },
     },

@@ -6,7 +6,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** A cookie-authenticated write from a page this server does not trust (cross-site request forgery). */
 export class CrossSiteWriteError extends AppError {
   constructor() {
-    super(403, 'cross_site_write', 'A write authenticated by the session cookie must come from an allowed origin (Origin or Sec-Fetch-Site: same-origin)');
+    super(
+      403,
+      'cross_site_write',
+      'A write authenticated by the session cookie must come from an allowed origin (Origin or Sec-Fetch-Site: same-origin)',
+    );
   }
 }
 
@@ -39,7 +43,13 @@ export function cookieWriteGuard(opts: CookieWriteGuardOptions): Middleware {
   const trusted = new Set(opts.trustedOrigins);
   const readOnly = new Set(opts.readOnlyPaths);
   return async (ctx, next) => {
-    if (SAFE_METHODS.has(ctx.method) || readOnly.has(ctx.path) || ctx.get('authorization') || !ctx.cookies.get(opts.sessionCookie, { signed: true })) return next();
+    if (
+      SAFE_METHODS.has(ctx.method) ||
+      readOnly.has(ctx.path) ||
+      ctx.get('authorization') ||
+      !ctx.cookies.get(opts.sessionCookie, { signed: true })
+    )
+      return next();
     if (!fromTrustedPage(ctx, trusted)) throw new CrossSiteWriteError();
     if (ctx.request.type.trim().toLowerCase() !== 'application/json') {
       throw new UnsupportedMediaTypeError('A write authenticated by the session cookie must be sent as application/json');

@@ -51,7 +51,9 @@ export function cors(rules: CorsRule[]): Middleware {
   return async (ctx, next) => {
     ctx.vary('Origin');
     const origin = ctx.get('origin');
-    const allowed = origin !== '' && compiled.some((r) => (!r.prefix || ctx.path === r.prefix || ctx.path.startsWith(r.prefix + '/')) && r.allows(origin));
+    const allowed =
+      origin !== '' &&
+      compiled.some((r) => (!r.prefix || ctx.path === r.prefix || ctx.path.startsWith(r.prefix + '/')) && r.allows(origin));
     ctx.state.corsOriginAllowed = allowed;
     if (allowed) {
       ctx.set('Access-Control-Allow-Origin', origin);
@@ -67,7 +69,11 @@ export function cors(rules: CorsRule[]): Middleware {
       ctx.status = 204;
       return;
     }
-    if (allowed) ctx.set('Access-Control-Expose-Headers', 'x-request-id,retry-after,ratelimit-limit,ratelimit-remaining,ratelimit-reset,ratelimit-policy');
+    if (allowed)
+      ctx.set(
+        'Access-Control-Expose-Headers',
+        'x-request-id,retry-after,ratelimit-limit,ratelimit-remaining,ratelimit-reset,ratelimit-policy',
+      );
     return next();
   };
 }

@@ -10,7 +10,8 @@ const DIALECT_BY_PREFIX: [string, Dialect][] = [
   ['/auth/', 'medusa'],
   ['/oauth/', 'oauth'],
 ];
-const dialectOf = (ctx: Context): Dialect => DIALECT_BY_PREFIX.find(([p]) => ctx.path.startsWith(p) || ctx.path === p.slice(0, -1))?.[1] ?? 'plain';
+const dialectOf = (ctx: Context): Dialect =>
+  DIALECT_BY_PREFIX.find(([p]) => ctx.path.startsWith(p) || ctx.path === p.slice(0, -1))?.[1] ?? 'plain';
 
 /**
  * A ceiling on how long the server works on one request. Node's own timeouts bound how long a

@@ -13,7 +13,8 @@ export function requirePrincipal(authenticate: Authenticate, allowed?: Principal
   return async (ctx, next) => {
     const principal = await authenticate(ctx);
     if (!principal) throw new InvalidTokenError('Authentication is required');
-    if (principal.kind === 'registration' && !allowed?.includes('registration')) throw new InvalidTokenError('A registration token only completes its registration');
+    if (principal.kind === 'registration' && !allowed?.includes('registration'))
+      throw new InvalidTokenError('A registration token only completes its registration');
     if (allowed && !allowed.includes(principal.kind)) throw new ForbiddenError(`A ${principal.kind} credential cannot be used here`);
     return next();
   };

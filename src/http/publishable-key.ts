@@ -13,7 +13,9 @@ declare module 'koa' {
 
 export class PublishableKeyRequiredError extends NotAllowedError {
   constructor() {
-    super(`Publishable API key required in the request header: ${PUBLISHABLE_KEY_HEADER}. You can manage your keys in settings in the dashboard.`);
+    super(
+      `Publishable API key required in the request header: ${PUBLISHABLE_KEY_HEADER}. You can manage your keys in settings in the dashboard.`,
+    );
   }
 }
 
@@ -34,7 +36,11 @@ export function requirePublishableKey(apiKeys: ApiKeys): Middleware {
     const key = await apiKeys.authenticate(token, 'publishable');
     if (!key) throw new InvalidPublishableKeyError();
     apiKeys.touch(key.id);
-    ctx.state.publishableKey = { id: key.id, salesChannelIds: key.sales_channel_ids, ...(key.rate_limit ? { rateLimit: key.rate_limit } : {}) };
+    ctx.state.publishableKey = {
+      id: key.id,
+      salesChannelIds: key.sales_channel_ids,
+      ...(key.rate_limit ? { rateLimit: key.rate_limit } : {}),
+    };
     return next();
   };
 }

@@ -35,7 +35,10 @@ function applyDecision(ctx: Context, decision: RateLimitDecision): void {
   const headers = rateLimitHeaders(decision);
   for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
   if (!decision.allowed) {
-    const err = new RateLimitedError(decision.retryAfterMs / 1000, `Rate limit of ${decision.policy.limit} requests per ${decision.policy.windowSeconds}s exceeded, retry later`);
+    const err = new RateLimitedError(
+      decision.retryAfterMs / 1000,
+      `Rate limit of ${decision.policy.limit} requests per ${decision.policy.windowSeconds}s exceeded, retry later`,
+    );
     // The error boundary renders headers from the error: keep the RateLimit fields on the 429.
     Object.assign(err.headers, headers);
     throw err;

@@ -40,7 +40,14 @@ export function logRequest({ logger, metrics }: RequestLogDeps, ctx: Context, st
   const ms = performance.now() - started;
   metrics?.request(ctx.path, ctx.method, ctx.status, ms / 1000);
   // ip: the client's address as TRUST_PROXY resolves it (client-address.ts), as the throttles see it.
-  const line = { reqId: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ip: ctx.ip, ms: Math.round(ms * 10) / 10 };
+  const line = {
+    reqId: ctx.state.requestId,
+    method: ctx.method,
+    path: ctx.path,
+    status: ctx.status,
+    ip: ctx.ip,
+    ms: Math.round(ms * 10) / 10,
+  };
   if (ctx.status >= 500) logger.error(line, 'request');
   else logger.info(line, 'request');
 }

@@ -54,7 +54,10 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
   router: Router,
   registry: OperationRegistry,
   spec: OperationSpec<B, Q>,
-  ...handlers: [...RouterMiddleware[], (ctx: Context & { params: Record<string, string> }, input: RouteInput<Infer<B>, Infer<Q>>) => unknown]
+  ...handlers: [
+    ...RouterMiddleware[],
+    (ctx: Context & { params: Record<string, string> }, input: RouteInput<Infer<B>, Infer<Q>>) => unknown,
+  ]
 ): void {
   registry.operations.push(spec as OperationSpec<z.ZodType | undefined, z.ZodType | undefined>);
   const handler = handlers.pop() as (ctx: Context & { params: Record<string, string> }, input: RouteInput<Infer<B>, Infer<Q>>) => unknown;

@@ -4,10 +4,14 @@ const FRAME_ANCESTORS = "frame-ancestors 'none'";
 
 /** What securityHeaders() gives an uncacheable, non-HTML response (for handlers that write their own head). */
 export const API_RESPONSE_HEADERS: readonly string[] = [
-  'X-Content-Type-Options', 'nosniff',
-  'Referrer-Policy', 'no-referrer',
-  'Cache-Control', 'no-store',
-  'Pragma', 'no-cache',
+  'X-Content-Type-Options',
+  'nosniff',
+  'Referrer-Policy',
+  'no-referrer',
+  'Cache-Control',
+  'no-store',
+  'Pragma',
+  'no-cache',
 ];
 
 /**

@@ -11,7 +11,9 @@ export const TRUST_PROXY_OFF: TrustProxy = { mode: 'off' };
 
 export class TrustProxyError extends Error {
   constructor(value: string) {
-    super(`expected 1/true/yes/on (one proxy hop), 0/false/no/off, a number of proxy hops, or a comma-separated list of proxy IPs/CIDRs; got "${value}"`);
+    super(
+      `expected 1/true/yes/on (one proxy hop), 0/false/no/off, a number of proxy hops, or a comma-separated list of proxy IPs/CIDRs; got "${value}"`,
+    );
     this.name = 'TrustProxyError';
   }
 }
@@ -42,7 +44,10 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
     if (hops < 1 || hops > MAX_HOPS) throw new TrustProxyError(value);
     return { mode: 'hops', hops };
   }
-  const proxies = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const proxies = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!proxies.length || !proxies.every(isAddressOrCidr)) throw new TrustProxyError(value);
   return { mode: 'list', proxies };
 }

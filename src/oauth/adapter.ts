@@ -37,7 +37,8 @@ function storable(model: string, payload: AdapterPayload): AdapterPayload {
 function guarded(adapter: Adapter, outage: OutageGuard | undefined): Adapter {
   if (!outage) return adapter;
   const wrapped = {} as Record<string, unknown>;
-  for (const [name, method] of Object.entries(adapter)) wrapped[name] = (...args: unknown[]) => outage.call(() => (method as (...a: unknown[]) => Promise<unknown>)(...args));
+  for (const [name, method] of Object.entries(adapter))
+    wrapped[name] = (...args: unknown[]) => outage.call(() => (method as (...a: unknown[]) => Promise<unknown>)(...args));
   return wrapped as unknown as Adapter;
 }
 
@@ -51,7 +52,9 @@ export function endOAuthSession(deps: { store: Store; revocations: Revocations }
   const { store, revocations } = deps;
   return async (recordRef) => {
     const raw = await store.get(keys.oauthModel('Session', recordRef));
-    const authorizations = raw ? ((JSON.parse(raw) as { authorizations?: Record<string, { grantId?: string; persistsLogout?: boolean }> }).authorizations ?? {}) : {};
+    const authorizations = raw
+      ? ((JSON.parse(raw) as { authorizations?: Record<string, { grantId?: string; persistsLogout?: boolean }> }).authorizations ?? {})
+      : {};
     const grantIds = Object.values(authorizations).flatMap((a) => (a.grantId && !a.persistsLogout ? [a.grantId] : []));
     await Promise.all(grantIds.map((grantId) => revocations.revokeLineage(grantId)));
     await store.delete(keys.oauthModel('Session', recordRef));
@@ -115,9 +118,12 @@ export function createOAuthAdapterFactory(deps: {
         await store.put(keys.oauthModel(model, recordRef), JSON.stringify(storable(model, payload)), ttlOpt(expiresIn));
         const ttl = ttlOpt(expiresIn).ttlSeconds;
         const work: Promise<void>[] = [];
-        if (model === 'Session' && payload.uid) work.push(store.put(keys.oauthSessionUid(payload.uid), recordRef, ttlOpt(expiresIn)).then(() => undefined));
-        if (model === 'Session' && typeof payload.accountId === 'string' && expiresIn) work.push(deps.signIns.add(payload.accountId, 'oauth-session', recordRef, Date.now() + expiresIn * 1000));
-        if (payload.userCode) work.push(store.put(keys.oauthUserCode(refOf('UserCode', payload.userCode)), recordRef, ttlOpt(expiresIn)).then(() => undefined));
+        if (model === 'Session' && payload.uid)
+          work.push(store.put(keys.oauthSessionUid(payload.uid), recordRef, ttlOpt(expiresIn)).then(() => undefined));
+        if (model === 'Session' && typeof payload.accountId === 'string' && expiresIn)
+          work.push(deps.signIns.add(payload.accountId, 'oauth-session', recordRef, Date.now() + expiresIn * 1000));
+        if (payload.userCode)
+          work.push(store.put(keys.oauthUserCode(refOf('UserCode', payload.userCode)), recordRef, ttlOpt(expiresIn)).then(() => undefined));
         if (GRANTABLE.has(model) && payload.grantId) work.push(grants.addMember(payload.grantId, model, recordRef, ttl));
         if (model === 'Grant' && payload.clientId) work.push(grants.trackForClient(payload.clientId, id, ttl));
         await Promise.all(work);
@@ -144,7 +150,9 @@ export function createOAuthAdapterFactory(deps: {
           if (!raw || !payload || payload.consumed) {
             // Someone consumed (or revoked) it between oidc-provider's check and now: a replay.
             if (payload?.grantId) await grants.revoke(payload.grantId);
-            throw model in LABELS ? new errors.InvalidGrant(`${LABELS[model]} already used`) : new errors.InvalidRequest('request already used');
+            throw model in LABELS
+              ? new errors.InvalidGrant(`${LABELS[model]} already used`)
+              : new errors.InvalidRequest('request already used');
           }
           const next = JSON.stringify({ ...payload, consumed: Math.floor(Date.now() / 1000) });
           if (await store.compareAndSwap(key(id), raw, next)) return;
@@ -163,7 +171,8 @@ export function createOAuthAdapterFactory(deps: {
         const payload = await readRef(recordRef);
         await store.delete(keys.oauthModel(model, recordRef));
         if (!payload) return;
-        if (model === 'Session' && payload.uid && (await store.get(keys.oauthSessionUid(payload.uid))) === recordRef) await store.delete(keys.oauthSessionUid(payload.uid));
+        if (model === 'Session' && payload.uid && (await store.get(keys.oauthSessionUid(payload.uid))) === recordRef)
+          await store.delete(keys.oauthSessionUid(payload.uid));
         if (payload.userCode) await store.delete(keys.oauthUserCode(refOf('UserCode', payload.userCode)));
         if (GRANTABLE.has(model) && payload.grantId) await grants.removeMember(payload.grantId, model, recordRef);
       },

@@ -2,22 +2,24 @@ import { z } from 'zod';
 import { GRANT_TYPES, type OAuthClientRecord } from './clients.ts';
 
 /** An OAuth client as the Admin API and the CLI show it (never the secret's hash). */
-export const oauthClientSchema = z.object({
-  id: z.string(),
-  client_id: z.string(),
-  name: z.string().nullable(),
-  type: z.enum(['confidential', 'public']),
-  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']),
-  redirect_uris: z.array(z.string()),
-  post_logout_redirect_uris: z.array(z.string()),
-  grant_types: z.array(z.enum(GRANT_TYPES)),
-  scopes: z.array(z.string()),
-  login_actor: z.enum(['customer', 'user']),
-  client_secret: z.string().optional().describe('The clear secret: in the create and rotate-secret responses only'),
-  secret_redacted: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-}).meta({ id: 'OAuthClient', description: 'A registered OAuth client (never its secret\'s hash)' });
+export const oauthClientSchema = z
+  .object({
+    id: z.string(),
+    client_id: z.string(),
+    name: z.string().nullable(),
+    type: z.enum(['confidential', 'public']),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']),
+    redirect_uris: z.array(z.string()),
+    post_logout_redirect_uris: z.array(z.string()),
+    grant_types: z.array(z.enum(GRANT_TYPES)),
+    scopes: z.array(z.string()),
+    login_actor: z.enum(['customer', 'user']),
+    client_secret: z.string().optional().describe('The clear secret: in the create and rotate-secret responses only'),
+    secret_redacted: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'OAuthClient', description: "A registered OAuth client (never its secret's hash)" });
 export type OAuthClientView = z.infer<typeof oauthClientSchema>;
 
 export function oauthClientView(r: OAuthClientRecord, secret?: string | null): OAuthClientView {

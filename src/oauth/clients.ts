@@ -69,7 +69,14 @@ const newLineage = () => `cc_${randomBytes(12).toString('base64url')}`;
  * its Client adapter). Secrets are shown once, at creation or rotation, and stored as a keyed hash.
  * Deleting a client revokes every grant it holds and its client-credentials tokens.
  */
-export function createOAuthClients(deps: { store: Store; pepper: string; offeredScopes: string[]; grants: OAuthGrants; revocations: Revocations; production?: boolean }) {
+export function createOAuthClients(deps: {
+  store: Store;
+  pepper: string;
+  offeredScopes: string[];
+  grants: OAuthGrants;
+  revocations: Revocations;
+  production?: boolean;
+}) {
   const { store, pepper, offeredScopes, grants, revocations } = deps;
   // Production refuses plain-http redirects off the loopback IPs (redirect-uris.ts).
   const production = deps.production === true;
@@ -78,11 +85,13 @@ export function createOAuthClients(deps: { store: Store; pepper: string; offered
   function validate(r: OAuthClientRecord): void {
     if (!CLIENT_ID_PATTERN.test(r.client_id)) throw new InvalidClientError('client_id: 3-128 characters of A-Z a-z 0-9 . _ ~ -');
     if (!r.grant_types.length) throw new InvalidClientError('grant_types: at least one grant type');
-    if (r.type === 'public' && r.grant_types.includes('client_credentials')) throw new InvalidClientError('grant_types: a public client cannot use client_credentials');
+    if (r.type === 'public' && r.grant_types.includes('client_credentials'))
+      throw new InvalidClientError('grant_types: a public client cannot use client_credentials');
     if (r.grant_types.includes('refresh_token') && !r.grant_types.includes('authorization_code')) {
       throw new InvalidClientError('grant_types: refresh_token needs authorization_code');
     }
-    if (r.grant_types.includes('authorization_code') && !r.redirect_uris.length) throw new InvalidClientError('redirect_uris: at least one for authorization_code');
+    if (r.grant_types.includes('authorization_code') && !r.redirect_uris.length)
+      throw new InvalidClientError('redirect_uris: at least one for authorization_code');
     const uris = [...r.redirect_uris, ...r.post_logout_redirect_uris];
     for (const uri of uris) {
       const problem = redirectUriProblem(uri, { production });
@@ -91,7 +100,8 @@ export function createOAuthClients(deps: { store: Store; pepper: string; offered
     const setProblem = redirectUriSetProblem(uris);
     if (setProblem) throw new InvalidClientError(setProblem);
     const unknown = r.scopes.filter((s) => !offeredScopes.includes(s));
-    if (unknown.length) throw new InvalidClientError(`scopes: not offered by this server: ${unknown.join(' ')} (offered: ${offeredScopes.join(' ')})`);
+    if (unknown.length)
+      throw new InvalidClientError(`scopes: not offered by this server: ${unknown.join(' ')} (offered: ${offeredScopes.join(' ')})`);
   }
 
   async function load(clientId: string): Promise<OAuthClientRecord | null> {
@@ -106,7 +116,8 @@ export function createOAuthClients(deps: { store: Store; pepper: string; offered
   }
 
   function newSecret(given?: string): string {
-    if (given !== undefined && given.length < SECRET_MIN_LENGTH) throw new InvalidClientError(`client_secret: at least ${SECRET_MIN_LENGTH} characters`);
+    if (given !== undefined && given.length < SECRET_MIN_LENGTH)
+      throw new InvalidClientError(`client_secret: at least ${SECRET_MIN_LENGTH} characters`);
     return given ?? randomBytes(32).toString('base64url');
   }
 
@@ -136,7 +147,8 @@ export function createOAuthClients(deps: { store: Store; pepper: string; offered
         updated_at: now,
       };
       validate(record);
-      if (!(await store.put(keys.oauthClient(record.client_id), JSON.stringify(record), { ifAbsent: true }))) throw new ClientConflictError(record.client_id);
+      if (!(await store.put(keys.oauthClient(record.client_id), JSON.stringify(record), { ifAbsent: true })))
+        throw new ClientConflictError(record.client_id);
       await store.indexAdd(keys.oauthClientIndex(), record.client_id, Date.parse(now));
       return { client: record, secret };
     },
@@ -170,7 +182,13 @@ export function createOAuthClients(deps: { store: Store; pepper: string; offered
       const current = await mustGet(clientId);
       if (current.type === 'public') throw new InvalidClientError('a public client has no secret');
       const secret = newSecret(given);
-      const next: OAuthClientRecord = { ...current, secret_hash: hashSecret(secret), secret_redacted: redact(secret), lineage: newLineage(), updated_at: new Date().toISOString() };
+      const next: OAuthClientRecord = {
+        ...current,
+        secret_hash: hashSecret(secret),
+        secret_redacted: redact(secret),
+        lineage: newLineage(),
+        updated_at: new Date().toISOString(),
+      };
       await store.put(keys.oauthClient(clientId), JSON.stringify(next));
       await revocations.revokeLineage(current.lineage);
       return { client: next, secret };

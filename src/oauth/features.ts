@@ -65,7 +65,11 @@ export function featuresConfiguration(config: Config, scopes: ScopeSets, pages: 
       getResourceServerInfo: async (ctx, resource, client) => {
         if (resource !== audience) throw new errors.InvalidTarget();
         // The library ignores scopes it does not know; asking for one we do not offer is an error.
-        const unknown = ctx.oidc.params?.scope ? String(ctx.oidc.params.scope).split(' ').find((s) => s && !offered.has(s)) : undefined;
+        const unknown = ctx.oidc.params?.scope
+          ? String(ctx.oidc.params.scope)
+              .split(' ')
+              .find((s) => s && !offered.has(s))
+          : undefined;
         if (unknown) throw new errors.InvalidScope('requested scope is not offered', unknown);
         refuseScopeNarrowedToNothing(ctx, oidcScopes, new Set((client.metadata().api_scopes as string[] | undefined) ?? []));
         const allowed = new Set((client.metadata().api_scopes as string[] | undefined) ?? []);

@@ -3,7 +3,14 @@ import { keys } from '../store/keys.ts';
 import type { Revocations } from '../tokens/revocations.ts';
 
 /** Models whose records belong to a grant (oidc-provider revokes them by grant id). */
-export const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
+export const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
 
 const member = (model: string, id: string) => `${model}:${id}`;
 
@@ -27,13 +34,21 @@ export function createOAuthGrants(deps: { store: Store; revocations: Revocations
   return {
     async addMember(grantId: string, model: string, id: string, ttlSeconds: number | undefined): Promise<void> {
       const expiresAt = ttlSeconds === undefined ? 0 : Date.now() + ttlSeconds * 1000;
-      await store.hashSet(keys.oauthGrantMembers(grantId), { [member(model, id)]: String(expiresAt) }, ttlSeconds === undefined ? {} : { ttlSeconds });
+      await store.hashSet(
+        keys.oauthGrantMembers(grantId),
+        { [member(model, id)]: String(expiresAt) },
+        ttlSeconds === undefined ? {} : { ttlSeconds },
+      );
     },
     async removeMember(grantId: string, model: string, id: string): Promise<void> {
       await store.hashDelete(keys.oauthGrantMembers(grantId), [member(model, id)]);
     },
     async trackForClient(clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void> {
-      await store.hashSet(keys.oauthClientGrants(clientId), { [grantId]: String(Date.now()) }, ttlSeconds === undefined ? {} : { ttlSeconds });
+      await store.hashSet(
+        keys.oauthClientGrants(clientId),
+        { [grantId]: String(Date.now()) },
+        ttlSeconds === undefined ? {} : { ttlSeconds },
+      );
     },
     /** Refuse the grant's JWT access tokens from now on (they are stored nowhere). */
     recordRevocation: (grantId: string) => revocations.revokeLineage(grantId),

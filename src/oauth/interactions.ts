@@ -16,15 +16,19 @@ const { base, Check } = interactionPolicy;
 export function interactionsConfiguration(): NonNullable<Configuration['interactions']> {
   const policy = base();
   policy.get('login')!.checks.add(
-    new Check('login_actor', 'the signed-in account is not of the kind this client signs in', 'login_required', (ctx: KoaContextWithOIDC) => {
-      const accountId = ctx.oidc.session?.accountId;
-      if (!accountId) return Check.NO_NEED_TO_PROMPT;
-      return actorTypeOfAccount(accountId) === loginActorOf(ctx.oidc.client) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
-    }),
+    new Check(
+      'login_actor',
+      'the signed-in account is not of the kind this client signs in',
+      'login_required',
+      (ctx: KoaContextWithOIDC) => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (!accountId) return Check.NO_NEED_TO_PROMPT;
+        return actorTypeOfAccount(accountId) === loginActorOf(ctx.oidc.client) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      },
+    ),
   );
   return {
     policy,
     url: async (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
   };
 }
-

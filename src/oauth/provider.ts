@@ -81,7 +81,12 @@ export function createProvider(d: ProviderDeps): Provider {
     ttl: ttlConfiguration(config),
     interactions: interactionsConfiguration(),
     clients: [],
-    clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'RS256' },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
     extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA] },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     responseTypes: ['code'],
@@ -111,7 +116,9 @@ export function createProvider(d: ProviderDeps): Provider {
     // Browsers may call userinfo (and, for public clients, the token endpoint) from the origin of
     // one of the client's redirect URIs.
     clientBasedCORS: (ctx, origin, client) =>
-      origin !== 'null' && (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
+      origin !== 'null' &&
+      (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') &&
+      client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
     conformIdTokenClaims: true,
     allowOmittingSingleRegisteredRedirectUri: false,
     extraParams: authorizationParamLimits(),
@@ -125,10 +132,11 @@ export function createProvider(d: ProviderDeps): Provider {
 
   // Client secrets are stored as keyed hashes: compare a presented secret against the hash.
   const clients = d.oauthClients;
-  (provider.Client.prototype as unknown as { compareClientSecret: (this: { clientSecret?: string }, actual: string) => Promise<boolean> }).compareClientSecret =
-    async function compareClientSecret(actual) {
-      return clients.verifySecret(this.clientSecret, actual);
-    };
+  (
+    provider.Client.prototype as unknown as { compareClientSecret: (this: { clientSecret?: string }, actual: string) => Promise<boolean> }
+  ).compareClientSecret = async function compareClientSecret(actual) {
+    return clients.verifySecret(this.clientSecret, actual);
+  };
 
   provider.on('server_error', (_ctx: unknown, err: Error) => d.logger.error({ err }, 'oauth: server error'));
   provider.on('grant.revoked', (_ctx: unknown, grantId: string) => d.logger.info({ grantId }, 'oauth: grant revoked'));

@@ -11,6 +11,7 @@ const PUBLIC_IDS = new Set(['Grant', 'Client']);
  * records.
  */
 export function createRecordRefs(pepper: string) {
-  return (model: string, id: string): string => (PUBLIC_IDS.has(model) ? id : createHmac('sha256', pepper).update(`oidc:${model}:${id}`).digest('base64url'));
+  return (model: string, id: string): string =>
+    PUBLIC_IDS.has(model) ? id : createHmac('sha256', pepper).update(`oidc:${model}:${id}`).digest('base64url');
 }
 export type RecordRef = ReturnType<typeof createRecordRefs>;

@@ -57,7 +57,12 @@ export function redirectUriProblem(uri: string, opts: { production: boolean }): 
  * to another host; otherwise a web client (exact match, http(s) only).
  */
 export function applicationTypeOf(uris: string[]): 'native' | 'web' {
-  const kinds = new Set(uris.map((u) => URL.parse(u)).filter((u): u is URL => u !== null).map(kindOf));
+  const kinds = new Set(
+    uris
+      .map((u) => URL.parse(u))
+      .filter((u): u is URL => u !== null)
+      .map(kindOf),
+  );
   return (kinds.has('private-use') || kinds.has('loopback')) && !kinds.has('http') ? 'native' : 'web';
 }
 
@@ -71,8 +76,11 @@ export function redirectUriSetProblem(uris: string[]): string | null {
   }
   if (applicationTypeOf(uris) === 'native') {
     // The provider refuses claimed https URIs on loopback hosts for native apps (RFC 8252 §7.2).
-    const httpsLoopback = parsed.find((p) => kindOf(p.url) === 'https' && (LOOPBACK_IPS.has(p.url.hostname) || p.url.hostname === 'localhost'));
-    if (httpsLoopback) return `redirect URI https to a loopback host cannot be registered with native redirect URIs; use http://127.0.0.1 (RFC 8252 §7.3): ${httpsLoopback.uri}`;
+    const httpsLoopback = parsed.find(
+      (p) => kindOf(p.url) === 'https' && (LOOPBACK_IPS.has(p.url.hostname) || p.url.hostname === 'localhost'),
+    );
+    if (httpsLoopback)
+      return `redirect URI https to a loopback host cannot be registered with native redirect URIs; use http://127.0.0.1 (RFC 8252 §7.3): ${httpsLoopback.uri}`;
   }
   return null;
 }

@@ -2,7 +2,6 @@ import type { Configuration } from 'oidc-provider';
 import { GRANT_CLAIM } from '../tokens/claims.ts';
 import { actorTypeOfAccount } from './login-actor.ts';
 
-
 /**
  * Claims our JWT access tokens carry besides RFC 9068's: the grant id, checked against revocations
  * on every verify, and who the subject is (a user, a customer, or the client itself).

@@ -21,7 +21,8 @@ export class OAuthTemporarilyUnavailableError extends errors.OIDCProviderError {
   }
 }
 
-export const isUnavailable = (err: unknown): boolean => err instanceof StoreUnavailableError || err instanceof OAuthTemporarilyUnavailableError;
+export const isUnavailable = (err: unknown): boolean =>
+  err instanceof StoreUnavailableError || err instanceof OAuthTemporarilyUnavailableError;
 
 /**
  * Store calls made for oidc-provider (its adapter, findAccount) go through `call`, which turns the

@@ -10,7 +10,12 @@ type AnyOperation = OperationSpec<z.ZodType | undefined, z.ZodType | undefined>;
 export const SECURITY_SCHEMES = {
   bearer: { type: 'http', scheme: 'bearer', description: 'A first-party JWT, an OAuth access token, or a secret API key (sk_…)' },
   basic: { type: 'http', scheme: 'basic', description: 'A secret API key as the user name: Basic base64(sk_…:)' },
-  publishableKey: { type: 'apiKey', in: 'header', name: 'x-publishable-api-key', description: 'A publishable API key (pk_…): required on /store' },
+  publishableKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-publishable-api-key',
+    description: 'A publishable API key (pk_…): required on /store',
+  },
   session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'A session cookie from POST /auth/session' },
   oauthClient: OAUTH_CLIENT_SCHEME,
 } as const;
@@ -33,19 +38,32 @@ const SURFACE_ERRORS: { prefix: string; schema: string }[] = [
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 const operationId = (op: AnyOperation) =>
-  `${op.method}${op.path.replace(/[:{}]/g, '').split(/[/_-]+/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('')}`;
+  `${op.method}${op.path
+    .replace(/[:{}]/g, '')
+    .split(/[/_-]+/)
+    .filter(Boolean)
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join('')}`;
 
 function parametersOf(op: AnyOperation, components: SchemaComponents): JsonSchema[] {
   const params: JsonSchema[] = [];
-  for (const [, name] of op.path.matchAll(/:([A-Za-z0-9_]+)/g)) params.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+  for (const [, name] of op.path.matchAll(/:([A-Za-z0-9_]+)/g))
+    params.push({ name, in: 'path', required: true, schema: { type: 'string' } });
   if (op.query) {
     const q = components.convert(op.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, schema] of Object.entries(q.properties ?? {})) {
       const { description, ...rest } = schema as { description?: string };
-      params.push({ name, in: 'query', required: q.required?.includes(name) ?? false, ...(description ? { description } : {}), schema: rest });
+      params.push({
+        name,
+        in: 'query',
+        required: q.required?.includes(name) ?? false,
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
     }
   }
-  for (const h of op.headers ?? []) params.push({ name: h.name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' } });
+  for (const h of op.headers ?? [])
+    params.push({ name: h.name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' } });
   return params;
 }
 
@@ -53,7 +71,10 @@ function parametersOf(op: AnyOperation, components: SchemaComponents): JsonSchem
 const RATE_LIMIT_HEADERS: Record<string, JsonSchema> = {
   'RateLimit-Limit': { description: 'Requests allowed per window for this credential', schema: { type: 'integer' } },
   'RateLimit-Remaining': { description: 'Requests left right now', schema: { type: 'integer' } },
-  'RateLimit-Reset': { description: 'Seconds until the full quota is available again (delta seconds, not a time)', schema: { type: 'integer' } },
+  'RateLimit-Reset': {
+    description: 'Seconds until the full quota is available again (delta seconds, not a time)',
+    schema: { type: 'integer' },
+  },
   'RateLimit-Policy': { description: 'The quota, e.g. `1000;w=3600`', schema: { type: 'string' } },
 };
 const RETRY_AFTER: JsonSchema = { description: 'Seconds to wait before retrying', schema: { type: 'integer' } };
@@ -62,7 +83,11 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 /** Requests with a credential spend a quota: every answer to them carries the RateLimit fields. */
 const spendsQuota = (op: AnyOperation) => Boolean(op.security?.length);
 
-function responseHeaders(quota: boolean, status: string, declared: Record<string, string> | undefined): Record<string, unknown> | undefined {
+function responseHeaders(
+  quota: boolean,
+  status: string,
+  declared: Record<string, string> | undefined,
+): Record<string, unknown> | undefined {
   const headers: Record<string, unknown> = {};
   if (quota && status !== '401') for (const name of Object.keys(RATE_LIMIT_HEADERS)) headers[name] = headerRef(name);
   if (status === '429' || status === '503' || status === 'default') headers['Retry-After'] = headerRef('Retry-After');
@@ -105,7 +130,14 @@ function operationObject(op: AnyOperation, components: SchemaComponents): JsonSc
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: body }, 'application/x-www-form-urlencoded': { schema: body } } } } : {}),
+    ...(body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: body }, 'application/x-www-form-urlencoded': { schema: body } },
+          },
+        }
+      : {}),
     ...(op.security ? { security: op.security.map((name) => ({ [name]: [] })) } : {}),
     responses,
   };
@@ -117,7 +149,8 @@ function surfaceErrorResponses(): Record<string, JsonSchema> {
   for (const schema of new Set(SURFACE_ERRORS.map((e) => e.schema))) {
     for (const withQuota of [false, true]) {
       out[`${schema}${withQuota ? 'WithQuota' : ''}`] = {
-        description: "An error in the surface's dialect: 400 invalid input, 401, 403, 404, 413 body too large, 415, 429 rate limited (Retry-After), 503",
+        description:
+          "An error in the surface's dialect: 400 invalid input, 401, 403, 404, 413 body too large, 415, 429 rate limited (Retry-After), 503",
         headers: responseHeaders(withQuota, 'default', undefined),
         content: { 'application/json': { schema: schemaRef(schema) } },
       };
@@ -147,7 +180,15 @@ function shareRepeatedResponses(paths: Record<string, Record<string, JsonSchema>
     const response = JSON.parse(key) as { description: string };
     // Named after the path when one path repeats it (verify's methods), else after what it says.
     const samePath = sites.every((s) => s.path === sites[0]!.path);
-    const base = samePath ? `${pascal(sites[0]!.path)}${sites[0]!.status}` : pascal(response.description.split(/[:;(,.]/)[0]!.split(' ').slice(0, 5).join(' ')) + sites[0]!.status;
+    const base = samePath
+      ? `${pascal(sites[0]!.path)}${sites[0]!.status}`
+      : pascal(
+          response.description
+            .split(/[:;(,.]/)[0]!
+            .split(' ')
+            .slice(0, 5)
+            .join(' '),
+        ) + sites[0]!.status;
     let name = base;
     for (let n = 2; shared[name]; n++) name = `${base}_${n}`;
     shared[name] = response;
@@ -165,7 +206,10 @@ function assertRefsResolve(doc: JsonSchema): void {
       const target = $ref
         .slice(2)
         .split('/')
-        .reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')], doc);
+        .reduce<unknown>(
+          (at, part) => (at as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')],
+          doc,
+        );
       if (target === undefined) throw new Error(`The API description refers to ${$ref}, which it does not hold`);
     }
     Object.values(node).forEach(walk);
@@ -204,7 +248,10 @@ export function buildOpenApiDocument(registry: OperationRegistry, opts: { server
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: opts.serverUrl }],
-    tags: [...new Set([...operations.flatMap((op) => op.tags), 'oauth'])].map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) })),
+    tags: [...new Set([...operations.flatMap((op) => op.tags), 'oauth'])].map((name) => ({
+      name,
+      ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}),
+    })),
     paths,
     components: {
       schemas: components.schemas,

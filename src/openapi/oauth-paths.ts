@@ -9,24 +9,45 @@ import type { JsonSchema, SchemaComponents } from './schemas.ts';
 
 const oauthError = z
   .object({
-    error: z.string().describe('An RFC 6749 error code').meta({ examples: ['invalid_client', 'invalid_grant', 'invalid_request', 'invalid_token', 'temporarily_unavailable'] }),
+    error: z
+      .string()
+      .describe('An RFC 6749 error code')
+      .meta({ examples: ['invalid_client', 'invalid_grant', 'invalid_request', 'invalid_token', 'temporarily_unavailable'] }),
     error_description: z.string().optional().describe('What went wrong, for a developer'),
   })
   .meta({ id: 'OAuthError', description: 'An OAuth error (RFC 6749 §5.2)' });
 
 const clientAuth = {
-  client_id: z.string().max(128).optional().describe('The client; required for public clients and client_secret_post').meta({ examples: ['webapp'] }),
-  client_secret: z.string().max(512).optional().describe('client_secret_post only; client_secret_basic sends it in the Authorization header'),
+  client_id: z
+    .string()
+    .max(128)
+    .optional()
+    .describe('The client; required for public clients and client_secret_post')
+    .meta({ examples: ['webapp'] }),
+  client_secret: z
+    .string()
+    .max(512)
+    .optional()
+    .describe('client_secret_post only; client_secret_basic sends it in the Authorization header'),
 };
 
 const tokenRequest = z
   .object({
-    grant_type: z.enum(['authorization_code', 'refresh_token', 'client_credentials']).describe('The grants a client may use are the ones it was registered with'),
+    grant_type: z
+      .enum(['authorization_code', 'refresh_token', 'client_credentials'])
+      .describe('The grants a client may use are the ones it was registered with'),
     code: z.string().optional().describe('authorization_code: the code from the redirect'),
     redirect_uri: z.string().optional().describe('authorization_code: the redirect URI of the authorization request'),
     code_verifier: z.string().optional().describe('authorization_code: the PKCE verifier (required of public clients)'),
-    refresh_token: z.string().optional().describe('refresh_token: the refresh token; it rotates on every use, and reusing one revokes the grant'),
-    scope: z.string().optional().describe('Space-separated scopes (client_credentials, or fewer than granted on refresh)').meta({ examples: ['read write'] }),
+    refresh_token: z
+      .string()
+      .optional()
+      .describe('refresh_token: the refresh token; it rotates on every use, and reusing one revokes the grant'),
+    scope: z
+      .string()
+      .optional()
+      .describe('Space-separated scopes (client_credentials, or fewer than granted on refresh)')
+      .meta({ examples: ['read write'] }),
     resource: z.string().optional().describe('The API the access token is for (RFC 8707); defaults to OAUTH_RESOURCE_AUDIENCE'),
     ...clientAuth,
   })
@@ -36,8 +57,16 @@ const tokenResponse = z
   .object({
     access_token: z.string().describe('A JWT (RFC 9068, typ at+jwt) for the API; an opaque token when only OpenID scopes were granted'),
     token_type: z.literal('Bearer'),
-    expires_in: z.number().int().min(1).describe('Seconds').meta({ examples: [3600] }),
-    scope: z.string().optional().meta({ examples: ['openid profile read'] }),
+    expires_in: z
+      .number()
+      .int()
+      .min(1)
+      .describe('Seconds')
+      .meta({ examples: [3600] }),
+    scope: z
+      .string()
+      .optional()
+      .meta({ examples: ['openid profile read'] }),
     refresh_token: z.string().optional().describe('For clients registered with the refresh_token grant'),
     id_token: z.string().optional().describe('When the scope held openid'),
   })
@@ -45,11 +74,13 @@ const tokenResponse = z
 
 const tokenHint = z.enum(['access_token', 'refresh_token']).optional().describe('Where to look first');
 
-const introspectionRequest = z.object({ token: z.string().describe('The token to look at'), token_type_hint: tokenHint, ...clientAuth }).meta({ id: 'OAuthIntrospectionRequest' });
+const introspectionRequest = z
+  .object({ token: z.string().describe('The token to look at'), token_type_hint: tokenHint, ...clientAuth })
+  .meta({ id: 'OAuthIntrospectionRequest' });
 
 const introspectionResponse = z
   .looseObject({
-    active: z.boolean().describe('false for an unknown, expired or revoked token, and for another client\'s token'),
+    active: z.boolean().describe("false for an unknown, expired or revoked token, and for another client's token"),
     sub: z.string().optional(),
     client_id: z.string().optional(),
     scope: z.string().optional(),
@@ -61,7 +92,9 @@ const introspectionResponse = z
   })
   .meta({ id: 'OAuthIntrospectionResponse', description: 'RFC 7662: a client learns about its own tokens only' });
 
-const revocationRequest = z.object({ token: z.string().describe('The token to revoke'), token_type_hint: tokenHint, ...clientAuth }).meta({ id: 'OAuthRevocationRequest' });
+const revocationRequest = z
+  .object({ token: z.string().describe('The token to revoke'), token_type_hint: tokenHint, ...clientAuth })
+  .meta({ id: 'OAuthRevocationRequest' });
 
 const userinfo = z
   .looseObject({
@@ -78,7 +111,11 @@ const userinfo = z
 
 const jwks = z
   .object({
-    keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), use: z.string().optional(), alg: z.string().optional() }).describe('A public JSON Web Key (RFC 7517)')),
+    keys: z.array(
+      z
+        .looseObject({ kty: z.string(), kid: z.string(), use: z.string().optional(), alg: z.string().optional() })
+        .describe('A public JSON Web Key (RFC 7517)'),
+    ),
   })
   .meta({ id: 'JsonWebKeySet', description: 'The public signing keys' });
 
@@ -103,24 +140,32 @@ const authorizationParams = z
   .object({
     response_type: z.literal('code'),
     client_id: z.string(),
-    redirect_uri: z.string().describe('One of the client\'s registered redirect URIs'),
-    scope: z.string().describe('Space-separated; openid for an ID token').meta({ examples: ['openid profile email read'] }),
+    redirect_uri: z.string().describe("One of the client's registered redirect URIs"),
+    scope: z
+      .string()
+      .describe('Space-separated; openid for an ID token')
+      .meta({ examples: ['openid profile email read'] }),
     state: z.string().optional(),
     nonce: z.string().optional(),
     code_challenge: z.string().optional().describe('PKCE (required of public clients)'),
     code_challenge_method: z.literal('S256').optional(),
     response_mode: z.enum(['query', 'fragment', 'form_post']).optional(),
-    prompt: z.string().optional().meta({ examples: ['login', 'consent'] }),
+    prompt: z
+      .string()
+      .optional()
+      .meta({ examples: ['login', 'consent'] }),
     resource: z.string().optional(),
     request_uri: z.string().optional().describe('A request_uri from /oauth/par instead of the other parameters'),
   })
   .meta({ id: 'OAuthAuthorizationRequest' });
 
-const parResponse = z.object({ request_uri: z.string().meta({ examples: ['urn:ietf:params:oauth:request_uri:abc123'] }), expires_in: z.number().int().min(1) }).meta({ id: 'OAuthPushedAuthorizationResponse' });
+const parResponse = z
+  .object({ request_uri: z.string().meta({ examples: ['urn:ietf:params:oauth:request_uri:abc123'] }), expires_in: z.number().int().min(1) })
+  .meta({ id: 'OAuthPushedAuthorizationResponse' });
 
 const endSessionParams = z.object({
   id_token_hint: z.string().optional().describe('An ID token of the session'),
-  post_logout_redirect_uri: z.string().optional().describe('One of the client\'s registered post-logout redirect URIs'),
+  post_logout_redirect_uri: z.string().optional().describe("One of the client's registered post-logout redirect URIs"),
   client_id: z.string().optional(),
   state: z.string().optional(),
 });
@@ -134,12 +179,17 @@ function queryParameters(components: SchemaComponents, schema: z.ZodObject): Jso
   });
 }
 
-const json = (components: SchemaComponents, schema: z.ZodType) => ({ 'application/json': { schema: components.convert(schema, 'output') } });
+const json = (components: SchemaComponents, schema: z.ZodType) => ({
+  'application/json': { schema: components.convert(schema, 'output') },
+});
 
 /** A form body, which the token, introspection and revocation endpoints also take as JSON. */
 function formBody(components: SchemaComponents, schema: z.ZodType, alsoJson: boolean) {
   const s = components.convert(schema, 'input');
-  return { required: true, content: { 'application/x-www-form-urlencoded': { schema: s }, ...(alsoJson ? { 'application/json': { schema: s } } : {}) } };
+  return {
+    required: true,
+    content: { 'application/x-www-form-urlencoded': { schema: s }, ...(alsoJson ? { 'application/json': { schema: s } } : {}) },
+  };
 }
 
 const TAGS = ['oauth'];
@@ -155,12 +205,28 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
     429: error('Too many requests (Retry-After)'),
     503: error('temporarily_unavailable: the store is unreachable (Retry-After)'),
   };
-  const redirect = (description: string) => ({ description, headers: { Location: { description: 'Where the browser goes next', schema: { type: 'string' } } } });
+  const redirect = (description: string) => ({
+    description,
+    headers: { Location: { description: 'Where the browser goes next', schema: { type: 'string' } } },
+  });
   const discoveryOp = (operationId: string, summary: string) => ({
-    get: { operationId, tags: TAGS, summary, responses: { 200: { description: 'The metadata (the endpoints carry PUBLIC_URL)', content: json(components, discovery) } } },
+    get: {
+      operationId,
+      tags: TAGS,
+      summary,
+      responses: { 200: { description: 'The metadata (the endpoints carry PUBLIC_URL)', content: json(components, discovery) } },
+    },
   });
   const jwksOp = (operationId: string, summary: string, description: string) => ({
-    get: { operationId, tags: TAGS, summary, description, responses: { 200: { description: 'The public keys', content: { 'application/jwk-set+json': { schema: components.convert(jwks, 'output') } } } } },
+    get: {
+      operationId,
+      tags: TAGS,
+      summary,
+      description,
+      responses: {
+        200: { description: 'The public keys', content: { 'application/jwk-set+json': { schema: components.convert(jwks, 'output') } } },
+      },
+    },
   });
 
   return {
@@ -175,7 +241,11 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
         responses: {
           302: redirect('Back to the client: `redirect_uri?code=…&state=…&iss=…`, or `?error=…`'),
           303: redirect('To the login or consent page'),
-          400: { description: 'An HTML error page when the client or its redirect URI is not valid (nothing is sent to an unverified redirect URI)', content: { 'text/html': { schema: { type: 'string' } } } },
+          400: {
+            description:
+              'An HTML error page when the client or its redirect URI is not valid (nothing is sent to an unverified redirect URI)',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
         },
       },
     },
@@ -186,7 +256,10 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
         summary: 'Push an authorization request (RFC 9126) and get a request_uri for /oauth/authorize',
         security: CLIENT_AUTH,
         requestBody: formBody(components, authorizationParams.extend(clientAuth).meta({ id: 'OAuthPushedAuthorizationRequest' }), false),
-        responses: { 201: { description: 'The request_uri to send to /oauth/authorize with client_id', content: json(components, parResponse) }, ...errors },
+        responses: {
+          201: { description: 'The request_uri to send to /oauth/authorize with client_id', content: json(components, parResponse) },
+          ...errors,
+        },
       },
     },
     '/oauth/token': {
@@ -206,10 +279,11 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
         operationId: 'postOauthIntrospect',
         tags: TAGS,
         summary: 'Is this token active, and what does it carry? (RFC 7662)',
-        description: 'A client may introspect its own tokens only; any other token is `{"active": false}`. The body is a form; a JSON object is taken too.',
+        description:
+          'A client may introspect its own tokens only; any other token is `{"active": false}`. The body is a form; a JSON object is taken too.',
         security: CLIENT_AUTH,
         requestBody: formBody(components, introspectionRequest, true),
-        responses: { 200: { description: 'The token\'s state', content: json(components, introspectionResponse) }, ...errors },
+        responses: { 200: { description: "The token's state", content: json(components, introspectionResponse) }, ...errors },
       },
     },
     '/oauth/revoke': {
@@ -217,7 +291,8 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
         operationId: 'postOauthRevoke',
         tags: TAGS,
         summary: 'Revoke an access or refresh token (RFC 7009)',
-        description: 'A client may revoke its own tokens only. An unknown token is answered 200 as well. The body is a form; a JSON object is taken too.',
+        description:
+          'A client may revoke its own tokens only. An unknown token is answered 200 as well. The body is a form; a JSON object is taken too.',
         security: CLIENT_AUTH,
         requestBody: formBody(components, revocationRequest, true),
         responses: { 200: { description: 'Revoked, or nothing to revoke (empty body)' }, ...errors },
@@ -229,12 +304,15 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
         {
           operationId: `${method}OauthUserinfo`,
           tags: TAGS,
-          summary: 'The claims about the signed-in user that the access token\'s OpenID scopes allow',
+          summary: "The claims about the signed-in user that the access token's OpenID scopes allow",
           security: [{ bearer: [] }],
           responses: {
             200: { description: 'The claims', content: json(components, userinfo) },
-            401: { ...error('invalid_token'), headers: { 'WWW-Authenticate': { description: 'Bearer error="invalid_token"', schema: { type: 'string' } } } },
-            403: error('insufficient_scope: the token\'s grant lacks openid'),
+            401: {
+              ...error('invalid_token'),
+              headers: { 'WWW-Authenticate': { description: 'Bearer error="invalid_token"', schema: { type: 'string' } } },
+            },
+            403: error("insufficient_scope: the token's grant lacks openid"),
             503: errors[503],
           },
         },
@@ -245,15 +323,30 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
         operationId: 'getOauthEndSession',
         tags: TAGS,
         summary: 'Sign out of the authorization server (RP-initiated logout; a browser navigation)',
-        description: 'Shows a confirmation page; confirming ends the server session and revokes the grants that end with it, then returns to `post_logout_redirect_uri` when it is registered.',
+        description:
+          'Shows a confirmation page; confirming ends the server session and revokes the grants that end with it, then returns to `post_logout_redirect_uri` when it is registered.',
         parameters: queryParameters(components, endSessionParams),
-        responses: { 200: { description: 'The sign-out confirmation page', content: { 'text/html': { schema: { type: 'string' } } } }, 400: error('invalid_request') },
+        responses: {
+          200: { description: 'The sign-out confirmation page', content: { 'text/html': { schema: { type: 'string' } } } },
+          400: error('invalid_request'),
+        },
       },
     },
-    '/oauth/jwks': jwksOp('getOauthJwks', 'The keys that sign ID tokens and OAuth access tokens', 'The same keys as /.well-known/jwks.json.'),
-    '/.well-known/jwks.json': jwksOp('getWellKnownJwks', 'The keys that sign first-party JWTs, ID tokens and OAuth access tokens', 'Verify a token offline with these; `kid` names the key.'),
+    '/oauth/jwks': jwksOp(
+      'getOauthJwks',
+      'The keys that sign ID tokens and OAuth access tokens',
+      'The same keys as /.well-known/jwks.json.',
+    ),
+    '/.well-known/jwks.json': jwksOp(
+      'getWellKnownJwks',
+      'The keys that sign first-party JWTs, ID tokens and OAuth access tokens',
+      'Verify a token offline with these; `kid` names the key.',
+    ),
     '/.well-known/openid-configuration': discoveryOp('getOpenidConfiguration', 'OpenID Connect discovery'),
-    '/.well-known/oauth-authorization-server': discoveryOp('getOauthAuthorizationServer', 'OAuth 2.0 authorization server metadata (RFC 8414); the same document'),
+    '/.well-known/oauth-authorization-server': discoveryOp(
+      'getOauthAuthorizationServer',
+      'OAuth 2.0 authorization server metadata (RFC 8414); the same document',
+    ),
   };
 }
 
@@ -261,5 +354,6 @@ export function oauthPaths(components: SchemaComponents): Record<string, Record<
 export const OAUTH_CLIENT_SCHEME = {
   type: 'http',
   scheme: 'basic',
-  description: 'client_secret_basic: the client_id and client_secret as HTTP Basic credentials (client_secret_post sends them in the body instead; public clients send client_id alone)',
+  description:
+    'client_secret_basic: the client_id and client_secret as HTTP Basic credentials (client_secret_post sends them in the body instead; public clients send client_id alone)',
 } as const;

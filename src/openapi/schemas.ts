@@ -43,7 +43,13 @@ export class SchemaComponents {
   readonly schemas: Record<string, JsonSchema> = {};
 
   convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    const converted = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', reused: 'inline', override: dropSafeIntegerBounds }) as JsonSchema;
+    const converted = z.toJSONSchema(schema, {
+      io,
+      unrepresentable: 'any',
+      target: 'draft-2020-12',
+      reused: 'inline',
+      override: dropSafeIntegerBounds,
+    }) as JsonSchema;
     const { $schema: _drop, $defs, ...rest } = converted;
     const defs = ($defs ?? {}) as Record<string, JsonSchema>;
     // Names first (an input shape may be "<id>Input"), then every reference follows them.

@@ -40,7 +40,12 @@ const CREATOR_CACHE_LIMIT = 10_000;
  * from the account and kept for CREATOR_CACHE_MS: verifying a key is then one store lookup, and a
  * demoted or removed user's keys shrink or stop with them within seconds on every instance.
  */
-export function apiKeyResolver(deps: { apiKeys: ApiKeys; accounts: Accounts; roleScopes: Config['roleScopes']; now?: () => number }): CredentialResolver {
+export function apiKeyResolver(deps: {
+  apiKeys: ApiKeys;
+  accounts: Accounts;
+  roleScopes: Config['roleScopes'];
+  now?: () => number;
+}): CredentialResolver {
   const { apiKeys, accounts, roleScopes } = deps;
   const now = deps.now ?? Date.now;
   // By a hash of the token, not the token: a long-lived secret should not sit in a Map for hours.

@@ -27,7 +27,11 @@ export function firstPartyJwtResolver(jwt: JwtService, revocations: Revocations)
       // Tokens of another typ (OAuth at+jwt) belong to another resolver; everything else that
       // is not ours is verified here and fails as invalid_token.
       // (A token already verified here is ours: skip the header peek.)
-      if (!jwt.signatureChecked(credential.value) && credential.value.split('.').length === 3 && !isJwtOfType(credential.value, FIRST_PARTY_TYP)) {
+      if (
+        !jwt.signatureChecked(credential.value) &&
+        credential.value.split('.').length === 3 &&
+        !isJwtOfType(credential.value, FIRST_PARTY_TYP)
+      ) {
         try {
           decodeProtectedHeader(credential.value);
           return undefined;

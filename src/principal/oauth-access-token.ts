@@ -28,7 +28,12 @@ interface OAuthAccessClaims extends JWTPayload {
  * revoked grant's tokens stop at once. Client-credentials tokens speak for the client itself.
  * The signature check is cached per token until it expires; the revocation check never is.
  */
-export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string }): CredentialResolver {
+export function oauthAccessTokenResolver(deps: {
+  keystore: Keystore;
+  revocations: Revocations;
+  issuer: string;
+  audience: string;
+}): CredentialResolver {
   const verified = createVerifiedCache<Principal>();
 
   async function verifySignature(token: string): Promise<Principal> {
@@ -80,7 +85,8 @@ export function oauthAccessTokenResolver(deps: { keystore: Keystore; revocations
     name: 'oauth-access-token',
     async resolve(credential) {
       if (credential.scheme !== 'bearer') return undefined;
-      if (!verified.get(credential.value, CLOCK_TOLERANCE_SECONDS * 1000) && !isJwtOfType(credential.value, OAUTH_ACCESS_TOKEN_TYP)) return undefined;
+      if (!verified.get(credential.value, CLOCK_TOLERANCE_SECONDS * 1000) && !isJwtOfType(credential.value, OAUTH_ACCESS_TOKEN_TYP))
+        return undefined;
       const principal = await verifySignature(credential.value);
       if (await deps.revocations.isRevoked(principal.sid!, principal.jti!)) {
         verified.delete(credential.value);

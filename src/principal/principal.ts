@@ -31,10 +31,7 @@ export interface Principal {
 }
 
 /** A credential as read off a request, before anyone has looked inside it. */
-export type Credential =
-  | { scheme: 'bearer'; value: string }
-  | { scheme: 'basic'; value: string }
-  | { scheme: 'session'; value: string };
+export type Credential = { scheme: 'bearer'; value: string } | { scheme: 'basic'; value: string } | { scheme: 'session'; value: string };
 
 /**
  * One branch of authenticate(): returns a Principal for credentials it owns, undefined for

@@ -40,10 +40,17 @@ const idHash = (id: string) => createHash('sha256').update(id).digest('hex');
 export function createSessions(deps: { store: Store; signIns: SignIns }) {
   const { store, signIns } = deps;
   return {
-    async create(context: Omit<SessionRecord, 'created_at' | 'expires_at'>, ttlSeconds: number): Promise<{ id: string; session: SessionRecord }> {
+    async create(
+      context: Omit<SessionRecord, 'created_at' | 'expires_at'>,
+      ttlSeconds: number,
+    ): Promise<{ id: string; session: SessionRecord }> {
       const id = `sess_${randomBytes(32).toString('base64url')}`;
       const now = Date.now();
-      const session: SessionRecord = { ...context, created_at: new Date(now).toISOString(), expires_at: new Date(now + ttlSeconds * 1000).toISOString() };
+      const session: SessionRecord = {
+        ...context,
+        created_at: new Date(now).toISOString(),
+        expires_at: new Date(now + ttlSeconds * 1000).toISOString(),
+      };
       await store.put(keys.session(idHash(id)), JSON.stringify(session), { ttlSeconds });
       await signIns.add(context.actor_id, 'session', idHash(id), now + ttlSeconds * 1000);
       return { id, session };
@@ -85,7 +92,12 @@ export function writeSessionCookie(ctx: Context, id: string | null, opts: { maxA
  * token, sign-out everywhere, a password reset) and with the account, and holds no more than the
  * account's current role allows. (Not the verify hot path: three reads, two of them together.)
  */
-export function sessionResolver(deps: { sessions: Sessions; accounts: Accounts; revocations: Revocations; roleScopes: Config['roleScopes'] }): CredentialResolver {
+export function sessionResolver(deps: {
+  sessions: Sessions;
+  accounts: Accounts;
+  revocations: Revocations;
+  roleScopes: Config['roleScopes'];
+}): CredentialResolver {
   return {
     name: 'session',
     async resolve(credential) {
@@ -93,7 +105,10 @@ export function sessionResolver(deps: { sessions: Sessions; accounts: Accounts; 
       const session = await deps.sessions.get(credential.value);
       // (A session of an older release names no sign-in to end it with: it is refused.)
       if (!session?.sid || Date.parse(session.expires_at) <= Date.now()) throw new InvalidTokenError('The session has ended');
-      const [account, revoked] = await Promise.all([deps.accounts.active(session.actor_id), deps.revocations.isLineageRevoked(session.sid)]);
+      const [account, revoked] = await Promise.all([
+        deps.accounts.active(session.actor_id),
+        deps.revocations.isLineageRevoked(session.sid),
+      ]);
       if (revoked || !account || account.actor_type !== session.actor_type) throw new InvalidTokenError('The session has ended');
       const standing = currentStanding(account, { role: session.role, scopes: session.scopes }, deps.roleScopes);
       return {

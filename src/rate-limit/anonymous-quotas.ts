@@ -27,13 +27,18 @@ export class RegistrationThrottledError extends RateLimitedError {
 }
 
 /** The account a reset names, hashed: no email is kept in a counter's key. */
-const accountId = (actorType: ActorType, email: string) => createHash('sha256').update(`${actorType}:${normalizeEmail(email)}`).digest('hex').slice(0, 32);
+const accountId = (actorType: ActorType, email: string) =>
+  createHash('sha256')
+    .update(`${actorType}:${normalizeEmail(email)}`)
+    .digest('hex')
+    .slice(0, 32);
 
 /** GCRA quotas (one atomic store step each; a refusal writes nothing) for anonymous requests. */
 export function createAnonymousQuotas(deps: { store: Store; quotas?: Record<keyof typeof ANONYMOUS_QUOTAS, RatePolicy> }) {
   const { store } = deps;
   const quotas = deps.quotas ?? ANONYMOUS_QUOTAS;
-  const spend = (subject: string, p: RatePolicy) => store.rateLimit(keys.rateLimit(subject, policyId(p)), p.limit, p.windowSeconds * 1000, 1);
+  const spend = (subject: string, p: RatePolicy) =>
+    store.rateLimit(keys.rateLimit(subject, policyId(p)), p.limit, p.windowSeconds * 1000, 1);
 
   return {
     /** Count a registration from `ip`, success or not; 429 past the address's quota. */

@@ -112,7 +112,12 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
    * ask to wait (until `waitUntil`, then 429). Losing a race only means reading again: one
    * contender wins each round, so a burst (or the backlog after a Redis pause) gets through.
    */
-  async function update(key: string, p: BackoffPolicy, change: Change, o: { firstRead?: string | null; waitUntil?: number } = {}): Promise<boolean> {
+  async function update(
+    key: string,
+    p: BackoffPolicy,
+    change: Change,
+    o: { firstRead?: string | null; waitUntil?: number } = {},
+  ): Promise<boolean> {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const raw = round === 0 && o.firstRead !== undefined ? o.firstRead : await store.get(key);
       const now = Date.now();
@@ -125,7 +130,9 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
       }
       const value = serialize(next);
       const written =
-        raw === null ? await store.put(key, value, { ttlSeconds: ttlSeconds(next, p), ifAbsent: true }) : await store.compareAndSwap(key, raw, value, ttlSeconds(next, p));
+        raw === null
+          ? await store.put(key, value, { ttlSeconds: ttlSeconds(next, p), ifAbsent: true })
+          : await store.compareAndSwap(key, raw, value, ttlSeconds(next, p));
       if (written) return true;
       if (round >= 2) await jitter(5);
     }
@@ -166,7 +173,13 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
      * address clean).
      */
     async attempt<T>(who: { ip: string; actorType: ActorType; email: string }, verify: () => Promise<T | null>): Promise<T | null> {
-      const accountKey = keys.loginThrottle('acct', createHash('sha256').update(`${who.actorType}:${normalizeEmail(who.email)}`).digest('hex').slice(0, 32));
+      const accountKey = keys.loginThrottle(
+        'acct',
+        createHash('sha256')
+          .update(`${who.actorType}:${normalizeEmail(who.email)}`)
+          .digest('hex')
+          .slice(0, 32),
+      );
       const ipKey = keys.loginThrottle('ip', clientAddressKey(who.ip));
       // Both cells are read first: while either backs off the attempt is refused with no write at all.
       const [rawAccount, rawAddress] = await Promise.all([store.get(accountKey), store.get(ipKey)]);

@@ -19,17 +19,38 @@ export const userSchema = z
   .meta({ id: 'User', description: 'A back-office user' });
 export const customerSchema = userSchema.omit({ role: true }).meta({ id: 'Customer', description: 'A storefront customer' });
 const medusaErrorSchema = z
-  .object({ type: z.string().describe("Medusa's error type").meta({ examples: ['not_found'] }), message: z.string() })
+  .object({
+    type: z
+      .string()
+      .describe("Medusa's error type")
+      .meta({ examples: ['not_found'] }),
+    message: z.string(),
+  })
   .meta({ id: 'MedusaError', description: 'An error on /admin, /store and /auth, as Medusa writes it' });
 export const medusaErr = (description: string) => ({ description, schema: medusaErrorSchema });
 
 /** The body of the password logins /admin/auth/token and /store/auth/token. */
 export const passwordLoginBody = z
-  .object({ email: z.string().min(1).max(320).meta({ examples: ['admin@example.com'] }), password: z.string().min(1).max(1024) })
+  .object({
+    email: z
+      .string()
+      .min(1)
+      .max(320)
+      .meta({ examples: ['admin@example.com'] }),
+    password: z.string().min(1).max(1024),
+  })
   .meta({ id: 'PasswordLogin' });
 
 export function userView(a: Account) {
-  return { id: a.id, email: a.email, first_name: a.first_name, last_name: a.last_name, role: a.role ?? 'member', created_at: a.created_at, updated_at: a.updated_at };
+  return {
+    id: a.id,
+    email: a.email,
+    first_name: a.first_name,
+    last_name: a.last_name,
+    role: a.role ?? 'member',
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+  };
 }
 export function customerView(a: Account) {
   return { id: a.id, email: a.email, first_name: a.first_name, last_name: a.last_name, created_at: a.created_at, updated_at: a.updated_at };

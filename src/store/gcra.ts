@@ -5,7 +5,13 @@ import type { RateLimitResult } from './port.ts';
  * memory store and (as Lua) the Redis store so both answer identically.
  * Returns the new TAT to store, or null when the request is refused (nothing to write).
  */
-export function gcra(storedTat: number | null, now: number, limit: number, periodMs: number, cost: number): { result: RateLimitResult; newTat: number | null } {
+export function gcra(
+  storedTat: number | null,
+  now: number,
+  limit: number,
+  periodMs: number,
+  cost: number,
+): { result: RateLimitResult; newTat: number | null } {
   const interval = periodMs / limit;
   const tat = Math.max(storedTat ?? now, now);
   const newTat = tat + interval * cost;

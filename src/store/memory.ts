@@ -135,7 +135,9 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
     async indexRangeByScore(key, min, max) {
       const e = indexOf(key, false);
       if (!e) return [];
-      return sortedMembers(e).filter(([, s]) => s >= min && s <= max).map(([m]) => m);
+      return sortedMembers(e)
+        .filter(([, s]) => s >= min && s <= max)
+        .map(([m]) => m);
     },
     async indexRemoveByScore(key, min, max) {
       const e = indexOf(key, false);

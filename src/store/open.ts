@@ -5,7 +5,11 @@ import type { Store } from './port.ts';
 import { createRedisStore } from './redis.ts';
 
 /** REDIS_URL -> the Redis store; no REDIS_URL -> the embedded in-process store (development only). */
-export async function openStore(config: Pick<Config, 'redisUrl' | 'redisPrefix' | 'redisCommandTimeoutMs' | 'redisCluster'>, logger: Logger, opts: { connectWaitMs?: number } = {}): Promise<Store> {
+export async function openStore(
+  config: Pick<Config, 'redisUrl' | 'redisPrefix' | 'redisCommandTimeoutMs' | 'redisCluster'>,
+  logger: Logger,
+  opts: { connectWaitMs?: number } = {},
+): Promise<Store> {
   if (!config.redisUrl) {
     logger.warn('REDIS_URL is not set: using the embedded store, data lives in this process only and is lost on exit');
     return createMemoryStore();
@@ -25,7 +29,8 @@ export async function openStore(config: Pick<Config, 'redisUrl' | 'redisPrefix' 
     },
     onError: (err) => {
       // The client reconnects by itself; log each distinct failure once, not every retry.
-      if (err.message !== lastError) logger.error({ err: { message: err.message }, redis: redactUrl(config.redisUrl!) }, 'redis connection error');
+      if (err.message !== lastError)
+        logger.error({ err: { message: err.message }, redis: redactUrl(config.redisUrl!) }, 'redis connection error');
       lastError = err.message;
     },
   });

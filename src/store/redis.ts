@@ -102,7 +102,15 @@ async function closeClient(client: ClosableClient, waitMs: number): Promise<void
   if (!client.isOpen) return;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
-  const answered = client.isReady && (await Promise.race([client.ping().then(() => true, () => false), late]));
+  const answered =
+    client.isReady &&
+    (await Promise.race([
+      client.ping().then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]));
   clearTimeout(timer);
   if (answered) await client.close();
   else if (client.isOpen) client.destroy();
@@ -135,7 +143,9 @@ function connectionTo(opts: RedisStoreOptions): Connection {
     async ready() {
       const masters = cluster.masters;
       if (!masters.length) return false;
-      const infos = await Promise.all(masters.map(async (master) => String(await (await cluster.nodeClient(master)).sendCommand(['CLUSTER', 'INFO']))));
+      const infos = await Promise.all(
+        masters.map(async (master) => String(await (await cluster.nodeClient(master)).sendCommand(['CLUSTER', 'INFO']))),
+      );
       return infos.every(servesEverySlot);
     },
     // Topology discovery fails outright when no node answers: retry until it works (or close).
@@ -276,11 +286,14 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
 function createCommandDeadlines(timeoutMs: number) {
   const GENERATIONS = 4;
   const generations: Set<(err: Error) => void>[] = Array.from({ length: GENERATIONS + 1 }, () => new Set());
-  const sweeper = setInterval(() => {
-    const expired = generations.shift()!;
-    generations.push(new Set());
-    for (const reject of expired) reject(new StoreUnavailableError(new Error(`Redis did not answer within ${timeoutMs} ms`)));
-  }, Math.max(1, Math.round(timeoutMs / GENERATIONS)));
+  const sweeper = setInterval(
+    () => {
+      const expired = generations.shift()!;
+      generations.push(new Set());
+      for (const reject of expired) reject(new StoreUnavailableError(new Error(`Redis did not answer within ${timeoutMs} ms`)));
+    },
+    Math.max(1, Math.round(timeoutMs / GENERATIONS)),
+  );
   sweeper.unref();
   return {
     /** Track a call in flight; the returned function stops tracking it (call it when it settles). */

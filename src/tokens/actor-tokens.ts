@@ -19,7 +19,8 @@ export interface MedusaSignIn extends Standing {
 
 /** The Medusa sign-in a principal belongs to (a Medusa-lineage JWT or a cookie session), or undefined (any other credential). */
 export function medusaSignInOf(p: Principal): MedusaSignIn | undefined {
-  if ((p.kind !== 'user' && p.kind !== 'customer') || (p.method !== 'jwt' && p.method !== 'session') || !p.sid || !p.signInEndsAt) return undefined;
+  if ((p.kind !== 'user' && p.kind !== 'customer') || (p.method !== 'jwt' && p.method !== 'session') || !p.sid || !p.signInEndsAt)
+    return undefined;
   return { sid: p.sid, endsAt: p.signInEndsAt, scopes: p.scopes, ...(p.role ? { role: p.role } : {}) };
 }
 

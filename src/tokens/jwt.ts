@@ -63,7 +63,13 @@ const CACHE_LIMIT = 10_000;
  * record. Signature checks of access tokens are cached per token until it expires; the revocation
  * check never is, so a revocation is seen at once.
  */
-export function createJwtService(deps: { keystore: Keystore; revocations: Revocations; issuer: string; audience: string; registrationTtlSeconds: number }) {
+export function createJwtService(deps: {
+  keystore: Keystore;
+  revocations: Revocations;
+  issuer: string;
+  audience: string;
+  registrationTtlSeconds: number;
+}) {
   const { keystore, revocations, issuer, audience } = deps;
   const verified = createVerifiedCache<FirstPartyClaims>({ limit: CACHE_LIMIT });
 
@@ -97,7 +103,14 @@ export function createJwtService(deps: { keystore: Keystore; revocations: Revoca
     return payload as T;
   }
 
-  function issue(claims: { sub: string; actorType: ActorType; scope: string[]; sid: string; ttlSeconds: number; extra?: Record<string, unknown> }): Promise<IssuedJwt> {
+  function issue(claims: {
+    sub: string;
+    actorType: ActorType;
+    scope: string[];
+    sid: string;
+    ttlSeconds: number;
+    extra?: Record<string, unknown>;
+  }): Promise<IssuedJwt> {
     return sign(FIRST_PARTY_TYP, claims.sub, claims.ttlSeconds, {
       ...claims.extra,
       scope: claims.scope.join(' '),
@@ -146,7 +159,8 @@ export function createJwtService(deps: { keystore: Keystore; revocations: Revoca
         throw toTokenError(err);
       }
       if (claims.actor_type !== 'user' && claims.actor_type !== 'customer') throw new InvalidTokenError();
-      if (await revocations.isRevoked(claims.sid, claims.jti)) throw new InvalidTokenError('The registration token has been used or revoked');
+      if (await revocations.isRevoked(claims.sid, claims.jti))
+        throw new InvalidTokenError('The registration token has been used or revoked');
       return claims;
     },
     /** Full verification, including revocation (one store round trip). */

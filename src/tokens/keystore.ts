@@ -1,4 +1,12 @@
-import { createLocalJWKSet, errors as joseErrors, importJWK, type CryptoKey, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  errors as joseErrors,
+  importJWK,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
 
 /** Algorithms we sign with and accept. Anything else (none, HS*) is refused at verification. */
 export const ALLOWED_ALGS = ['RS256', 'ES256'] as const;
@@ -29,7 +37,8 @@ export class KeystoreError extends Error {
 
 function inferAlg(jwk: JWK): SigningAlg {
   if (jwk.alg) {
-    if (!(ALLOWED_ALGS as readonly string[]).includes(jwk.alg)) throw new KeystoreError(`key ${jwk.kid}: alg ${jwk.alg} is not supported (use RS256 or ES256)`);
+    if (!(ALLOWED_ALGS as readonly string[]).includes(jwk.alg))
+      throw new KeystoreError(`key ${jwk.kid}: alg ${jwk.alg} is not supported (use RS256 or ES256)`);
     return jwk.alg as SigningAlg;
   }
   if (jwk.kty === 'RSA') return 'RS256';
@@ -56,7 +65,8 @@ export async function createKeystore(jwks: JSONWebKeySet): Promise<Keystore> {
     if (kids.has(k.kid)) throw new KeystoreError(`duplicate kid ${k.kid}`);
     kids.add(k.kid);
   }
-  if (!privateKeys.some((k) => k.alg === 'RS256')) throw new KeystoreError('the JWKS needs an RS256 key (OpenID Connect ID tokens require it)');
+  if (!privateKeys.some((k) => k.alg === 'RS256'))
+    throw new KeystoreError('the JWKS needs an RS256 key (OpenID Connect ID tokens require it)');
 
   const publicKeys = privateKeys.map((k) => {
     const pub: JWK = {};

@@ -81,9 +81,20 @@ export function createRefreshFamilies(deps: {
     return currentStanding(account, { role: family.extra?.role as Role | undefined, scopes: family.scope }, deps.roleScopes);
   }
 
-  async function mint(familyId: string, family: FamilyRecord, standing: Standing = { role: family.extra?.role as Role | undefined, scopes: family.scope }): Promise<TokenPair> {
+  async function mint(
+    familyId: string,
+    family: FamilyRecord,
+    standing: Standing = { role: family.extra?.role as Role | undefined, scopes: family.scope },
+  ): Promise<TokenPair> {
     const extra = { ...family.extra, ...(standing.role ? { role: standing.role } : {}) };
-    const access = await jwt.issue({ sub: family.sub, actorType: family.actorType, scope: standing.scopes, sid: familyId, ttlSeconds: family.accessTtl, extra });
+    const access = await jwt.issue({
+      sub: family.sub,
+      actorType: family.actorType,
+      scope: standing.scopes,
+      sid: familyId,
+      ttlSeconds: family.accessTtl,
+      extra,
+    });
     const secret = randomBytes(32).toString('base64url');
     const record: TokenRecord = { state: 'active', issuedAt: Date.now() };
     await store.put(keys.refreshToken(familyId, hashSecret(secret)), JSON.stringify(record), { ttlSeconds: refreshTtl });
@@ -124,7 +135,12 @@ export function createRefreshFamilies(deps: {
       let current = JSON.parse(tokenRaw) as TokenRecord;
       if (current.state === 'active') {
         const pair = await mint(familyId, family, await standingOf(familyId, family));
-        const used: TokenRecord = { state: 'used', issuedAt: current.issuedAt, usedAt: Date.now(), successor: seal(pair, secret, familyId) };
+        const used: TokenRecord = {
+          state: 'used',
+          issuedAt: current.issuedAt,
+          usedAt: Date.now(),
+          successor: seal(pair, secret, familyId),
+        };
         if (await store.compareAndSwap(tokenKey, tokenRaw, JSON.stringify(used))) {
           await store.expire(keys.refreshFamily(familyId), refreshTtl);
           return pair;

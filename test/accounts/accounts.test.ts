@@ -13,7 +13,12 @@ const newAccounts = () => createAccounts({ store: createMemoryStore(), passwords
 describe('accounts', () => {
   it('creates users with a role (member by default) and customers without one, never showing the password hash', async () => {
     const accounts = newAccounts();
-    const user = await accounts.create({ actorType: 'user', email: '  Ada@Example.COM ', password: 'correct horse battery', firstName: 'Ada' });
+    const user = await accounts.create({
+      actorType: 'user',
+      email: '  Ada@Example.COM ',
+      password: 'correct horse battery',
+      firstName: 'Ada',
+    });
     assert.match(user.id, /^user_[0-9A-Z]{26}$/);
     assert.equal(user.email, 'ada@example.com');
     assert.equal(user.role, 'member');
@@ -30,9 +35,14 @@ describe('accounts', () => {
   it('keeps emails unique per actor type, ignoring case, even under concurrent sign-ups', async () => {
     const accounts = newAccounts();
     await accounts.create({ actorType: 'user', email: 'dup@example.com' });
-    await assert.rejects(accounts.create({ actorType: 'user', email: 'DUP@example.com' }), (err: Error) => err instanceof DuplicateEmailError && (err as DuplicateEmailError).status === 409);
+    await assert.rejects(
+      accounts.create({ actorType: 'user', email: 'DUP@example.com' }),
+      (err: Error) => err instanceof DuplicateEmailError && (err as DuplicateEmailError).status === 409,
+    );
     assert.ok(await accounts.create({ actorType: 'customer', email: 'dup@example.com' }), 'a customer may share a user email');
-    const race = await Promise.allSettled(Array.from({ length: 5 }, () => accounts.create({ actorType: 'customer', email: 'race@example.com' })));
+    const race = await Promise.allSettled(
+      Array.from({ length: 5 }, () => accounts.create({ actorType: 'customer', email: 'race@example.com' })),
+    );
     assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1);
     assert.equal((await accounts.list('customer', { offset: 0, limit: 10 })).count, 2);
   });
@@ -107,29 +117,58 @@ describe('the password policy', () => {
 
   it('refuses the most common passwords, whatever their case', () => {
     for (const common of ['password', 'PASSWORD', '12345678', 'qwertyuiop', 'Sunshine']) {
-      assert.throws(() => assertPasswordPolicy(common), (err: Error) => err instanceof WeakPasswordError && (err as WeakPasswordError).status === 400 && /commonly used/.test(err.message), common);
+      assert.throws(
+        () => assertPasswordPolicy(common),
+        (err: Error) => err instanceof WeakPasswordError && (err as WeakPasswordError).status === 400 && /commonly used/.test(err.message),
+        common,
+      );
     }
     assert.doesNotThrow(() => assertPasswordPolicy('tangerine-bicycle-orbit'));
   });
 });
 
 describe('standing: what a sign-in may hold now', () => {
-  const account = (role?: 'admin' | 'developer' | 'member', actorType: 'user' | 'customer' = 'user') => ({ id: 'x', actor_type: actorType, email: 'x@example.com', first_name: null, last_name: null, role, created_at: '', updated_at: '' });
+  const account = (role?: 'admin' | 'developer' | 'member', actorType: 'user' | 'customer' = 'user') => ({
+    id: 'x',
+    actor_type: actorType,
+    email: 'x@example.com',
+    first_name: null,
+    last_name: null,
+    role,
+    created_at: '',
+    updated_at: '',
+  });
 
   it('takes the lower of the granted role and the account current role', () => {
     assert.equal(lowerRole('admin', 'member'), 'member');
     assert.equal(lowerRole('member', 'admin'), 'member');
     assert.equal(lowerRole('developer', 'admin'), 'developer');
-    assert.deepEqual(currentStanding(account('member'), { role: 'admin', scopes: ['read', 'write', 'admin'] }, ROLE_SCOPES), { role: 'member', scopes: ['read'] });
-    assert.deepEqual(currentStanding(account('admin'), { role: 'member', scopes: ['read'] }, ROLE_SCOPES), { role: 'member', scopes: ['read'] }, 'a promotion does not widen a sign-in');
+    assert.deepEqual(currentStanding(account('member'), { role: 'admin', scopes: ['read', 'write', 'admin'] }, ROLE_SCOPES), {
+      role: 'member',
+      scopes: ['read'],
+    });
+    assert.deepEqual(
+      currentStanding(account('admin'), { role: 'member', scopes: ['read'] }, ROLE_SCOPES),
+      { role: 'member', scopes: ['read'] },
+      'a promotion does not widen a sign-in',
+    );
   });
 
   it('never adds a scope the sign-in was not granted', () => {
-    assert.deepEqual(currentStanding(account('admin'), { role: 'admin', scopes: ['read'] }, ROLE_SCOPES), { role: 'admin', scopes: ['read'] });
-    assert.deepEqual(currentStanding(account('admin'), { scopes: ['read', 'write'] }, ROLE_SCOPES), { role: 'member', scopes: ['read'] }, 'no granted role counts as member');
+    assert.deepEqual(currentStanding(account('admin'), { role: 'admin', scopes: ['read'] }, ROLE_SCOPES), {
+      role: 'admin',
+      scopes: ['read'],
+    });
+    assert.deepEqual(
+      currentStanding(account('admin'), { scopes: ['read', 'write'] }, ROLE_SCOPES),
+      { role: 'member', scopes: ['read'] },
+      'no granted role counts as member',
+    );
   });
 
   it('gives customers the customer scopes at most, and no role', () => {
-    assert.deepEqual(currentStanding(account(undefined, 'customer'), { role: 'admin', scopes: ['read', 'write', 'admin'] }, ROLE_SCOPES), { scopes: ['read', 'write'] });
+    assert.deepEqual(currentStanding(account(undefined, 'customer'), { role: 'admin', scopes: ['read', 'write', 'admin'] }, ROLE_SCOPES), {
+      scopes: ['read', 'write'],
+    });
   });
 });

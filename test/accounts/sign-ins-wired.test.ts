@@ -14,7 +14,13 @@ describe('sign-ins', () => {
 
   it('ends a refresh family: no more rotation, its access tokens refused', async () => {
     const { services, user } = await withUser();
-    const pair = await services.refreshFamilies.start({ sub: user.id, actorType: 'user', scope: ['read'], accessTtl: 300, extra: { role: 'admin' } });
+    const pair = await services.refreshFamilies.start({
+      sub: user.id,
+      actorType: 'user',
+      scope: ['read'],
+      accessTtl: 300,
+      extra: { role: 'admin' },
+    });
     await services.jwt.verify(pair.token);
     assert.equal(await services.signIns.endAll(user.id), 1);
     await assert.rejects(services.jwt.verify(pair.token), InvalidTokenError);
@@ -26,7 +32,18 @@ describe('sign-ins', () => {
     const exp = Date.now() + 3_600_000;
     const token = await services.jwt.issue({ sub: user.id, actorType: 'user', scope: ['read'], sid: 'lin_1', ttlSeconds: 300 });
     await services.signIns.add(user.id, 'lineage', 'lin_1', exp);
-    const { id } = await services.sessions.create({ actor_id: user.id, actor_type: 'user', auth_identity_id: 'ai_1', app_metadata: {}, scopes: ['read'], sid: 'lin_1', sign_in_ends_at: new Date(exp).toISOString() }, 3600);
+    const { id } = await services.sessions.create(
+      {
+        actor_id: user.id,
+        actor_type: 'user',
+        auth_identity_id: 'ai_1',
+        app_metadata: {},
+        scopes: ['read'],
+        sid: 'lin_1',
+        sign_in_ends_at: new Date(exp).toISOString(),
+      },
+      3600,
+    );
     assert.ok(await services.sessions.get(id));
     assert.equal(await services.signIns.endAll(user.id), 2);
     await assert.rejects(services.jwt.verify(token.token), InvalidTokenError);
@@ -35,7 +52,10 @@ describe('sign-ins', () => {
 
   it('ends an OAuth session with the grants apps received through it, except those allowed to outlive it', async () => {
     const { services, user } = await withUser();
-    const session = { accountId: user.id, authorizations: { app: { grantId: 'grant_online' }, offline: { grantId: 'grant_offline', persistsLogout: true } } };
+    const session = {
+      accountId: user.id,
+      authorizations: { app: { grantId: 'grant_online' }, offline: { grantId: 'grant_offline', persistsLogout: true } },
+    };
     await services.store.put(keys.oauthModel('Session', 'oidc_sess_1'), JSON.stringify(session), { ttlSeconds: 3600 });
     await services.signIns.add(user.id, 'oauth-session', 'oidc_sess_1', Date.now() + 3_600_000);
     assert.equal(await services.signIns.endAll(user.id), 1);

@@ -53,7 +53,8 @@ describe('How API keys are kept', () => {
   });
 
   it('keys are bound to the server pepper: an instance with another API_KEY_PEPPER cannot use them', async () => {
-    const key = (await api('/admin/api-keys', { method: 'POST', json: { title: 'peppered', type: 'secret' }, headers: admin })).json.api_key;
+    const key = (await api('/admin/api-keys', { method: 'POST', json: { title: 'peppered', type: 'secret' }, headers: admin })).json
+      .api_key;
     const other = await startTestServer({ prefix: srv.prefix, env: { API_KEY_PEPPER: randomBytes(32).toString('hex') } });
     const same = await startTestServer({ prefix: srv.prefix, env: { API_KEY_PEPPER: srv.config.apiKeyPepper } });
     try {
@@ -83,9 +84,14 @@ describe('How API keys are kept', () => {
     await api(`/admin/api-keys/${key.id}`, { method: 'DELETE', headers: admin });
     const client = createClient({ url: REDIS_URL });
     await client.connect();
-    const entries = (await client.xRange(`${srv.prefix}events:audit`, '-', '+')).map((e) => e.message).filter((m) => m.api_key_id === key.id);
+    const entries = (await client.xRange(`${srv.prefix}events:audit`, '-', '+'))
+      .map((e) => e.message)
+      .filter((m) => m.api_key_id === key.id);
     await client.close();
-    assert.deepEqual(entries.map((m) => m.event), ['api_key.created', 'api_key.revoked', 'api_key.deleted']);
+    assert.deepEqual(
+      entries.map((m) => m.event),
+      ['api_key.created', 'api_key.revoked', 'api_key.deleted'],
+    );
     assert.ok(entries.every((m) => m.actor_id === key.created_by));
     assert.ok(!JSON.stringify(entries).includes(key.token));
   });
@@ -96,9 +102,12 @@ describe('API keys on the embedded store', () => {
     const srv = await startTestServer({ store: 'memory' });
     try {
       await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'supersecret', role: 'admin' });
-      const token = (await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })).json.token;
+      const token = (
+        await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })
+      ).json.token;
       const admin = { authorization: `Bearer ${token}` };
-      const key = (await http(`${srv.url}/admin/api-keys`, { method: 'POST', json: { title: 'local', type: 'secret' }, headers: admin })).json.api_key;
+      const key = (await http(`${srv.url}/admin/api-keys`, { method: 'POST', json: { title: 'local', type: 'secret' }, headers: admin }))
+        .json.api_key;
       assert.equal((await http(`${srv.url}/admin/users/me`, { headers: basic(key.token) })).status, 200);
       await http(`${srv.url}/admin/api-keys/${key.id}/revoke`, { method: 'POST', headers: admin });
       assert.equal((await http(`${srv.url}/admin/users/me`, { headers: basic(key.token) })).status, 401);

@@ -50,7 +50,23 @@ describe('portcullis CLI against Redis', () => {
     http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username, password, ...(actor_type ? { actor_type } : {}) } });
 
   it('creates a user the server then logs in, with the role it was given', async () => {
-    const res = await cli(['user', 'create', '--email', 'Ops@Example.com', '--password', 'correct horse battery', '--role', 'admin', '--first-name', 'Ada', '--last-name', 'Ops'], env);
+    const res = await cli(
+      [
+        'user',
+        'create',
+        '--email',
+        'Ops@Example.com',
+        '--password',
+        'correct horse battery',
+        '--role',
+        'admin',
+        '--first-name',
+        'Ada',
+        '--last-name',
+        'Ops',
+      ],
+      env,
+    );
     assert.equal(res.code, 0, res.stderr);
     const user = JSON.parse(res.stdout);
     assert.match(user.id, /^user_[0-9A-Z]{26}$/);
@@ -75,7 +91,10 @@ describe('portcullis CLI against Redis', () => {
   });
 
   it('creates a customer who logs in as a customer (and not as a user)', async () => {
-    const res = await cli(['customer', 'create', '--email', 'shopper@example.com', '--password', 'shopper password', '--first-name', 'Sam'], env);
+    const res = await cli(
+      ['customer', 'create', '--email', 'shopper@example.com', '--password', 'shopper password', '--first-name', 'Sam'],
+      env,
+    );
     assert.equal(res.code, 0, res.stderr);
     const customer = JSON.parse(res.stdout);
     assert.match(customer.id, /^cus_/);
@@ -112,7 +131,11 @@ describe('portcullis CLI against Redis', () => {
   });
 
   it('refuses a password the policy refuses, naming the rule (the policy of every route that sets one)', async () => {
-    for (const [password, rule] of [['short', /at least 8 characters/], ['password123', /most commonly used/], ['Sunshine1', /most commonly used/]] as const) {
+    for (const [password, rule] of [
+      ['short', /at least 8 characters/],
+      ['password123', /most commonly used/],
+      ['Sunshine1', /most commonly used/],
+    ] as const) {
       const res = await cli(['customer', 'create', '--email', 'weak@example.com', '--password', password], env);
       assert.equal(res.code, 2, res.stderr);
       assert.match(res.stderr, rule);
@@ -141,7 +164,9 @@ describe('portcullis CLI without a usable Redis', () => {
   });
 
   it('with an unreachable Redis, says so (without the password) and exits 1 instead of retrying forever', async () => {
-    const res = await cli(['user', 'create', '--email', 'z@example.com', '--password', 'long enough'], { REDIS_URL: 'redis://ops:hunter2@127.0.0.1:1' });
+    const res = await cli(['user', 'create', '--email', 'z@example.com', '--password', 'long enough'], {
+      REDIS_URL: 'redis://ops:hunter2@127.0.0.1:1',
+    });
     assert.equal(res.code, 1);
     assert.equal(res.stdout, '');
     assert.match(res.stderr, /cannot reach Redis at redis:\/\/ops:\*\*\*@127\.0\.0\.1:1/);
@@ -149,7 +174,10 @@ describe('portcullis CLI without a usable Redis', () => {
   });
 
   it('with a bad configuration, says which variable and what it accepts in one line, exit 78 as the server', async () => {
-    const res = await cli(['user', 'create', '--email', 'z@example.com', '--password', 'long enough'], { REDIS_URL: 'redis://127.0.0.1:1', REDIS_COMMAND_TIMEOUT_MS: 'soon' });
+    const res = await cli(['user', 'create', '--email', 'z@example.com', '--password', 'long enough'], {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      REDIS_COMMAND_TIMEOUT_MS: 'soon',
+    });
     assert.equal(res.code, 78, res.stderr);
     assert.equal(res.stdout, '');
     assert.equal(res.stderr, 'portcullis: REDIS_COMMAND_TIMEOUT_MS: expected milliseconds, a whole number from 50 to 60000\n');

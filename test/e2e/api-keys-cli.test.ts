@@ -11,7 +11,14 @@ describe('portcullis api-key (CLI) against a running server', () => {
   const cli = async (...args: string[]) => {
     try {
       const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'api-key', ...args], {
-        env: { ...process.env, NODE_ENV: 'test', REDIS_URL, REDIS_PREFIX: srv.prefix, DEV_SECRETS_FILE: '.portcullis/test-secrets.json', LOG_LEVEL: 'silent' },
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          REDIS_URL,
+          REDIS_PREFIX: srv.prefix,
+          DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+          LOG_LEVEL: 'silent',
+        },
       });
       return { code: 0, stdout, stderr };
     } catch (err) {
@@ -27,7 +34,19 @@ describe('portcullis api-key (CLI) against a running server', () => {
   after(() => srv.close());
 
   it('creates a scoped, rate-limited secret key the server accepts, then revokes it', async () => {
-    const created = await cli('create', '--type', 'secret', '--title', 'CI deploys', '--created-by', 'admin@example.com', '--scopes', 'read', '--rate-limit', '100/h');
+    const created = await cli(
+      'create',
+      '--type',
+      'secret',
+      '--title',
+      'CI deploys',
+      '--created-by',
+      'admin@example.com',
+      '--scopes',
+      'read',
+      '--rate-limit',
+      '100/h',
+    );
     assert.equal(created.code, 0, created.stderr);
     const key = JSON.parse(created.stdout);
     assert.match(key.token, /^sk_[0-9a-f]{64}$/);
@@ -39,7 +58,9 @@ describe('portcullis api-key (CLI) against a running server', () => {
     assert.equal(verify.json.auth_method, 'api_key');
     assert.equal(verify.json.key_id, key.id);
     assert.deepEqual(verify.json.scopes, ['read']);
-    const me = await http(`${srv.url}/admin/users/me`, { headers: { authorization: `Basic ${Buffer.from(`${key.token}:`).toString('base64')}` } });
+    const me = await http(`${srv.url}/admin/users/me`, {
+      headers: { authorization: `Basic ${Buffer.from(`${key.token}:`).toString('base64')}` },
+    });
     assert.equal(me.json.user.email, 'admin@example.com');
 
     const listed = await cli('list', '--type', 'secret');

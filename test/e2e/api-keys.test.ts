@@ -37,7 +37,11 @@ describe('API keys through /admin/api-keys', () => {
 
   before(async () => {
     srv = await startTestServer();
-    for (const [email, role] of [['admin@example.com', 'admin'], ['dev@example.com', 'developer'], ['member@example.com', 'member']] as const) {
+    for (const [email, role] of [
+      ['admin@example.com', 'admin'],
+      ['dev@example.com', 'developer'],
+      ['member@example.com', 'member'],
+    ] as const) {
       await srv.services.accounts.create({ actorType: 'user', email, password: 'supersecret', role });
     }
     ({ headers: admin, id: adminId } = await login('admin@example.com'));
@@ -83,7 +87,11 @@ describe('API keys through /admin/api-keys', () => {
   });
 
   it('refuses scopes beyond the creator: a developer cannot mint an admin-scoped key', async () => {
-    const res = await api('/admin/api-keys', { method: 'POST', json: { title: 'x', type: 'secret', scopes: ['read', 'write', 'admin'] }, headers: developer });
+    const res = await api('/admin/api-keys', {
+      method: 'POST',
+      json: { title: 'x', type: 'secret', scopes: ['read', 'write', 'admin'] },
+      headers: developer,
+    });
     assert.equal(res.status, 403);
     assert.equal(res.json.type, 'forbidden');
   });
@@ -101,7 +109,10 @@ describe('API keys through /admin/api-keys', () => {
     assert.equal(early.status, 400);
     assert.deepEqual(early.json, { type: 'not_allowed', message: `Cannot delete api keys that are not revoked - ${key.id}` });
     // The js-sdk posts revoke with content-type json and no body.
-    const revoked = await api(`/admin/api-keys/${key.id}/revoke`, { method: 'POST', headers: { ...developer, 'content-type': 'application/json' } });
+    const revoked = await api(`/admin/api-keys/${key.id}/revoke`, {
+      method: 'POST',
+      headers: { ...developer, 'content-type': 'application/json' },
+    });
     assert.equal(revoked.status, 200);
     assert.equal(revoked.json.api_key.revoked_by, developerId);
     assert.ok(Date.parse(revoked.json.api_key.revoked_at) <= Date.now());
@@ -177,10 +188,15 @@ describe('API keys through /admin/api-keys', () => {
     await api(`/admin/api-keys/${b.id}/revoke`, { method: 'POST', json: {}, headers: developer });
     const q = await api('/admin/api-keys?q=-list&order=title', { headers: developer });
     assert.equal(q.status, 200);
-    assert.deepEqual(q.json.api_keys.map((k: { id: string }) => k.id), [a.id, b.id, c.id]);
+    assert.deepEqual(
+      q.json.api_keys.map((k: { id: string }) => k.id),
+      [a.id, b.id, c.id],
+    );
     assert.equal(q.json.count, 3);
     assert.deepEqual(
-      (await api('/admin/api-keys?q=-list&type=secret&revoked=false', { headers: developer })).json.api_keys.map((k: { id: string }) => k.id),
+      (await api('/admin/api-keys?q=-list&type=secret&revoked=false', { headers: developer })).json.api_keys.map(
+        (k: { id: string }) => k.id,
+      ),
       [a.id],
     );
     assert.deepEqual(
@@ -188,7 +204,10 @@ describe('API keys through /admin/api-keys', () => {
       [b.id],
     );
     const page = await api('/admin/api-keys?q=-list&order=-title&limit=1&offset=1', { headers: developer });
-    assert.deepEqual(page.json.api_keys.map((k: { id: string }) => k.id), [b.id]);
+    assert.deepEqual(
+      page.json.api_keys.map((k: { id: string }) => k.id),
+      [b.id],
+    );
     assert.deepEqual([page.json.count, page.json.offset, page.json.limit], [3, 1, 1]);
     assert.equal((await api('/admin/api-keys?order=secret_sauce', { headers: developer })).status, 400);
   });
@@ -217,18 +236,40 @@ describe('API keys through /admin/api-keys', () => {
     const linked = await api(`/admin/api-keys/${pk.id}/sales-channels`, { method: 'POST', json: { add: [scId] }, headers: developer });
     assert.equal(linked.status, 200);
     assert.deepEqual(linked.json.api_key.sales_channels, [{ id: scId, name: 'Web' }]);
-    const unknown = await api(`/admin/api-keys/${pk.id}/sales-channels`, { method: 'POST', json: { add: ['sc_nope'] }, headers: developer });
-    assert.deepEqual([unknown.status, unknown.json], [400, { type: 'invalid_data', message: 'Sales channels with IDs sc_nope do not exist' }]);
+    const unknown = await api(`/admin/api-keys/${pk.id}/sales-channels`, {
+      method: 'POST',
+      json: { add: ['sc_nope'] },
+      headers: developer,
+    });
+    assert.deepEqual(
+      [unknown.status, unknown.json],
+      [400, { type: 'invalid_data', message: 'Sales channels with IDs sc_nope do not exist' }],
+    );
     const sk = await createKey(developer, { title: 'secret', type: 'secret' });
     const onSecret = await api(`/admin/api-keys/${sk.id}/sales-channels`, { method: 'POST', json: { add: [scId] }, headers: developer });
-    assert.deepEqual([onSecret.status, onSecret.json], [400, { type: 'invalid_data', message: 'Sales channels can only be associated with publishable API keys' }]);
+    assert.deepEqual(
+      [onSecret.status, onSecret.json],
+      [400, { type: 'invalid_data', message: 'Sales channels can only be associated with publishable API keys' }],
+    );
     const removed = await api(`/admin/api-keys/${pk.id}/sales-channels`, { method: 'POST', json: { remove: [scId] }, headers: developer });
     assert.deepEqual(removed.json.api_key.sales_channels, []);
   });
 
   it('refuses an expired key, and validates expires_at and rate_limit', async () => {
-    assert.equal((await api('/admin/api-keys', { method: 'POST', json: { title: 'x', type: 'secret', rate_limit: 'lots' }, headers: admin })).status, 400);
-    assert.equal((await api('/admin/api-keys', { method: 'POST', json: { title: 'x', type: 'secret', expires_at: '2000-01-01T00:00:00Z' }, headers: admin })).status, 400);
+    assert.equal(
+      (await api('/admin/api-keys', { method: 'POST', json: { title: 'x', type: 'secret', rate_limit: 'lots' }, headers: admin })).status,
+      400,
+    );
+    assert.equal(
+      (
+        await api('/admin/api-keys', {
+          method: 'POST',
+          json: { title: 'x', type: 'secret', expires_at: '2000-01-01T00:00:00Z' },
+          headers: admin,
+        })
+      ).status,
+      400,
+    );
     const soon = new Date(Date.now() + 1500).toISOString();
     const key = await createKey(admin, { title: 'short-lived', type: 'secret', expires_at: soon });
     const verify = await api('/v1/auth/verify', { headers: { authorization: `Bearer ${key.token}` } });
@@ -250,7 +291,12 @@ describe('API keys through /admin/api-keys', () => {
 
   it('answers 401 for unknown, malformed and publishable keys on /admin', async () => {
     const pk = await createKey(admin, { title: 'pk' });
-    for (const authorization of [`Basic ${Buffer.from(`sk_${'0'.repeat(64)}:`).toString('base64')}`, 'Bearer sk_short', `Bearer ${pk.token}`, 'Basic !!!']) {
+    for (const authorization of [
+      `Basic ${Buffer.from(`sk_${'0'.repeat(64)}:`).toString('base64')}`,
+      'Bearer sk_short',
+      `Bearer ${pk.token}`,
+      'Basic !!!',
+    ]) {
       const res = await api('/admin/users/me', { headers: { authorization } });
       assert.equal(res.status, 401, authorization);
       assert.deepEqual(res.json, { type: 'unauthorized', message: 'Unauthorized' });

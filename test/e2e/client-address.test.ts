@@ -54,7 +54,8 @@ describe('client address behind proxies (TRUST_PROXY)', () => {
       http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username, password }, headers: { 'x-forwarded-for': xff } });
 
     it('a client-chosen entry before the proxy’s does not spread failures over fake addresses', async () => {
-      for (let i = 0; i < 20; i++) assert.equal((await login(`spray${i}@example.com`, 'wrong password', `10.9.${i}.1, 203.0.113.7`)).status, 401);
+      for (let i = 0; i < 20; i++)
+        assert.equal((await login(`spray${i}@example.com`, 'wrong password', `10.9.${i}.1, 203.0.113.7`)).status, 401);
       const next = await login('spray-next@example.com', 'wrong password', '10.9.200.1, 203.0.113.7');
       assert.equal(next.status, 429, 'the 21st failure from 203.0.113.7 backs off, whatever the client put in front');
       assert.equal((await login('office@example.com', 'correct horse', '10.9.201.1, 203.0.113.7')).status, 429);
@@ -66,7 +67,11 @@ describe('client address behind proxies (TRUST_PROXY)', () => {
         const address = i % 2 ? `[2001:db8:7:7::${i.toString(16)}]:${40000 + i}` : `[2001:db8:7:7:${i.toString(16)}::1]`;
         assert.equal((await login(`v6spray${i}@example.com`, 'wrong password', address)).status, 401);
       }
-      assert.equal((await login('office@example.com', 'correct horse', '2001:db8:7:7:ffff::2')).status, 429, 'the same /64, written plainly');
+      assert.equal(
+        (await login('office@example.com', 'correct horse', '2001:db8:7:7:ffff::2')).status,
+        429,
+        'the same /64, written plainly',
+      );
       assert.equal((await login('office@example.com', 'correct horse', '[2001:db8:7:8::1]')).status, 200, 'the next /64 is another client');
     });
 
@@ -75,8 +80,14 @@ describe('client address behind proxies (TRUST_PROXY)', () => {
       assert.equal(await seenAddress(srv, { 'x-forwarded-for': '198.51.100.10' }), '198.51.100.10');
       assert.equal(await seenAddress(srv, {}), '127.0.0.1', 'no header: the peer itself');
       assert.equal(await seenAddress(srv, { 'x-forwarded-for': 'not-an-ip' }), 'unknown');
-      const d = await http(`${srv.origin}/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': 'evil.example, auth.example.com', 'x-forwarded-proto': 'http, https' } });
-      assert.equal(d.json.authorization_endpoint, 'https://auth.example.com/oauth/authorize', 'the value the proxy appended, not the client’s');
+      const d = await http(`${srv.origin}/.well-known/openid-configuration`, {
+        headers: { 'x-forwarded-host': 'evil.example, auth.example.com', 'x-forwarded-proto': 'http, https' },
+      });
+      assert.equal(
+        d.json.authorization_endpoint,
+        'https://auth.example.com/oauth/authorize',
+        'the value the proxy appended, not the client’s',
+      );
     });
   });
 
@@ -90,19 +101,37 @@ describe('client address behind proxies (TRUST_PROXY)', () => {
     const trusted = await start('127.0.0.1, 10.0.0.0/8');
     assert.equal(await seenAddress(trusted, { 'x-forwarded-for': '6.6.6.6, 198.51.100.30, 10.1.2.3, 10.0.0.9' }), '198.51.100.30');
     assert.equal(await seenAddress(trusted, { 'x-forwarded-for': '10.1.2.3' }), '10.1.2.3', 'only proxies: the furthest one');
-    const d = await http(`${trusted.origin}/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': 'auth.example.com', 'x-forwarded-proto': 'https' } });
+    const d = await http(`${trusted.origin}/.well-known/openid-configuration`, {
+      headers: { 'x-forwarded-host': 'auth.example.com', 'x-forwarded-proto': 'https' },
+    });
     assert.equal(d.json.authorization_endpoint, 'https://auth.example.com/oauth/authorize');
 
     const untrusted = await start('10.0.0.0/8');
-    assert.equal(await seenAddress(untrusted, { 'x-forwarded-for': '198.51.100.31' }), '127.0.0.1', 'the peer is no listed proxy: its header is the client’s own claim');
-    const u = await http(`${untrusted.origin}/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': 'auth.example.com', 'x-forwarded-proto': 'https' } });
+    assert.equal(
+      await seenAddress(untrusted, { 'x-forwarded-for': '198.51.100.31' }),
+      '127.0.0.1',
+      'the peer is no listed proxy: its header is the client’s own claim',
+    );
+    const u = await http(`${untrusted.origin}/.well-known/openid-configuration`, {
+      headers: { 'x-forwarded-host': 'auth.example.com', 'x-forwarded-proto': 'https' },
+    });
     assert.equal(u.json.authorization_endpoint, `${untrusted.origin}/oauth/authorize`);
   });
 
   it('refuses to start on a TRUST_PROXY it cannot read (exit 78, naming the variable) instead of taking it as off', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', TRUST_PROXY: 'enabled' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+      TRUST_PROXY: 'enabled',
+    };
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), env });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env,
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     // A server that took the value as off would keep running: stop it and fail.

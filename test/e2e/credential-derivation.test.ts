@@ -32,7 +32,11 @@ describe('Credentials derived from credentials', () => {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const refresh = (headers: Record<string, string>) => api('/auth/token/refresh', { method: 'POST', headers });
   const verify = (headers: Record<string, string>) => api('/v1/auth/verify', { headers });
-  const cookieOf = (res: { headers: Headers }) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookieOf = (res: { headers: Headers }) =>
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
   let n = 0;
   /** A fresh account (tests change roles and delete accounts, so each gets its own). */
   async function account(actorType: 'user' | 'customer', role?: 'admin' | 'member' | 'developer') {
@@ -71,7 +75,11 @@ describe('Credentials derived from credentials', () => {
       });
       const rp = await relyingParty(srv.url, { clientId: 'backoffice-app', clientSecret: secret! });
       const a = await authorize(rp, new Browser(), { email: admin.email, password: PASSWORD, scope: 'openid read' });
-      const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+        pkceCodeVerifier: a.codeVerifier,
+        expectedState: a.state,
+        expectedNonce: a.nonce,
+      });
       const at = tokens.access_token;
       assert.equal(decodeProtectedHeader(at).typ, 'at+jwt');
       assert.equal((await verify(bearer(at))).status, 200, 'the OAuth token itself is valid (control)');
@@ -84,24 +92,46 @@ describe('Credentials derived from credentials', () => {
 
     it("refuses a customer app's OAuth token (read would have come back read write)", async () => {
       const customer = await account('customer');
-      const { secret } = await srv.services.oauthClients.create({ clientId: 'shop-app', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code'], scopes: ['openid', 'read'] });
+      const { secret } = await srv.services.oauthClients.create({
+        clientId: 'shop-app',
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code'],
+        scopes: ['openid', 'read'],
+      });
       const rp = await relyingParty(srv.url, { clientId: 'shop-app', clientSecret: secret! });
       const a = await authorize(rp, new Browser(), { email: customer.email, password: PASSWORD, scope: 'openid read' });
-      const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+        pkceCodeVerifier: a.codeVerifier,
+        expectedState: a.state,
+        expectedNonce: a.nonce,
+      });
       const refreshed = await refresh(bearer(tokens.access_token));
       assert.deepEqual([refreshed.status, refreshed.json], [401, UNAUTHORIZED]);
     });
 
     it('refuses a client-credentials token and a secret API key', async () => {
-      const { client: c, secret } = await srv.services.oauthClients.create({ name: 'job', grantTypes: ['client_credentials'], scopes: ['read'] });
+      const { client: c, secret } = await srv.services.oauthClients.create({
+        name: 'job',
+        grantTypes: ['client_credentials'],
+        scopes: ['read'],
+      });
       const issued = await api('/oauth/token', {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.client_id}:${secret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${c.client_id}:${secret}`).toString('base64')}`,
+        },
         body: 'grant_type=client_credentials&scope=read',
       });
       assert.equal(issued.status, 200);
       const admin = await account('user', 'admin');
-      const sk = (await api('/admin/api-keys', { method: 'POST', json: { title: 'ci', type: 'secret' }, headers: bearer(await medusaLogin('user', admin.email)) })).json.api_key.token;
+      const sk = (
+        await api('/admin/api-keys', {
+          method: 'POST',
+          json: { title: 'ci', type: 'secret' },
+          headers: bearer(await medusaLogin('user', admin.email)),
+        })
+      ).json.api_key.token;
       for (const token of [issued.json.access_token, sk]) {
         const res = await refresh(bearer(token));
         assert.ok([401, 403].includes(res.status), `${res.status}`);
@@ -116,7 +146,11 @@ describe('Credentials derived from credentials', () => {
       assert.deepEqual([refreshed.status, refreshed.json], [401, UNAUTHORIZED]);
       const session = await api('/auth/session', { method: 'POST', headers: bearer(pair.token) });
       assert.deepEqual([session.status, session.json], [401, UNAUTHORIZED]);
-      assert.equal((await api('/v1/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token } })).status, 200, 'its own refresh still works');
+      assert.equal(
+        (await api('/v1/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token } })).status,
+        200,
+        'its own refresh still works',
+      );
     });
   });
 
@@ -128,8 +162,16 @@ describe('Credentials derived from credentials', () => {
     after(() => short.close());
 
     it('a refreshed token keeps the sid and the scopes, and expires at the sign-in end, not later', async () => {
-      const created = await short.services.accounts.create({ actorType: 'user', email: 'dev@example.com', password: PASSWORD, role: 'developer' });
-      const login = await http(`${short.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'dev@example.com', password: PASSWORD } });
+      const created = await short.services.accounts.create({
+        actorType: 'user',
+        email: 'dev@example.com',
+        password: PASSWORD,
+        role: 'developer',
+      });
+      const login = await http(`${short.url}/auth/user/emailpass`, {
+        method: 'POST',
+        json: { email: 'dev@example.com', password: PASSWORD },
+      });
       const first = decodeJwt(login.json.token);
       assert.equal(first.sign_in_exp, first.iat! + 60);
       assert.equal(first.exp, first.sign_in_exp, 'ADMIN_TOKEN_TTL (24 h) is cut at the end of the sign-in');
@@ -148,14 +190,19 @@ describe('Credentials derived from credentials', () => {
 
     it('a cookie session lives no longer than the token it was started with', async () => {
       await short.services.accounts.create({ actorType: 'customer', email: 'c@example.com', password: PASSWORD });
-      const token = (await http(`${short.url}/auth/customer/emailpass`, { method: 'POST', json: { email: 'c@example.com', password: PASSWORD } })).json.token;
+      const token = (
+        await http(`${short.url}/auth/customer/emailpass`, { method: 'POST', json: { email: 'c@example.com', password: PASSWORD } })
+      ).json.token;
       const started = await http(`${short.url}/auth/session`, { method: 'POST', headers: bearer(token) });
       assert.equal(started.status, 200);
       const expires = Date.parse(/expires=([^;]+)/i.exec(started.headers.getSetCookie().find((c) => c.startsWith('connect.sid='))!)![1]!);
       assert.ok(expires <= decodeJwt(token).exp! * 1000 + 1000, `session cookie expires ${new Date(expires).toISOString()}`);
       const v = await http(`${short.url}/v1/auth/verify`, { headers: { cookie: cookieOf(started) } });
       assert.equal(v.json.auth_method, 'session');
-      assert.ok(Date.parse(v.json.expires_at) <= decodeJwt(token).exp! * 1000, `the session itself ends no later than the token: ${v.json.expires_at}`);
+      assert.ok(
+        Date.parse(v.json.expires_at) <= decodeJwt(token).exp! * 1000,
+        `the session itself ends no later than the token: ${v.json.expires_at}`,
+      );
     });
   });
 
@@ -219,7 +266,11 @@ describe('Credentials derived from credentials', () => {
       return reg.json.token as string;
     }
     const createCustomer = (token: string, email: string) =>
-      api('/store/customers', { method: 'POST', json: { email, first_name: 'Reg' }, headers: { ...bearer(token), 'x-publishable-api-key': PK } });
+      api('/store/customers', {
+        method: 'POST',
+        json: { email, first_name: 'Reg' },
+        headers: { ...bearer(token), 'x-publishable-api-key': PK },
+      });
 
     it('is refused by /v1/auth/verify, the admin and store guards, logout, and a microservice verifying first-party JWTs', async () => {
       const token = await register('reg-guards@example.com');
@@ -235,7 +286,10 @@ describe('Credentials derived from credentials', () => {
       assert.equal((await api('/v1/auth/logout', { method: 'POST', headers: bearer(token) })).status, 401);
       assert.equal((await api('/auth/session', { method: 'POST', headers: bearer(token) })).status, 401);
       const jwks = createLocalJWKSet(srv.services.keystore.publicJwks);
-      await assert.rejects(jwtVerify(token, jwks, { issuer: srv.config.issuer, audience: srv.config.audience, typ: 'JWT' }), 'the README\'s microservice check refuses it');
+      await assert.rejects(
+        jwtVerify(token, jwks, { issuer: srv.config.issuer, audience: srv.config.audience, typ: 'JWT' }),
+        "the README's microservice check refuses it",
+      );
       // ...and it still does its one job.
       assert.equal((await createCustomer(token, 'reg-guards@example.com')).status, 200);
     });
@@ -270,7 +324,11 @@ describe('Credentials derived from credentials', () => {
       }
       await redis.close();
       assert.ok(resetToken, 'the reset event is published');
-      const updated = await api('/auth/customer/emailpass/update', { method: 'POST', json: { password: 'a brand new password' }, headers: bearer(resetToken) });
+      const updated = await api('/auth/customer/emailpass/update', {
+        method: 'POST',
+        json: { password: 'a brand new password' },
+        headers: bearer(resetToken),
+      });
       assert.equal(updated.status, 200);
       const res = await refresh(bearer(token));
       assert.deepEqual([res.status, res.json], [401, UNAUTHORIZED]);
@@ -303,7 +361,7 @@ describe('Credentials derived from credentials', () => {
       assert.equal((await verify(bearer(pair.token))).status, 401, 'the family and its access tokens ended');
     });
 
-    it('a demoted admin\'s Medusa token refreshes into a member token, and never back up', async () => {
+    it("a demoted admin's Medusa token refreshes into a member token, and never back up", async () => {
       const user = await account('user', 'admin');
       const token = await medusaLogin('user', user.email);
       await srv.services.accounts.update(user.id, { role: 'member' });
@@ -325,7 +383,10 @@ describe('Credentials derived from credentials', () => {
       assert.equal((await api('/admin/users', { headers: { cookie } })).status, 200);
       await srv.services.accounts.update(user.id, { role: 'member' });
       assert.equal((await api('/admin/users', { headers: { cookie } })).status, 403);
-      assert.equal((await api('/admin/api-keys', { method: 'POST', json: { title: 'x', type: 'secret' }, headers: { cookie } })).status, 403);
+      assert.equal(
+        (await api('/admin/api-keys', { method: 'POST', json: { title: 'x', type: 'secret' }, headers: { cookie } })).status,
+        403,
+      );
       const v = await verify({ cookie });
       assert.deepEqual([v.status, v.json.scopes, v.headers.get('x-auth-role')], [200, ['read'], 'member']);
       assert.equal(decodeJwt((await refresh({ cookie })).json.token).role, 'member');
@@ -343,20 +404,35 @@ describe('Credentials derived from credentials', () => {
     it('refuses a first-party JWT signed with our key but no kid', async () => {
       const user = await account('user', 'developer');
       const claims = decodeJwt((await v1Login(user.email)).token);
-      assert.equal((await verify(bearer(await signOurs({ ...claims, jti: 'kid-control' }, 'JWT', true)))).status, 200, 'control: the same claims with our kid');
+      assert.equal(
+        (await verify(bearer(await signOurs({ ...claims, jti: 'kid-control' }, 'JWT', true)))).status,
+        200,
+        'control: the same claims with our kid',
+      );
       const res = await verify(bearer(await signOurs({ ...claims, jti: 'no-kid' }, 'JWT', false)));
       assert.deepEqual([res.status, res.json.error], [401, 'invalid_token']);
     });
 
     it('refuses an OAuth access token signed with our key but no kid', async () => {
-      const { client: c, secret } = await srv.services.oauthClients.create({ name: 'kid-job', grantTypes: ['client_credentials'], scopes: ['read'] });
+      const { client: c, secret } = await srv.services.oauthClients.create({
+        name: 'kid-job',
+        grantTypes: ['client_credentials'],
+        scopes: ['read'],
+      });
       const issued = await api('/oauth/token', {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.client_id}:${secret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${c.client_id}:${secret}`).toString('base64')}`,
+        },
         body: 'grant_type=client_credentials&scope=read',
       });
       const claims = decodeJwt(issued.json.access_token);
-      assert.equal((await verify(bearer(await signOurs({ ...claims, jti: 'at-control' }, 'at+jwt', true)))).status, 200, 'control: the same claims with our kid');
+      assert.equal(
+        (await verify(bearer(await signOurs({ ...claims, jti: 'at-control' }, 'at+jwt', true)))).status,
+        200,
+        'control: the same claims with our kid',
+      );
       const res = await verify(bearer(await signOurs({ ...claims, jti: 'at-no-kid' }, 'at+jwt', false)));
       assert.deepEqual([res.status, res.json.error], [401, 'invalid_token']);
     });

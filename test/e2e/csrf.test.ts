@@ -24,7 +24,10 @@ describe('cookie-authenticated writes (CSRF)', () => {
   const startSession = async (token: string, headers: Record<string, string> = {}) => {
     const res = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${token}`, ...headers } });
     assert.equal(res.status, 200);
-    return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    return res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
   };
   const keyTitles = async () => {
     const res = await api('/admin/api-keys?limit=100', { headers: { authorization: asAdmin.authorization() } });
@@ -39,7 +42,8 @@ describe('cookie-authenticated writes (CSRF)', () => {
   before(async () => {
     srv = await startTestServer({ env: { ADMIN_CORS: ADMIN_APP, STORE_CORS: STOREFRONT } });
     await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'correct horse', role: 'admin' });
-    adminToken = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } })).json.token;
+    adminToken = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } }))
+      .json.token;
     cookie = await startSession(adminToken);
   });
   after(() => srv?.close());
@@ -57,7 +61,11 @@ describe('cookie-authenticated writes (CSRF)', () => {
 
   it('refuses a JSON body sent without a content type (415), whatever the origin, and no user is created', async () => {
     for (const origin of [EVIL, ADMIN_APP, srv.url]) {
-      const res = await api('/admin/users', { method: 'POST', headers: { cookie, origin }, body: new Blob([JSON.stringify({ email: 'csrf@example.com', password: 'long enough pw', role: 'admin' })]) });
+      const res = await api('/admin/users', {
+        method: 'POST',
+        headers: { cookie, origin },
+        body: new Blob([JSON.stringify({ email: 'csrf@example.com', password: 'long enough pw', role: 'admin' })]),
+      });
       assert.equal(res.status, 415, origin);
       assert.equal(res.json.type, 'invalid_data');
     }
@@ -75,49 +83,85 @@ describe('cookie-authenticated writes (CSRF)', () => {
       {},
     ];
     for (const headers of attempts) {
-      const res = await api('/admin/api-keys', { method: 'POST', headers: { cookie, ...headers }, json: { title: 'csrf-json', type: 'secret' } });
+      const res = await api('/admin/api-keys', {
+        method: 'POST',
+        headers: { cookie, ...headers },
+        json: { title: 'csrf-json', type: 'secret' },
+      });
       assert.deepEqual([res.status, res.json.type], [403, 'not_allowed'], JSON.stringify(headers));
     }
     assert.ok(!(await keyTitles()).includes('csrf-json'));
   });
 
   it('accepts a JSON cookie write from PUBLIC_URL, from an ADMIN_CORS origin (readable there) and from the same origin by Sec-Fetch-Site', async () => {
-    const own = await api('/admin/api-keys', { method: 'POST', headers: { cookie, origin: new URL(srv.url).origin }, json: { title: 'from-public-url' } });
+    const own = await api('/admin/api-keys', {
+      method: 'POST',
+      headers: { cookie, origin: new URL(srv.url).origin },
+      json: { title: 'from-public-url' },
+    });
     assert.equal(own.status, 200);
-    const app = await api('/admin/api-keys', { method: 'POST', headers: { cookie, origin: ADMIN_APP, 'sec-fetch-site': 'cross-site' }, json: { title: 'from-admin-app' } });
+    const app = await api('/admin/api-keys', {
+      method: 'POST',
+      headers: { cookie, origin: ADMIN_APP, 'sec-fetch-site': 'cross-site' },
+      json: { title: 'from-admin-app' },
+    });
     assert.equal(app.status, 200);
     assert.equal(app.headers.get('access-control-allow-origin'), ADMIN_APP);
-    const same = await api('/admin/api-keys', { method: 'POST', headers: { cookie, 'sec-fetch-site': 'same-origin' }, json: { title: 'same-origin' } });
+    const same = await api('/admin/api-keys', {
+      method: 'POST',
+      headers: { cookie, 'sec-fetch-site': 'same-origin' },
+      json: { title: 'same-origin' },
+    });
     assert.equal(same.status, 200);
     const titles = await keyTitles();
     for (const title of ['from-public-url', 'from-admin-app', 'same-origin']) assert.ok(titles.includes(title), title);
   });
 
   it('wants application/json even from a trusted origin (a form post is 415, readable by the app)', async () => {
-    const res = await api('/admin/api-keys', { method: 'POST', headers: { cookie, origin: ADMIN_APP, 'content-type': 'application/x-www-form-urlencoded' }, body: 'title=trusted-form' });
+    const res = await api('/admin/api-keys', {
+      method: 'POST',
+      headers: { cookie, origin: ADMIN_APP, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'title=trusted-form',
+    });
     assert.deepEqual([res.status, res.json.type], [415, 'invalid_data']);
     assert.equal(res.headers.get('access-control-allow-origin'), ADMIN_APP);
     assert.ok(!(await keyTitles()).includes('trusted-form'));
   });
 
   it('keeps Bearer JWTs and secret keys working from any origin', async () => {
-    const bearer = await api('/admin/api-keys', { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, origin: EVIL, 'sec-fetch-site': 'cross-site' }, json: { title: 'bearer-evil', type: 'secret' } });
+    const bearer = await api('/admin/api-keys', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, origin: EVIL, 'sec-fetch-site': 'cross-site' },
+      json: { title: 'bearer-evil', type: 'secret' },
+    });
     assert.equal(bearer.status, 200);
     const secret = bearer.json.api_key.token as string;
     // The cookie rides along (as a browser with credentials: 'include' would send it): the Authorization header decides.
-    const basic = await api('/admin/api-keys', { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}`, cookie, origin: EVIL }, json: { title: 'basic-evil' } });
+    const basic = await api('/admin/api-keys', {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}`, cookie, origin: EVIL },
+      json: { title: 'basic-evil' },
+    });
     assert.equal(basic.status, 200);
     assert.equal(basic.headers.get('access-control-allow-origin'), null, 'CORS still applies: an untrusted origin cannot read the answer');
   });
 
   it('refuses logout CSRF: DELETE /auth/session from another origin leaves the session alive; from the admin app it ends it', async () => {
     // A sign-in of its own: ending a session ends the sign-in it came from (and every session of it).
-    const ownToken = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } })).json.token;
+    const ownToken = (
+      await api('/auth/user/emailpass', { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } })
+    ).json.token;
     const session = await startSession(ownToken);
-    const forged = await api('/auth/session', { method: 'DELETE', headers: { cookie: session, origin: EVIL, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' } });
+    const forged = await api('/auth/session', {
+      method: 'DELETE',
+      headers: { cookie: session, origin: EVIL, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+    });
     assert.deepEqual([forged.status, forged.json.type], [403, 'not_allowed']);
     assert.equal((await api('/admin/users/me', { headers: { cookie: session } })).status, 200, 'still signed in');
-    const real = await api('/auth/session', { method: 'DELETE', headers: { cookie: session, origin: ADMIN_APP, 'content-type': 'application/json' } });
+    const real = await api('/auth/session', {
+      method: 'DELETE',
+      headers: { cookie: session, origin: ADMIN_APP, 'content-type': 'application/json' },
+    });
     assert.deepEqual([real.status, real.json], [200, { success: true }]);
     assert.equal((await api('/admin/users/me', { headers: { cookie: session } })).status, 401);
   });
@@ -125,11 +169,21 @@ describe('cookie-authenticated writes (CSRF)', () => {
   it('guards /store and /v1 the same way, in their dialects; verify (forward auth, any method) is not a write', async () => {
     const publishable = await srv.services.apiKeys.create({ type: 'publishable', title: 'storefront', createdBy: 'user_test' });
     const customer = await srv.services.accounts.create({ actorType: 'customer', email: 'shopper@example.com', password: 'correct horse' });
-    const customerToken = (await api('/auth/customer/emailpass', { method: 'POST', json: { email: customer.email, password: 'correct horse' } })).json.token;
+    const customerToken = (
+      await api('/auth/customer/emailpass', { method: 'POST', json: { email: customer.email, password: 'correct horse' } })
+    ).json.token;
     const customerCookie = await startSession(customerToken);
-    const store = await api('/store/customers', { method: 'POST', headers: { cookie: customerCookie, origin: EVIL, 'x-publishable-api-key': publishable.token }, json: {} });
+    const store = await api('/store/customers', {
+      method: 'POST',
+      headers: { cookie: customerCookie, origin: EVIL, 'x-publishable-api-key': publishable.token },
+      json: {},
+    });
     assert.deepEqual([store.status, store.json.type], [403, 'not_allowed']);
-    const fromShop = await api('/store/customers', { method: 'POST', headers: { cookie: customerCookie, origin: STOREFRONT, 'x-publishable-api-key': publishable.token }, json: {} });
+    const fromShop = await api('/store/customers', {
+      method: 'POST',
+      headers: { cookie: customerCookie, origin: STOREFRONT, 'x-publishable-api-key': publishable.token },
+      json: {},
+    });
     assert.notEqual(fromShop.status, 403, 'the storefront origin passes the guard (the route then answers for itself)');
 
     const v1 = await api('/v1/auth/logout', { method: 'POST', headers: { cookie, origin: EVIL }, json: {} });

@@ -11,7 +11,9 @@ import { freePort, http, startTestServer, type TestServer } from '../helpers/har
 
 /** nginx with the auth_request module (Debian: nginx-light), or why not. */
 function findNginx(): { bin: string } | { missing: string } {
-  const candidates = [process.env.NGINX_BIN, 'nginx', '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].filter(Boolean) as string[];
+  const candidates = [process.env.NGINX_BIN, 'nginx', '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].filter(
+    Boolean,
+  ) as string[];
   for (const bin of candidates) {
     if (bin.includes('/') && !existsSync(bin)) continue;
     const v = spawnSync(bin, ['-V'], { encoding: 'utf8' });
@@ -136,9 +138,12 @@ describe('nginx auth_request in front of an upstream, asking /v1/auth/verify', {
 
   before(async () => {
     srv = await startTestServer();
-    developerId = (await srv.services.accounts.create({ actorType: 'user', email: 'dev@example.com', password: 'correct horse', role: 'developer' })).id;
+    developerId = (
+      await srv.services.accounts.create({ actorType: 'user', email: 'dev@example.com', password: 'correct horse', role: 'developer' })
+    ).id;
     await srv.services.accounts.create({ actorType: 'user', email: 'member@example.com', password: 'correct horse', role: 'member' });
-    const login = async (username: string) => (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username, password: 'correct horse' } })).json.token as string;
+    const login = async (username: string) =>
+      (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username, password: 'correct horse' } })).json.token as string;
     developerJwt = await login('dev@example.com');
     memberJwt = await login('member@example.com');
 
@@ -206,7 +211,13 @@ describe('nginx auth_request in front of an upstream, asking /v1/auth/verify', {
 
   it('replaces or drops X-Auth-* headers a client sends itself', async () => {
     const res = await through('/api/orders', {
-      headers: { authorization: `Bearer ${memberJwt}`, 'x-auth-user-id': 'user_spoofed', 'x-auth-role': 'admin', 'x-auth-key-id': 'apk_spoofed', 'x-auth-scopes': 'read write admin' },
+      headers: {
+        authorization: `Bearer ${memberJwt}`,
+        'x-auth-user-id': 'user_spoofed',
+        'x-auth-role': 'admin',
+        'x-auth-key-id': 'apk_spoofed',
+        'x-auth-scopes': 'read write admin',
+      },
     });
     assert.equal(res.status, 200);
     const h = lastSeen().headers;
@@ -217,7 +228,11 @@ describe('nginx auth_request in front of an upstream, asking /v1/auth/verify', {
   });
 
   it('asks with the original method: a POST with a body goes through, and so does OPTIONS only when authenticated', async () => {
-    const post = await through('/write/orders', { method: 'POST', headers: { authorization: `Bearer ${developerJwt}`, 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'x'.repeat(5000) }) });
+    const post = await through('/write/orders', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${developerJwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'x'.repeat(5000) }),
+    });
     assert.equal(post.status, 200);
     assert.equal(lastSeen().method, 'POST');
     const before = seen.length;
@@ -251,7 +266,13 @@ describe('nginx auth_request in front of an upstream, asking /v1/auth/verify', {
   });
 
   it('passes a 429 through (not a 500) once the caller spent its quota, with Retry-After and the RateLimit headers', async () => {
-    const key = await srv.services.apiKeys.create({ type: 'secret', title: 'gateway client', createdBy: developerId, scopes: ['read'], rateLimit: '2/m' });
+    const key = await srv.services.apiKeys.create({
+      type: 'secret',
+      title: 'gateway client',
+      createdBy: developerId,
+      scopes: ['read'],
+      rateLimit: '2/m',
+    });
     const auth = { authorization: `Basic ${Buffer.from(`${key.token}:`).toString('base64')}` };
     for (let i = 0; i < 2; i++) {
       const ok = await through('/api/orders', { headers: auth });

@@ -11,15 +11,19 @@ describe('/v1/auth/verify for gateways', () => {
   let keyId: string;
   before(async () => {
     srv = await startTestServer();
-    userId = (await srv.services.accounts.create({ actorType: 'user', email: 'dev@example.com', password: 'correct horse', role: 'developer' })).id;
-    jwt = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'dev@example.com', password: 'correct horse' } })).json.token;
+    userId = (
+      await srv.services.accounts.create({ actorType: 'user', email: 'dev@example.com', password: 'correct horse', role: 'developer' })
+    ).id;
+    jwt = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'dev@example.com', password: 'correct horse' } }))
+      .json.token;
     const key = await srv.services.apiKeys.create({ type: 'secret', title: 'svc', createdBy: userId, scopes: ['read'] });
     keyToken = key.token;
     keyId = key.key.id;
   });
   after(() => srv?.close());
 
-  const verify = (query: string, headers: Record<string, string>, method = 'GET') => http(`${srv.url}/v1/auth/verify${query}`, { method, headers });
+  const verify = (query: string, headers: Record<string, string>, method = 'GET') =>
+    http(`${srv.url}/v1/auth/verify${query}`, { method, headers });
 
   it('requires every scope named, repeated or space-separated', async () => {
     const auth = { authorization: `Bearer ${jwt}` };
@@ -31,7 +35,10 @@ describe('/v1/auth/verify for gateways', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.json.error, 'insufficient_scope');
     assert.equal(refused.json.code, 403);
-    assert.equal(refused.headers.get('www-authenticate'), `Bearer realm="portcullis", error="insufficient_scope", scope="admin billing", error_description="${refused.json.message}"`);
+    assert.equal(
+      refused.headers.get('www-authenticate'),
+      `Bearer realm="portcullis", error="insufficient_scope", scope="admin billing", error_description="${refused.json.message}"`,
+    );
     assert.equal(refused.headers.get('x-auth-user-id'), null, 'no identity headers on a refusal');
     assert.equal(refused.headers.get('ratelimit-limit'), '2000', 'the refused check still spent quota');
   });
@@ -68,13 +75,22 @@ describe('/v1/auth/verify for gateways', () => {
     for (const authorization of [`Bearer ${jwt.slice(0, -4)}`, 'Bearer sk_unknown', 'Basic !!!', 'Token abc']) {
       const bad = await verify('', { authorization });
       assert.equal(bad.status, 401, authorization);
-      assert.match(bad.headers.get('www-authenticate') ?? '', /^Bearer realm="portcullis", error="invalid_token", error_description="[^"]*"$/, authorization);
+      assert.match(
+        bad.headers.get('www-authenticate') ?? '',
+        /^Bearer realm="portcullis", error="invalid_token", error_description="[^"]*"$/,
+        authorization,
+      );
       assert.equal(bad.json.error, 'invalid_token');
     }
   });
 
   it('reads the forwarded request only as context: its method and URI change nothing', async () => {
-    const res = await verify('', { authorization: `Bearer ${jwt}`, 'x-forwarded-method': 'DELETE', 'x-forwarded-uri': '/orders/1?token=secret', 'x-forwarded-host': 'api.example.com' });
+    const res = await verify('', {
+      authorization: `Bearer ${jwt}`,
+      'x-forwarded-method': 'DELETE',
+      'x-forwarded-uri': '/orders/1?token=secret',
+      'x-forwarded-host': 'api.example.com',
+    });
     assert.equal(res.status, 200);
     assert.equal(res.json.user_id, userId);
   });

@@ -11,7 +11,12 @@ describe('hardening', () => {
   let pk: string;
   before(async () => {
     srv = await startTestServer({ env: { BODY_LIMIT: '2048' } });
-    const admin = await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'correct horse', role: 'admin' });
+    const admin = await srv.services.accounts.create({
+      actorType: 'user',
+      email: 'admin@example.com',
+      password: 'correct horse',
+      role: 'admin',
+    });
     await srv.services.accounts.create({ actorType: 'customer', email: 'shopper@example.com', password: 'correct horse' });
     pk = (await srv.services.apiKeys.create({ type: 'publishable', title: 'web', createdBy: admin.id })).token;
   });
@@ -24,17 +29,43 @@ describe('hardening', () => {
   };
 
   it('never lets a cache keep a response that carries a token', async () => {
-    const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'admin@example.com', password: 'correct horse' } });
+    const login = await http(`${srv.url}/v1/auth/login`, {
+      method: 'POST',
+      json: { username: 'admin@example.com', password: 'correct horse' },
+    });
     noStore(login, '/v1/auth/login');
-    noStore(await http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: login.json.refresh_token } }), '/v1/auth/refresh');
+    noStore(
+      await http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: login.json.refresh_token } }),
+      '/v1/auth/refresh',
+    );
     noStore(await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${login.json.token}` } }), '/v1/auth/verify');
-    noStore(await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } }), '/admin/auth/token');
-    noStore(await http(`${srv.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } }), '/auth/user/emailpass');
-    noStore(await http(`${srv.url}/store/auth/token`, { method: 'POST', headers: { 'x-publishable-api-key': pk }, json: { email: 'shopper@example.com', password: 'correct horse' } }), '/store/auth/token');
-    const { client, secret } = await srv.services.oauthClients.create({ name: 'job', grantTypes: ['client_credentials'], scopes: ['read'] });
+    noStore(
+      await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } }),
+      '/admin/auth/token',
+    );
+    noStore(
+      await http(`${srv.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'admin@example.com', password: 'correct horse' } }),
+      '/auth/user/emailpass',
+    );
+    noStore(
+      await http(`${srv.url}/store/auth/token`, {
+        method: 'POST',
+        headers: { 'x-publishable-api-key': pk },
+        json: { email: 'shopper@example.com', password: 'correct horse' },
+      }),
+      '/store/auth/token',
+    );
+    const { client, secret } = await srv.services.oauthClients.create({
+      name: 'job',
+      grantTypes: ['client_credentials'],
+      scopes: ['read'],
+    });
     const oauth = await http(`${srv.url}/oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(secret!)}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(secret!)}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials&scope=read',
     });
     assert.equal(oauth.status, 200);
@@ -56,7 +87,12 @@ describe('hardening', () => {
     ['/auth', '/auth/user/emailpass', 'medusa'],
   ] as const) {
     it(`${surface}: oversized, unparsable, wrongly typed and non-UTF-8 bodies get 413/400/415 in the surface's dialect`, async () => {
-      const send = (body: string | Buffer, type?: string) => http(`${srv.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: type ? { 'content-type': type } : {} });
+      const send = (body: string | Buffer, type?: string) =>
+        http(`${srv.url}${path}`, {
+          method: 'POST',
+          body: typeof body === 'string' ? body : new Uint8Array(body),
+          headers: type ? { 'content-type': type } : {},
+        });
       const cases = [
         { res: await send(JSON.stringify({ email: 'x'.repeat(4000), password: 'p' }), 'application/json'), status: 413 },
         { res: await send('{"email":', 'application/json'), status: 400 },

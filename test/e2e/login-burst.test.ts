@@ -15,7 +15,14 @@ describe('bursts of correct logins from one address', () => {
   before(async () => {
     srv = await startTestServer();
     await Promise.all(
-      Array.from({ length: USERS }, (_, i) => srv.services.accounts.create({ actorType: 'user', email: `staff${i}@example.com`, password: `staff password ${i}`, role: 'member' })),
+      Array.from({ length: USERS }, (_, i) =>
+        srv.services.accounts.create({
+          actorType: 'user',
+          email: `staff${i}@example.com`,
+          password: `staff password ${i}`,
+          role: 'member',
+        }),
+      ),
     );
     await srv.services.accounts.create({ actorType: 'user', email: 'kiosk@example.com', password: 'kiosk password', role: 'member' });
   });

@@ -6,7 +6,8 @@ import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/ha
 import { eventually, startWebhookSink } from '../helpers/webhook-sink.ts';
 
 const UNAUTHORIZED = { type: 'unauthorized', message: 'Unauthorized' };
-const PK_REQUIRED = 'Publishable API key required in the request header: x-publishable-api-key. You can manage your keys in settings in the dashboard.';
+const PK_REQUIRED =
+  'Publishable API key required in the request header: x-publishable-api-key. You can manage your keys in settings in the dashboard.';
 const PK_INVALID = 'A valid publishable key is required to proceed with the request';
 
 describe('Medusa-style authentication (the reference document, end to end)', () => {
@@ -21,10 +22,23 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
     srv = await startTestServer({
       env: { NOTIFY_WEBHOOK_URL: sink.url, AUTH_CORS: 'http://localhost:3000,/\\.example\\.com$/', STORE_CORS: 'http://localhost:8000' },
     });
-    await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'supersecret', role: 'admin', firstName: 'Jane', lastName: 'Doe' });
+    await srv.services.accounts.create({
+      actorType: 'user',
+      email: 'admin@example.com',
+      password: 'supersecret',
+      role: 'admin',
+      firstName: 'Jane',
+      lastName: 'Doe',
+    });
     await srv.services.accounts.create({ actorType: 'user', email: 'member@example.com', password: 'supersecret', role: 'member' });
     await srv.services.accounts.create({ actorType: 'user', email: 'dev@example.com', password: 'supersecret', role: 'developer' });
-    await srv.services.accounts.create({ actorType: 'customer', email: 'customer@example.com', password: 'customerpass', firstName: 'Alice', lastName: 'Smith' });
+    await srv.services.accounts.create({
+      actorType: 'customer',
+      email: 'customer@example.com',
+      password: 'customerpass',
+      firstName: 'Alice',
+      lastName: 'Smith',
+    });
   });
   after(async () => {
     await srv.close();
@@ -33,7 +47,11 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
 
   describe('Admin authentication', () => {
     it('POST /admin/auth/token answers {token, user} as documented, and access_token for v1 clients', async () => {
-      const res = await api('/admin/auth/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"email": "admin@example.com", "password": "supersecret"}' });
+      const res = await api('/admin/auth/token', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"email": "admin@example.com", "password": "supersecret"}',
+      });
       assert.equal(res.status, 200);
       assert.deepEqual(Object.keys(res.json.user).sort(), ['created_at', 'email', 'first_name', 'id', 'last_name', 'role', 'updated_at']);
       assert.match(res.json.user.id, /^user_/);
@@ -52,7 +70,10 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
     });
 
     it('refuses a wrong password or unknown user with 401 {type: "unauthorized", message: "Unauthorized"}', async () => {
-      for (const json of [{ email: 'admin@example.com', password: 'wrong' }, { email: 'ghost@example.com', password: 'supersecret' }]) {
+      for (const json of [
+        { email: 'admin@example.com', password: 'wrong' },
+        { email: 'ghost@example.com', password: 'supersecret' },
+      ]) {
         const res = await api('/admin/auth/token', { method: 'POST', json });
         assert.equal(res.status, 401);
         assert.deepEqual(res.json, UNAUTHORIZED);
@@ -60,14 +81,22 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
     });
 
     it('checks the credential before routing: /admin/orders is 404 with a valid token, 401 without or with a bad one', async () => {
-      const ok = await api('/admin/orders?limit=5&offset=0', { headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' } });
+      const ok = await api('/admin/orders?limit=5&offset=0', {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      });
       assert.equal(ok.status, 404);
       assert.equal(ok.json.type, 'not_found');
       const wrongMethod = await api('/admin/auth/token', { method: 'PUT', json: {} });
       assert.equal(wrongMethod.status, 405);
       assert.equal(wrongMethod.json.type, 'not_allowed');
       assert.equal(typeof wrongMethod.json.message, 'string');
-      for (const headers of [{} as Record<string, string>, { Authorization: `Bearer ${ADMIN_TOKEN}x` }, { Authorization: ADMIN_TOKEN }, { Authorization: `Bearer${ADMIN_TOKEN}` }, { Authorization: `Token ${ADMIN_TOKEN}` }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { Authorization: `Bearer ${ADMIN_TOKEN}x` },
+        { Authorization: ADMIN_TOKEN },
+        { Authorization: `Bearer${ADMIN_TOKEN}` },
+        { Authorization: `Token ${ADMIN_TOKEN}` },
+      ]) {
         const res = await api('/admin/orders?limit=5&offset=0', { headers });
         assert.equal(res.status, 401, JSON.stringify(headers).slice(0, 40));
         assert.deepEqual(res.json, UNAUTHORIZED);
@@ -76,7 +105,14 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
 
     it('refuses an expired token with 401', async () => {
       const user = await srv.services.accounts.findByEmail('user', 'admin@example.com');
-      const expired = await srv.services.jwt.issue({ sub: user!.id, actorType: 'user', scope: ['read'], sid: 'expired-test', ttlSeconds: -60, extra: { role: 'admin' } });
+      const expired = await srv.services.jwt.issue({
+        sub: user!.id,
+        actorType: 'user',
+        scope: ['read'],
+        sid: 'expired-test',
+        ttlSeconds: -60,
+        extra: { role: 'admin' },
+      });
       const res = await api('/admin/users/me', { headers: { authorization: `Bearer ${expired.token}` } });
       assert.deepEqual([res.status, res.json], [401, UNAUTHORIZED]);
     });
@@ -88,8 +124,10 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
     });
 
     it('lets only admins list and create users', async () => {
-      const member = (await api('/admin/auth/token', { method: 'POST', json: { email: 'member@example.com', password: 'supersecret' } })).json.token;
-      const dev = (await api('/admin/auth/token', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } })).json.token;
+      const member = (await api('/admin/auth/token', { method: 'POST', json: { email: 'member@example.com', password: 'supersecret' } }))
+        .json.token;
+      const dev = (await api('/admin/auth/token', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } })).json
+        .token;
       const list = await api('/admin/users', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       assert.equal(list.status, 200);
       assert.ok(list.json.count >= 3);
@@ -99,17 +137,29 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
         assert.equal(res.status, 403);
         assert.equal(res.json.type, 'forbidden');
       }
-      const created = await api('/admin/users', { method: 'POST', json: { email: 'new@example.com', password: 'longenough', role: 'developer' }, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const created = await api('/admin/users', {
+        method: 'POST',
+        json: { email: 'new@example.com', password: 'longenough', role: 'developer' },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       assert.equal(created.status, 200);
       assert.equal(created.json.user.role, 'developer');
-      const byDev = await api('/admin/users', { method: 'POST', json: { email: 'x@example.com', password: 'longenough' }, headers: { authorization: `Bearer ${dev}` } });
+      const byDev = await api('/admin/users', {
+        method: 'POST',
+        json: { email: 'x@example.com', password: 'longenough' },
+        headers: { authorization: `Bearer ${dev}` },
+      });
       assert.equal(byDev.status, 403);
     });
   });
 
   describe('Store authentication', () => {
     it('creates a publishable key with the documented curl (type defaults to publishable)', async () => {
-      const res = await api('/admin/api-keys', { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body: '{"title": "My Storefront"}' });
+      const res = await api('/admin/api-keys', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: '{"title": "My Storefront"}',
+      });
       assert.equal(res.status, 200);
       const key = res.json.api_key;
       assert.match(key.id, /^apk_/);
@@ -121,7 +171,7 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       PUBLISHABLE_KEY = key.token;
     });
 
-    it('requires x-publishable-api-key on /store with Medusa\'s messages', async () => {
+    it("requires x-publishable-api-key on /store with Medusa's messages", async () => {
       const missing = await api('/store/products?limit=10');
       assert.deepEqual([missing.status, missing.json], [400, { type: 'not_allowed', message: PK_REQUIRED }]);
       const wrong = await api('/store/products?limit=10', { headers: { 'x-publishable-api-key': `pk_${'0'.repeat(64)}` } });
@@ -154,7 +204,11 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.equal(res.json.customer.last_name, 'Smith');
       const CUSTOMER_TOKEN = res.json.token;
       assert.equal(decodeJwt(CUSTOMER_TOKEN).actor_type, 'customer');
-      const headers = { Authorization: `Bearer ${CUSTOMER_TOKEN}`, 'x-publishable-api-key': PUBLISHABLE_KEY, 'Content-Type': 'application/json' };
+      const headers = {
+        Authorization: `Bearer ${CUSTOMER_TOKEN}`,
+        'x-publishable-api-key': PUBLISHABLE_KEY,
+        'Content-Type': 'application/json',
+      };
       const me = await api('/store/customers/me', { headers });
       assert.equal(me.status, 200);
       assert.equal(me.json.customer.email, 'customer@example.com');
@@ -167,32 +221,46 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       const forbidden = await api('/admin/users/me', { headers: { Authorization: `Bearer ${CUSTOMER_TOKEN}` } });
       assert.equal(forbidden.status, 403);
       assert.equal(forbidden.json.type, 'forbidden');
-      const wrong = await api('/store/auth/token', { method: 'POST', json: { email: 'customer@example.com', password: 'nope' }, headers: { 'x-publishable-api-key': PUBLISHABLE_KEY } });
+      const wrong = await api('/store/auth/token', {
+        method: 'POST',
+        json: { email: 'customer@example.com', password: 'nope' },
+        headers: { 'x-publishable-api-key': PUBLISHABLE_KEY },
+      });
       assert.deepEqual([wrong.status, wrong.json], [401, UNAUTHORIZED]);
     });
   });
 
   describe('/auth routes', () => {
-    it('logs in with emailpass, refuses bad credentials with Medusa\'s message, refreshes', async () => {
+    it("logs in with emailpass, refuses bad credentials with Medusa's message, refreshes", async () => {
       const bad = await api('/auth/customer/emailpass', { method: 'POST', json: { email: 'customer@example.com', password: 'nope' } });
       assert.deepEqual([bad.status, bad.json], [401, { type: 'unauthorized', message: 'Invalid email or password' }]);
       const ok = await api('/auth/user/emailpass', { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } });
       assert.equal(ok.status, 200);
-      const refreshed = await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${ok.json.token}`, 'content-type': 'application/json' } });
+      const refreshed = await api('/auth/token/refresh', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ok.json.token}`, 'content-type': 'application/json' },
+      });
       assert.equal(refreshed.status, 200);
       assert.equal(decodeJwt(refreshed.json.token).actor_id, decodeJwt(ok.json.token).actor_id);
       assert.equal((await api('/auth/token/refresh', { method: 'POST' })).status, 401);
     });
 
     it('registers in two steps; a registration token names no actor until the customer exists', async () => {
-      const reg = await api('/auth/customer/emailpass/register', { method: 'POST', json: { email: 'new-customer@example.com', password: 'pw-new-customer' } });
+      const reg = await api('/auth/customer/emailpass/register', {
+        method: 'POST',
+        json: { email: 'new-customer@example.com', password: 'pw-new-customer' },
+      });
       assert.equal(reg.status, 200);
       const claims = decodeJwt(reg.json.token);
       assert.equal(claims.actor_id, '');
       assert.equal(claims.actor_type, 'customer');
       const headers = { authorization: `Bearer ${reg.json.token}`, 'x-publishable-api-key': PUBLISHABLE_KEY };
       assert.equal((await api('/store/customers/me', { headers })).status, 401);
-      const created = await api('/store/customers', { method: 'POST', json: { email: 'new-customer@example.com', first_name: 'Nina' }, headers });
+      const created = await api('/store/customers', {
+        method: 'POST',
+        json: { email: 'new-customer@example.com', first_name: 'Nina' },
+        headers,
+      });
       assert.equal(created.status, 200);
       const again = await api('/store/customers', { method: 'POST', json: { email: 'new-customer@example.com' }, headers });
       assert.equal(again.status, 400);
@@ -200,18 +268,25 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.equal(refreshed.status, 200);
       assert.equal(decodeJwt(refreshed.json.token).actor_id, created.json.customer.id);
       // A taken email registers like a new one (no account enumeration), but its token never becomes a customer.
-      const dup = await api('/auth/customer/emailpass/register', { method: 'POST', json: { email: 'new-customer@example.com', password: 'another pw for it' } });
+      const dup = await api('/auth/customer/emailpass/register', {
+        method: 'POST',
+        json: { email: 'new-customer@example.com', password: 'another pw for it' },
+      });
       assert.equal(dup.status, 200);
       assert.deepEqual(Object.keys(dup.json), ['token']);
       const dupHeaders = { authorization: `Bearer ${dup.json.token}`, 'x-publishable-api-key': PUBLISHABLE_KEY };
       const taken = await api('/store/customers', { method: 'POST', json: { email: 'new-customer@example.com' }, headers: dupHeaders });
       assert.ok(taken.status >= 400 && taken.status < 500, `step two fails for a taken email (${taken.status})`);
-      assert.equal((await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${dup.json.token}` } })).status, 401);
+      assert.equal(
+        (await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${dup.json.token}` } })).status,
+        401,
+      );
     });
 
     it('starts a cookie session from a Bearer token; DELETE /auth/session ends it even for a copied cookie, with the sign-in it came from', async () => {
       // (A login of its own: signing out of the session ends the token it was started with.)
-      const signIn = (await api('/admin/auth/token', { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })).json.token;
+      const signIn = (await api('/admin/auth/token', { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } }))
+        .json.token;
       const start = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${signIn}` } });
       assert.equal(start.status, 200);
       assert.equal(start.json.user.actor_type, 'user');
@@ -227,23 +302,45 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       const forged = cookie.replace(/connect\.sid=[^;]+/, 'connect.sid=sess_forged');
       assert.equal((await api('/admin/users/me', { headers: { cookie: forged } })).status, 401);
       // As the admin app's browser sends it: its Origin (an AUTH_CORS origin) and the js-sdk's content type.
-      const end = await api('/auth/session', { method: 'DELETE', headers: { cookie, origin: 'http://localhost:3000', 'content-type': 'application/json' } });
+      const end = await api('/auth/session', {
+        method: 'DELETE',
+        headers: { cookie, origin: 'http://localhost:3000', 'content-type': 'application/json' },
+      });
       assert.deepEqual([end.status, end.json], [200, { success: true }]);
       const copied = await api('/admin/users/me', { headers: { cookie } });
       assert.deepEqual([copied.status, copied.json], [401, UNAUTHORIZED]);
-      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${signIn}` } })).status, 401, 'the token the session came from ends with it');
-      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 200, 'another sign-in stays');
+      assert.equal(
+        (await api('/admin/users/me', { headers: { authorization: `Bearer ${signIn}` } })).status,
+        401,
+        'the token the session came from ends with it',
+      );
+      assert.equal(
+        (await api('/admin/users/me', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status,
+        200,
+        'another sign-in stays',
+      );
     });
 
     it('DELETE /auth/session with a Bearer JWT logs that login out, refreshed tokens included', async () => {
-      const token = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } })).json.token;
+      const token = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } }))
+        .json.token;
       const refreshed = (await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json.token;
-      const other = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } })).json.token;
+      const other = (await api('/auth/user/emailpass', { method: 'POST', json: { email: 'dev@example.com', password: 'supersecret' } }))
+        .json.token;
       const out = await api('/auth/session', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
       assert.deepEqual([out.status, out.json], [200, { success: true }]);
-      for (const t of [token, refreshed]) assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${t}` } })).status, 401);
-      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${other}` } })).status, 200, 'another login is another sid');
-      assert.equal((await api('/auth/session', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status, 200, 'logging out twice is fine');
+      for (const t of [token, refreshed])
+        assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${t}` } })).status, 401);
+      assert.equal(
+        (await api('/admin/users/me', { headers: { authorization: `Bearer ${other}` } })).status,
+        200,
+        'another login is another sid',
+      );
+      assert.equal(
+        (await api('/auth/session', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status,
+        200,
+        'logging out twice is fine',
+      );
     });
 
     it('resets a password with a single-use token published as auth.password_reset (stream and webhook)', async () => {
@@ -251,7 +348,9 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.deepEqual([unknown.status, unknown.text], [201, '']);
       const res = await api('/auth/customer/emailpass/reset-password', { method: 'POST', json: { identifier: 'customer@example.com' } });
       assert.deepEqual([res.status, res.text], [201, '']);
-      const hook = await eventually(() => sink.events.find((e) => e.event === 'auth.password_reset' && e.data.entity_id === 'customer@example.com'));
+      const hook = await eventually(() =>
+        sink.events.find((e) => e.event === 'auth.password_reset' && e.data.entity_id === 'customer@example.com'),
+      );
       assert.equal(sink.events.filter((e) => e.data.entity_id === 'nobody@example.com').length, 0);
       const redis = createClient({ url: REDIS_URL });
       await redis.connect();
@@ -261,43 +360,85 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       assert.equal(published.event, 'auth.password_reset');
       assert.equal(published.token, hook.data.token);
 
-      const update = (token: string) => api('/auth/customer/emailpass/update', { method: 'POST', json: { password: 'brand-new-pass' }, headers: { authorization: `Bearer ${token}` } });
-      assert.equal((await api('/auth/user/emailpass/update', { method: 'POST', json: { password: 'x' }, headers: { authorization: `Bearer ${hook.data.token}x` } })).status, 401);
+      const update = (token: string) =>
+        api('/auth/customer/emailpass/update', {
+          method: 'POST',
+          json: { password: 'brand-new-pass' },
+          headers: { authorization: `Bearer ${token}` },
+        });
+      assert.equal(
+        (
+          await api('/auth/user/emailpass/update', {
+            method: 'POST',
+            json: { password: 'x' },
+            headers: { authorization: `Bearer ${hook.data.token}x` },
+          })
+        ).status,
+        401,
+      );
       const ok = await update(hook.data.token);
       assert.deepEqual([ok.status, ok.json], [200, { success: true }]);
       const reused = await update(hook.data.token);
       assert.deepEqual([reused.status, reused.json], [401, { type: 'unauthorized', message: 'Invalid token' }]);
-      assert.equal((await api('/auth/customer/emailpass', { method: 'POST', json: { email: 'customer@example.com', password: 'brand-new-pass' } })).status, 200);
+      assert.equal(
+        (await api('/auth/customer/emailpass', { method: 'POST', json: { email: 'customer@example.com', password: 'brand-new-pass' } }))
+          .status,
+        200,
+      );
       // Older clients: the token in ?token= and the email in the body.
       await api('/auth/customer/emailpass/reset-password', { method: 'POST', json: { identifier: 'customer@example.com' } });
       const second = await eventually(() => sink.events.filter((e) => e.data.entity_id === 'customer@example.com')[1]);
-      const legacy = await api(`/auth/customer/emailpass/update?token=${second.data.token}`, { method: 'POST', json: { email: 'customer@example.com', password: 'customerpass' } });
+      const legacy = await api(`/auth/customer/emailpass/update?token=${second.data.token}`, {
+        method: 'POST',
+        json: { email: 'customer@example.com', password: 'customerpass' },
+      });
       assert.equal(legacy.status, 200);
     });
     it('an admin signs a compromised user out everywhere; members may not; unknown users are 404', async () => {
-      await srv.services.accounts.create({ actorType: 'user', email: 'compromised@example.com', password: 'leaked password', role: 'developer' });
+      await srv.services.accounts.create({
+        actorType: 'user',
+        email: 'compromised@example.com',
+        password: 'leaked password',
+        role: 'developer',
+      });
       const creds = { email: 'compromised@example.com', password: 'leaked password' };
       const token = (await api('/admin/auth/token', { method: 'POST', json: creds })).json.token;
       const pair = (await api('/v1/auth/login', { method: 'POST', json: { username: creds.email, password: creds.password } })).json;
       const started = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-      const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const cookie = started.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
       const me = await api('/admin/users/me', { headers: { authorization: `Bearer ${token}` } });
       const userId = me.json.user.id;
 
       const byDeveloper = await api(`/admin/users/${userId}/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       assert.equal(byDeveloper.status, 403);
       assert.equal(byDeveloper.json.type, 'forbidden');
-      const unknown = await api('/admin/users/user_01NOSUCHUSER0000000000000/sign-out', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const unknown = await api('/admin/users/user_01NOSUCHUSER0000000000000/sign-out', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       assert.deepEqual([unknown.status, unknown.json.type], [404, 'not_found']);
 
       const out = await api(`/admin/users/${userId}/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       assert.equal(out.status, 200);
-      assert.deepEqual({ ...out.json, sign_ins_ended: out.json.sign_ins_ended >= 3 }, { id: userId, object: 'user', signed_out: true, sign_ins_ended: true });
-      for (const headers of [{ authorization: `Bearer ${token}` }, { authorization: `Bearer ${pair.token}` }, { cookie }] as Record<string, string>[]) {
+      assert.deepEqual(
+        { ...out.json, sign_ins_ended: out.json.sign_ins_ended >= 3 },
+        { id: userId, object: 'user', signed_out: true, sign_ins_ended: true },
+      );
+      for (const headers of [{ authorization: `Bearer ${token}` }, { authorization: `Bearer ${pair.token}` }, { cookie }] as Record<
+        string,
+        string
+      >[]) {
         assert.deepEqual([(await api('/admin/users/me', { headers })).status], [401], JSON.stringify(headers).slice(0, 30));
       }
       assert.equal((await api('/v1/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token } })).status, 401);
-      assert.equal((await api('/admin/users/me', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 200, 'the admin is still signed in');
+      assert.equal(
+        (await api('/admin/users/me', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status,
+        200,
+        'the admin is still signed in',
+      );
     });
 
     it('a password reset signs the account out everywhere: tokens, refresh tokens, cookie sessions', async () => {
@@ -306,9 +447,13 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
       const pair = (await api('/v1/auth/login', { method: 'POST', json: { username: creds.email, password: creds.password } })).json;
       const sdkToken = (await api('/auth/user/emailpass', { method: 'POST', json: creds })).json.token;
       const adminToken = (await api('/admin/auth/token', { method: 'POST', json: creds })).json.token;
-      const refreshedSdkToken = (await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${sdkToken}` } })).json.token;
+      const refreshedSdkToken = (await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${sdkToken}` } }))
+        .json.token;
       const started = await api('/auth/session', { method: 'POST', headers: { authorization: `Bearer ${sdkToken}` } });
-      const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const cookie = started.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
       const me = (headers: Record<string, string>) => api('/admin/users/me', { headers });
       const credentials: Record<string, string>[] = [
         { authorization: `Bearer ${pair.token}` },
@@ -321,22 +466,34 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
 
       await api('/auth/user/emailpass/reset-password', { method: 'POST', json: { identifier: creds.email } });
       const hook = await eventually(() => sink.events.find((e) => e.event === 'auth.password_reset' && e.data.entity_id === creds.email));
-      const updated = await api('/auth/user/emailpass/update', { method: 'POST', json: { password: 'new password' }, headers: { authorization: `Bearer ${hook.data.token}` } });
+      const updated = await api('/auth/user/emailpass/update', {
+        method: 'POST',
+        json: { password: 'new password' },
+        headers: { authorization: `Bearer ${hook.data.token}` },
+      });
       assert.equal(updated.status, 200);
 
-      for (const headers of credentials) assert.deepEqual([(await me(headers)).status, (await me(headers)).json], [401, UNAUTHORIZED], JSON.stringify(headers).slice(0, 30));
+      for (const headers of credentials)
+        assert.deepEqual([(await me(headers)).status, (await me(headers)).json], [401, UNAUTHORIZED], JSON.stringify(headers).slice(0, 30));
       const verify = await api('/v1/auth/verify', { headers: { authorization: `Bearer ${pair.token}` } });
       assert.equal(verify.status, 401);
       assert.equal((await api('/v1/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token } })).status, 401);
-      assert.equal((await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${refreshedSdkToken}` } })).status, 401);
-      const fresh = (await api('/auth/user/emailpass', { method: 'POST', json: { email: creds.email, password: 'new password' } })).json.token;
+      assert.equal(
+        (await api('/auth/token/refresh', { method: 'POST', headers: { authorization: `Bearer ${refreshedSdkToken}` } })).status,
+        401,
+      );
+      const fresh = (await api('/auth/user/emailpass', { method: 'POST', json: { email: creds.email, password: 'new password' } })).json
+        .token;
       assert.equal((await me({ authorization: `Bearer ${fresh}` })).status, 200, 'the new password signs in');
     });
   });
 
   describe('CORS per surface', () => {
     const preflight = (path: string, origin: string) =>
-      api(path, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      api(path, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
 
     it('answers preflights for allowed origins on each surface, with credentials', async () => {
       for (const [path, origin] of [
@@ -381,7 +538,9 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
 describe('Session cookies', () => {
   const sessionCookie = async (srv: TestServer) => {
     await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'supersecret', role: 'admin' });
-    const token = (await http(`${srv.origin}/auth/user/emailpass`, { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })).json.token;
+    const token = (
+      await http(`${srv.origin}/auth/user/emailpass`, { method: 'POST', json: { email: 'admin@example.com', password: 'supersecret' } })
+    ).json.token;
     const res = await http(`${srv.origin}/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
     return res.headers.getSetCookie();
@@ -392,8 +551,13 @@ describe('Session cookies', () => {
     const dev = JSON.parse(await readFile('.portcullis/test-secrets.json', 'utf8'));
     return startTestServer({
       env: {
-        NODE_ENV: 'production', JWKS: JSON.stringify(dev.jwks), COOKIE_SECRET: dev.cookieSecret, API_KEY_PEPPER: dev.apiKeyPepper,
-        ADMIN_CORS: 'https://admin.example.com', STORE_CORS: 'https://shop.example.com', ...env,
+        NODE_ENV: 'production',
+        JWKS: JSON.stringify(dev.jwks),
+        COOKIE_SECRET: dev.cookieSecret,
+        API_KEY_PEPPER: dev.apiKeyPepper,
+        ADMIN_CORS: 'https://admin.example.com',
+        STORE_CORS: 'https://shop.example.com',
+        ...env,
       },
     });
   };
@@ -406,10 +570,16 @@ describe('Session cookies', () => {
       assert.match(session, /; secure/i);
       assert.match(session, /; httponly/i);
       assert.match(session, /; samesite=lax/i);
-      assert.ok(cookies.some((c) => c.startsWith('connect.sid.sig=')), 'signed');
+      assert.ok(
+        cookies.some((c) => c.startsWith('connect.sid.sig=')),
+        'signed',
+      );
 
       await srv.services.oauthClients.create({ clientId: 'tls-app', redirectUris: ['https://app.example.com/cb'] });
-      const authz = await fetch(`${srv.origin}/oauth/authorize?client_id=tls-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://app.example.com/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`, { redirect: 'manual' });
+      const authz = await fetch(
+        `${srv.origin}/oauth/authorize?client_id=tls-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://app.example.com/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+        { redirect: 'manual' },
+      );
       assert.equal(authz.status, 303);
       const oauthCookies = authz.headers.getSetCookie();
       assert.ok(oauthCookies.length > 0 && oauthCookies.every((c) => /;\s*secure/i.test(c)), oauthCookies.join('\n'));

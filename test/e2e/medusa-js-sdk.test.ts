@@ -15,7 +15,12 @@ type FetchError = InstanceType<typeof medusaSdk.FetchError>;
 describe('@medusajs/js-sdk against Portcullis', () => {
   let srv: TestServer;
   const sdk = (extra: Record<string, unknown> = {}) =>
-    new Medusa({ baseUrl: srv.url, auth: { jwtTokenStorageMethod: 'memory' }, logger: { error() {}, warn() {}, info() {}, debug() {} }, ...extra });
+    new Medusa({
+      baseUrl: srv.url,
+      auth: { jwtTokenStorageMethod: 'memory' },
+      logger: { error() {}, warn() {}, info() {}, debug() {} },
+      ...extra,
+    });
 
   /** The error the SDK throws (any status >= 300), with its status and the body's message. */
   async function rejection(p: Promise<unknown>): Promise<FetchError> {
@@ -48,7 +53,10 @@ describe('@medusajs/js-sdk against Portcullis', () => {
     assert.match(secret.token, /^sk_/);
 
     const listed = await admin.admin.apiKey.list({ type: 'publishable' } as never);
-    assert.deepEqual(listed.api_keys.map((k: { id: string }) => k.id), [created.id]);
+    assert.deepEqual(
+      listed.api_keys.map((k: { id: string }) => k.id),
+      [created.id],
+    );
     assert.equal(listed.count, 1);
     const { api_key: retrieved } = await admin.admin.apiKey.retrieve(secret.id);
     assert.equal(retrieved.token, '');
@@ -57,7 +65,10 @@ describe('@medusajs/js-sdk against Portcullis', () => {
 
     const { sales_channel } = await admin.admin.salesChannel.create({ name: 'EU web' });
     const { api_key: linked } = await admin.admin.apiKey.batchSalesChannels(created.id, { add: [sales_channel.id] });
-    assert.deepEqual(linked.sales_channels?.map((c: { id: string }) => c.id), [sales_channel.id]);
+    assert.deepEqual(
+      linked.sales_channels?.map((c: { id: string }) => c.id),
+      [sales_channel.id],
+    );
 
     const early = await rejection(admin.admin.apiKey.delete(secret.id));
     assert.equal(early.status, 400);
@@ -149,8 +160,14 @@ describe('@medusajs/js-sdk against Portcullis', () => {
     // In Node fetch keeps no cookies and sends no Origin; carry both by hand as a browser on this origin would.
     const bearer = await sdk().auth.login('user', 'emailpass', { email: 'admin@example.com', password: 'supersecret' });
     const started = await http(`${srv.url}/auth/session`, { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
-    const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const browser = sdk({ auth: { type: 'session', jwtTokenStorageMethod: 'memory' }, globalHeaders: { cookie, origin: new URL(srv.url).origin } });
+    const cookie = started.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const browser = sdk({
+      auth: { type: 'session', jwtTokenStorageMethod: 'memory' },
+      globalHeaders: { cookie, origin: new URL(srv.url).origin },
+    });
     assert.equal((await browser.admin.user.me()).user.email, 'admin@example.com');
     await browser.auth.logout();
     const after = await rejection(browser.admin.user.me());

@@ -30,20 +30,35 @@ describe('Secrets never reach the logs', () => {
 
   it('logs requests and events but none of the credentials that went through them', async () => {
     const secrets: string[] = ['admin-password-123', 'customer-password-456', 'new-password-789'];
-    const login = await http(`${url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'admin-password-123' } });
+    const login = await http(`${url}/admin/auth/token`, {
+      method: 'POST',
+      json: { email: 'admin@example.com', password: 'admin-password-123' },
+    });
     const jwt = login.json.token as string;
     secrets.push(jwt);
     const admin = { authorization: `Bearer ${jwt}` };
     const sk = (await http(`${url}/admin/api-keys`, { method: 'POST', json: { title: 's', type: 'secret' }, headers: admin })).json.api_key;
     const pk = (await http(`${url}/admin/api-keys`, { method: 'POST', json: { title: 'p' }, headers: admin })).json.api_key;
     secrets.push(sk.token, pk.token);
-    await http(`${url}/admin/users/me?token=${sk.token}`, { headers: { authorization: `Basic ${Buffer.from(`${sk.token}:`).toString('base64')}` } });
+    await http(`${url}/admin/users/me?token=${sk.token}`, {
+      headers: { authorization: `Basic ${Buffer.from(`${sk.token}:`).toString('base64')}` },
+    });
     await http(`${url}/v1/auth/verify`, { headers: { authorization: `Bearer ${sk.token}` } });
-    const reg = await http(`${url}/auth/customer/emailpass/register`, { method: 'POST', json: { email: 'c@example.com', password: 'customer-password-456' } });
+    const reg = await http(`${url}/auth/customer/emailpass/register`, {
+      method: 'POST',
+      json: { email: 'c@example.com', password: 'customer-password-456' },
+    });
     secrets.push(reg.json.token);
-    await http(`${url}/store/customers`, { method: 'POST', json: {}, headers: { authorization: `Bearer ${reg.json.token}`, 'x-publishable-api-key': pk.token } });
+    await http(`${url}/store/customers`, {
+      method: 'POST',
+      json: {},
+      headers: { authorization: `Bearer ${reg.json.token}`, 'x-publishable-api-key': pk.token },
+    });
     const session = await http(`${url}/auth/session`, { method: 'POST', headers: admin });
-    const cookie = session.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = session.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     secrets.push(decodeURIComponent(cookie.match(/connect\.sid=([^;]+)/)![1]!));
     await http(`${url}/admin/users/me`, { headers: { cookie } });
     await http(`${url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: 'c@example.com' } });
@@ -59,7 +74,11 @@ describe('Secrets never reach the logs', () => {
     assert.ok(resetToken, 'the reset event was published');
     secrets.push(resetToken);
     await http(`${url}/auth/customer/emailpass/update?token=${resetToken}`, { method: 'POST', json: { password: 'new-password-789' } });
-    await http(`${url}/auth/customer/emailpass/update`, { method: 'POST', json: { password: 'new-password-789' }, headers: { authorization: `Bearer ${resetToken}` } });
+    await http(`${url}/auth/customer/emailpass/update`, {
+      method: 'POST',
+      json: { password: 'new-password-789' },
+      headers: { authorization: `Bearer ${resetToken}` },
+    });
 
     const log = lines.join('');
     assert.ok(lines.length > 10, 'requests were logged');

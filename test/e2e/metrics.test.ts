@@ -45,8 +45,13 @@ describe('GET /metrics (Prometheus)', () => {
     const refused = (t: string) => sample(t, 'portcullis_http_requests_total', { surface: 'v1', method: 'GET', status: '429' });
     const logins = (t: string, outcome: string) => sample(t, 'portcullis_password_logins_total', { outcome });
 
-    assert.equal((await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'watched@example.com', password: 'wrong' } })).status, 401);
-    const { token } = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'watched@example.com', password: 'watched password' } })).json;
+    assert.equal(
+      (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'watched@example.com', password: 'wrong' } })).status,
+      401,
+    );
+    const { token } = (
+      await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'watched@example.com', password: 'watched password' } })
+    ).json;
     const verify = () => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
     for (let i = 0; i < 3; i++) assert.equal((await verify()).status, 200); // the first through the pipeline, then the fast lane
     assert.equal((await verify()).status, 429);
@@ -56,7 +61,11 @@ describe('GET /metrics (Prometheus)', () => {
     assert.equal(refused(after) - refused(before), 1);
     assert.equal(logins(after, 'success') - logins(before, 'success'), 1);
     assert.equal(logins(after, 'failure') - logins(before, 'failure'), 1);
-    assert.equal(sample(after, 'portcullis_rate_limited_total', { method: 'user' }) - sample(before, 'portcullis_rate_limited_total', { method: 'user' }), 1);
+    assert.equal(
+      sample(after, 'portcullis_rate_limited_total', { method: 'user' }) -
+        sample(before, 'portcullis_rate_limited_total', { method: 'user' }),
+      1,
+    );
     assert.ok(sample(after, 'portcullis_http_request_duration_seconds_count', { surface: 'v1' }) >= 5);
     assert.match(after, /^portcullis_password_hashes_queued 0$/m);
     assert.match(after, /^portcullis_process_cpu_seconds_total /m);

@@ -24,19 +24,44 @@ describe('OAuth: scopes a client was not registered for', () => {
     srv = await startTestServer();
     await srv.services.accounts.create({ actorType: 'customer', ...CUSTOMER });
     const c = srv.services.oauthClients;
-    const s1 = (await c.create({ clientId: 'read-only-app', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], scopes: ['read'] })).secret!;
-    const s2 = (await c.create({ clientId: 'oidc-read-app', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], scopes: ['openid', 'read'] })).secret!;
+    const s1 = (
+      await c.create({
+        clientId: 'read-only-app',
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code', 'refresh_token'],
+        scopes: ['read'],
+      })
+    ).secret!;
+    const s2 = (
+      await c.create({
+        clientId: 'oidc-read-app',
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+        scopes: ['openid', 'read'],
+      })
+    ).secret!;
     readOnly = await relyingParty(srv.url, { clientId: 'read-only-app', clientSecret: s1 });
     oidcRead = await relyingParty(srv.url, { clientId: 'oidc-read-app', clientSecret: s2 });
   });
   after(() => srv.close());
 
   const exchange = (rp: client.Configuration, a: Awaited<ReturnType<typeof authorize>>) =>
-    client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce, idTokenExpected: true });
+    client.authorizationCodeGrant(rp, a.callback, {
+      pkceCodeVerifier: a.codeVerifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+      idTokenExpected: true,
+    });
 
   /** The authorization request as a browser makes it, without signing in: where it sends the user. */
   async function authorizationRedirect(rp: client.Configuration, scope: string): Promise<URL> {
-    const url = client.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT_URI, scope, state: 'st', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(rp, {
+      redirect_uri: REDIRECT_URI,
+      scope,
+      state: 'st',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const res = await new Browser().follow(url.href, REDIRECT_URI);
     assert.ok(res.url.startsWith(REDIRECT_URI), `expected a redirect to the client, got ${res.res.status} ${res.url}`);
     return new URL(res.url);
@@ -57,7 +82,12 @@ describe('OAuth: scopes a client was not registered for', () => {
     // The same request through PAR is refused when pushed.
     const verifier = client.randomPKCECodeVerifier();
     await assert.rejects(
-      client.buildAuthorizationUrlWithPAR(readOnly, { redirect_uri: REDIRECT_URI, scope: 'openid profile email read', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' }),
+      client.buildAuthorizationUrlWithPAR(readOnly, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid profile email read',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      }),
       (err: any) => err.error === 'invalid_scope',
     );
   });
@@ -74,15 +104,26 @@ describe('OAuth: scopes a client was not registered for', () => {
     assert.equal(verified.status, 403);
 
     // The consent page lists only what the client may get.
-    const url = client.buildAuthorizationUrl(oidcRead, { redirect_uri: REDIRECT_URI, scope: 'openid read write', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(oidcRead, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid read write',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const consent = await browser.follow(url.href, REDIRECT_URI);
     assert.match(consent.html, /\/confirm/);
     assert.match(consent.html, /\(read\)/);
     assert.doesNotMatch(consent.html, /\(write\)/);
 
     // A refresh asking for more than was granted: invalid_scope; for what was granted: the same.
-    await assert.rejects(client.refreshTokenGrant(readOnly, tokens.refresh_token!, { scope: 'read write' }), (err: any) => err.error === 'invalid_scope');
-    await assert.rejects(client.refreshTokenGrant(readOnly, tokens.refresh_token!, { scope: 'write' }), (err: any) => err.error === 'invalid_scope');
+    await assert.rejects(
+      client.refreshTokenGrant(readOnly, tokens.refresh_token!, { scope: 'read write' }),
+      (err: any) => err.error === 'invalid_scope',
+    );
+    await assert.rejects(
+      client.refreshTokenGrant(readOnly, tokens.refresh_token!, { scope: 'write' }),
+      (err: any) => err.error === 'invalid_scope',
+    );
     const refreshed = await client.refreshTokenGrant(readOnly, tokens.refresh_token!, { scope: 'openid read' });
     assert.equal(refreshed.scope, 'read');
     assert.equal(decodeJwt(refreshed.access_token).scope, 'read');
@@ -94,7 +135,12 @@ describe('OAuth: scopes a client was not registered for', () => {
     assert.equal(back.searchParams.get('error'), 'invalid_scope', back.search);
     assert.equal(back.searchParams.get('code'), null);
     await assert.rejects(
-      client.buildAuthorizationUrlWithPAR(readOnly, { redirect_uri: REDIRECT_URI, scope: 'write', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }),
+      client.buildAuthorizationUrlWithPAR(readOnly, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'write',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      }),
       (err: any) => err.error === 'invalid_scope',
     );
 

@@ -21,11 +21,21 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
   let memberToken: string;
   const verify = (token: string) => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
   const admin = (path: string, init: Parameters<typeof http>[1] = {}, token = adminToken) =>
-    http(`${srv.url}/admin${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+    http(`${srv.url}/admin${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+    });
   const cli = async (...args: string[]) => {
     try {
       const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', ...args], {
-        env: { ...process.env, NODE_ENV: 'test', REDIS_URL, REDIS_PREFIX: srv.prefix, DEV_SECRETS_FILE: '.portcullis/test-secrets.json', LOG_LEVEL: 'silent' },
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          REDIS_URL,
+          REDIS_PREFIX: srv.prefix,
+          DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+          LOG_LEVEL: 'silent',
+        },
       });
       return { code: 0, stdout, stderr };
     } catch (err) {
@@ -33,7 +43,8 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
       return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
   };
-  const loginUser = async (email: string, password: string) => (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: email, password } })).json.token as string;
+  const loginUser = async (email: string, password: string) =>
+    (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: email, password } })).json.token as string;
 
   before(async () => {
     srv = await startTestServer();
@@ -46,7 +57,19 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
   after(() => srv.close());
 
   it('a client created with the CLI completes the reference document flow with JSON token requests', async () => {
-    const created = await cli('create', '--client-id', 'ref-app', '--client-secret', 'reference-secret-123', '--redirect-uri', 'https://yourapp.com/callback', '--scope', 'read write', '--name', 'Your App');
+    const created = await cli(
+      'create',
+      '--client-id',
+      'ref-app',
+      '--client-secret',
+      'reference-secret-123',
+      '--redirect-uri',
+      'https://yourapp.com/callback',
+      '--scope',
+      'read write',
+      '--name',
+      'Your App',
+    );
     assert.equal(created.code, 0, created.stderr);
     const shown = JSON.parse(created.stdout);
     assert.equal(shown.client_id, 'ref-app');
@@ -73,7 +96,13 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
     const res = await http(`${srv.url}/oauth/token`, {
       method: 'POST',
-      json: { grant_type: 'authorization_code', code, client_id: 'ref-app', client_secret: 'reference-secret-123', redirect_uri: 'https://yourapp.com/callback' },
+      json: {
+        grant_type: 'authorization_code',
+        code,
+        client_id: 'ref-app',
+        client_secret: 'reference-secret-123',
+        redirect_uri: 'https://yourapp.com/callback',
+      },
     });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     const { access_token, refresh_token } = res.json;
@@ -84,17 +113,30 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     assert.deepEqual(v.json.scopes, ['read', 'write']);
 
     // Refresh, also JSON; a wrong secret in JSON is refused like in a form.
-    const refreshed = await http(`${srv.url}/oauth/token`, { method: 'POST', json: { grant_type: 'refresh_token', refresh_token, client_id: 'ref-app', client_secret: 'reference-secret-123' } });
+    const refreshed = await http(`${srv.url}/oauth/token`, {
+      method: 'POST',
+      json: { grant_type: 'refresh_token', refresh_token, client_id: 'ref-app', client_secret: 'reference-secret-123' },
+    });
     assert.equal(refreshed.status, 200);
     assert.ok(refreshed.json.access_token);
-    const wrong = await http(`${srv.url}/oauth/token`, { method: 'POST', json: { grant_type: 'refresh_token', refresh_token: refreshed.json.refresh_token, client_id: 'ref-app', client_secret: 'nope' } });
+    const wrong = await http(`${srv.url}/oauth/token`, {
+      method: 'POST',
+      json: { grant_type: 'refresh_token', refresh_token: refreshed.json.refresh_token, client_id: 'ref-app', client_secret: 'nope' },
+    });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.json.error, 'invalid_client');
-    const badJson = await http(`${srv.url}/oauth/token`, { method: 'POST', body: '{"grant_type":', headers: { 'content-type': 'application/json' } });
+    const badJson = await http(`${srv.url}/oauth/token`, {
+      method: 'POST',
+      body: '{"grant_type":',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(badJson.status, 400);
     assert.equal(badJson.json.error, 'invalid_request');
     console.warn = consoleWarn;
-    assert.deepEqual(warnings.filter((w) => w.includes('oidc-provider')), []);
+    assert.deepEqual(
+      warnings.filter((w) => w.includes('oidc-provider')),
+      [],
+    );
   });
 
   it('the CLI refuses bad input with a usage error', async () => {
@@ -103,7 +145,15 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     const badUri = await cli('create', '--client-id', 'bad-uri', '--redirect-uri', 'not a url');
     assert.equal(badUri.code, 2);
     assert.match(badUri.stderr, /redirect URI/);
-    const badScope = await cli('create', '--client-id', 'bad-scope', '--redirect-uri', 'https://a.example/cb', '--scope', 'read superpowers');
+    const badScope = await cli(
+      'create',
+      '--client-id',
+      'bad-scope',
+      '--redirect-uri',
+      'https://a.example/cb',
+      '--scope',
+      'read superpowers',
+    );
     assert.equal(badScope.code, 2);
   });
 
@@ -112,14 +162,26 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     assert.equal((await admin('/oauth-clients', { method: 'POST', json: { redirect_uris: [REDIRECT_URI] } }, memberToken)).status, 403);
     assert.equal((await http(`${srv.url}/admin/oauth-clients`)).status, 401);
 
-    const created = await admin('/oauth-clients', { method: 'POST', json: { client_id: 'svc-app', name: 'Service', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], scopes: ['openid', 'read'] } });
+    const created = await admin('/oauth-clients', {
+      method: 'POST',
+      json: {
+        client_id: 'svc-app',
+        name: 'Service',
+        redirect_uris: [REDIRECT_URI],
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        scopes: ['openid', 'read'],
+      },
+    });
     assert.equal(created.status, 200, JSON.stringify(created.json));
     const secret = created.json.oauth_client.client_secret;
     assert.ok(secret && secret.length >= 32);
     assert.equal(created.json.oauth_client.type, 'confidential');
     const dup = await admin('/oauth-clients', { method: 'POST', json: { client_id: 'svc-app', redirect_uris: [REDIRECT_URI] } });
     assert.equal(dup.status, 409);
-    const invalid = await admin('/oauth-clients', { method: 'POST', json: { client_id: 'x1y', public: true, grant_types: ['client_credentials'] } });
+    const invalid = await admin('/oauth-clients', {
+      method: 'POST',
+      json: { client_id: 'x1y', public: true, grant_types: ['client_credentials'] },
+    });
     assert.equal(invalid.status, 400);
     assert.equal(invalid.json.type, 'invalid_data');
 
@@ -138,7 +200,11 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     const cc = await client.clientCredentialsGrant(rp, { scope: 'read write' });
     assert.equal(cc.scope, 'read');
     const jwks = createRemoteJWKSet(new URL(`${srv.url}/.well-known/jwks.json`));
-    const { payload } = await jwtVerify(cc.access_token, jwks, { issuer: srv.config.issuer, audience: srv.config.oauth.resourceAudience, typ: 'at+jwt' });
+    const { payload } = await jwtVerify(cc.access_token, jwks, {
+      issuer: srv.config.issuer,
+      audience: srv.config.oauth.resourceAudience,
+      typ: 'at+jwt',
+    });
     assert.equal(payload.sub, 'svc-app');
     const v = await verify(cc.access_token);
     assert.equal(v.status, 200);
@@ -146,7 +212,11 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     assert.equal(v.json.user_id, 'svc-app');
     assert.equal(v.json.client_id, 'svc-app');
     assert.deepEqual(v.json.scopes, ['read']);
-    assert.equal((await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${cc.access_token}` } })).status, 401, 'no user behind a client token');
+    assert.equal(
+      (await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${cc.access_token}` } })).status,
+      401,
+      'no user behind a client token',
+    );
 
     // Rotation: the old secret stops, so do the tokens it minted; the new one works.
     const rotated = await admin('/oauth-clients/svc-app/rotate-secret', { method: 'POST', json: {} });
@@ -159,13 +229,19 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
 
     // A user grant too, then delete: every grant and token of the client stops.
     const a = await authorize(rp2, new Browser(), { ...CUSTOMER, scope: 'openid read' });
-    const tokens = await client.authorizationCodeGrant(rp2, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+    const tokens = await client.authorizationCodeGrant(rp2, a.callback, {
+      pkceCodeVerifier: a.codeVerifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
     assert.equal((await verify(tokens.access_token)).status, 200);
     const deleted = await admin('/oauth-clients/svc-app', { method: 'DELETE' });
     assert.deepEqual(deleted.json, { id: 'svc-app', object: 'oauth_client', deleted: true });
     assert.equal((await verify(tokens.access_token)).status, 401);
     assert.equal((await verify(cc2.access_token)).status, 401);
-    await assert.rejects(client.refreshTokenGrant(rp2, tokens.refresh_token!), (err: any) => ['invalid_client', 'invalid_grant'].includes(oauthError(err)!));
+    await assert.rejects(client.refreshTokenGrant(rp2, tokens.refresh_token!), (err: any) =>
+      ['invalid_client', 'invalid_grant'].includes(oauthError(err)!),
+    );
     assert.equal((await admin('/oauth-clients/svc-app')).status, 404);
   });
 
@@ -178,16 +254,26 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     const developer = await srv.services.accounts.findByEmail('user', 'dev@example.com');
     const redis = createClient({ url: REDIS_URL });
     await redis.connect();
-    const entries = (await redis.xRange(`${srv.prefix}events:audit`, '-', '+')).map((e) => e.message).filter((m) => m.client_id === 'audited-app');
+    const entries = (await redis.xRange(`${srv.prefix}events:audit`, '-', '+'))
+      .map((e) => e.message)
+      .filter((m) => m.client_id === 'audited-app');
     await redis.close();
-    assert.deepEqual(entries.map((m) => m.event), ['oauth_client.created', 'oauth_client.secret_rotated', 'oauth_client.deleted']);
+    assert.deepEqual(
+      entries.map((m) => m.event),
+      ['oauth_client.created', 'oauth_client.secret_rotated', 'oauth_client.deleted'],
+    );
     assert.ok(entries.every((m) => m.actor_id === developer?.id && m.auth_method === 'jwt' && !Number.isNaN(Date.parse(m.at!))));
     const log = JSON.stringify(entries);
     assert.ok(!log.includes(created.json.oauth_client.client_secret) && !log.includes(rotated.json.oauth_client.client_secret));
   });
 
   it('a public client must use PKCE and authenticates with none', async () => {
-    const { client: pub } = await srv.services.oauthClients.create({ clientId: 'spa', public: true, redirectUris: [REDIRECT_URI], scopes: ['openid', 'read'] });
+    const { client: pub } = await srv.services.oauthClients.create({
+      clientId: 'spa',
+      public: true,
+      redirectUris: [REDIRECT_URI],
+      scopes: ['openid', 'read'],
+    });
     assert.equal(pub.token_endpoint_auth_method, 'none');
     const rp = await relyingParty(srv.url, { clientId: 'spa' });
     const noPkce = client.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT_URI, scope: 'openid read', state: 's1' });
@@ -197,24 +283,42 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     assert.match(location.searchParams.get('error_description')!, /PKCE/);
 
     const a = await authorize(rp, new Browser(), { ...CUSTOMER, scope: 'openid read' });
-    const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+    const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+      pkceCodeVerifier: a.codeVerifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
     assert.equal((await verify(tokens.access_token)).json.client_id, 'spa');
     const rotated = await client.refreshTokenGrant(rp, tokens.refresh_token!);
     assert.notEqual(rotated.refresh_token, tokens.refresh_token);
   });
 
   it('a client configured for back-office users signs in users, not customers', async () => {
-    const { secret } = await srv.services.oauthClients.create({ clientId: 'backoffice-tool', redirectUris: [REDIRECT_URI], loginActor: 'user', scopes: ['openid', 'read'] });
+    const { secret } = await srv.services.oauthClients.create({
+      clientId: 'backoffice-tool',
+      redirectUris: [REDIRECT_URI],
+      loginActor: 'user',
+      scopes: ['openid', 'read'],
+    });
     const rp = await relyingParty(srv.url, { clientId: 'backoffice-tool', clientSecret: secret! });
     const browser = new Browser();
-    const url = client.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT_URI, scope: 'openid read', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(rp, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid read',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const page = await browser.follow(url.href, REDIRECT_URI);
     assert.match(page.html, /staff account/);
     const refused = await browser.submit(page.url, page.html, '/login', CUSTOMER, REDIRECT_URI);
     assert.equal(refused.res.status, 401);
 
     const a = await authorize(rp, new Browser(), { ...STAFF, scope: 'openid read' });
-    const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+    const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+      pkceCodeVerifier: a.codeVerifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
     const v = await verify(tokens.access_token);
     assert.equal(v.json.actor_type, 'user');
     assert.match(v.json.user_id, /^user_/);
@@ -228,7 +332,10 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
       assert.equal(d.status, 200);
       assert.equal(d.json.issuer, srv.config.issuer);
       assert.equal(d.json.token_endpoint, `${srv.url}/oauth/token`);
-      assert.deepEqual(d.json.token_endpoint_auth_methods_supported.filter((m: string) => m.startsWith('client_secret')), ['client_secret_basic', 'client_secret_post']);
+      assert.deepEqual(
+        d.json.token_endpoint_auth_methods_supported.filter((m: string) => m.startsWith('client_secret')),
+        ['client_secret_basic', 'client_secret_post'],
+      );
       assert.deepEqual(d.json.code_challenge_methods_supported, ['S256']);
       assert.ok(d.json.scopes_supported.includes('read'));
     }
@@ -243,11 +350,17 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
       assert.equal(d.json.jwks_uri, 'https://auth.example.com/oauth/jwks');
       // Redirects and cookies follow the forwarded scheme and host: Secure cookies behind TLS.
       await proxied.services.oauthClients.create({ clientId: 'proxied-app', redirectUris: [REDIRECT_URI] });
-      const authz = await fetch(`${proxied.origin}/oauth/authorize?client_id=proxied-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { headers: forwarded, redirect: 'manual' });
+      const authz = await fetch(
+        `${proxied.origin}/oauth/authorize?client_id=proxied-app&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
+        { headers: forwarded, redirect: 'manual' },
+      );
       assert.equal(authz.status, 303);
       assert.match(authz.headers.get('location')!, /^(https:\/\/auth\.example\.com)?\/oauth\/interaction\//);
       const cookies = authz.headers.getSetCookie();
-      assert.ok(cookies.length > 0 && cookies.every((c) => /;\s*secure/i.test(c) && /httponly/i.test(c) && /samesite=lax/i.test(c)), cookies.join('\n'));
+      assert.ok(
+        cookies.length > 0 && cookies.every((c) => /;\s*secure/i.test(c) && /httponly/i.test(c) && /samesite=lax/i.test(c)),
+        cookies.join('\n'),
+      );
     } finally {
       await proxied.close();
     }

@@ -28,9 +28,26 @@ describe('OAuth provider security', () => {
     customerId = (await srv.services.accounts.create({ actorType: 'customer', ...CUSTOMER })).id;
     staffId = (await srv.services.accounts.create({ actorType: 'user', ...STAFF, role: 'member' })).id;
     const c = srv.services.oauthClients;
-    shopSecret = (await c.create({ clientId: 'shop-app', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'read', 'write'] })).secret!;
-    const boSecret = (await c.create({ clientId: 'back-office', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'read'], loginActor: 'user' })).secret!;
-    svcSecret = (await c.create({ clientId: 'service-app', redirectUris: [REDIRECT_URI], grantTypes: ['client_credentials'], scopes: ['read'] })).secret!;
+    shopSecret = (
+      await c.create({
+        clientId: 'shop-app',
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'read', 'write'],
+      })
+    ).secret!;
+    const boSecret = (
+      await c.create({
+        clientId: 'back-office',
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'read'],
+        loginActor: 'user',
+      })
+    ).secret!;
+    svcSecret = (
+      await c.create({ clientId: 'service-app', redirectUris: [REDIRECT_URI], grantTypes: ['client_credentials'], scopes: ['read'] })
+    ).secret!;
     shop = await relyingParty(srv.url, { clientId: 'shop-app', clientSecret: shopSecret });
     backOffice = await relyingParty(srv.url, { clientId: 'back-office', clientSecret: boSecret });
     service = await relyingParty(srv.url, { clientId: 'service-app', clientSecret: svcSecret });
@@ -38,7 +55,12 @@ describe('OAuth provider security', () => {
   after(() => srv.close());
 
   const exchange = (rp: client.Configuration, a: Awaited<ReturnType<typeof authorize>>) =>
-    client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce, idTokenExpected: true });
+    client.authorizationCodeGrant(rp, a.callback, {
+      pkceCodeVerifier: a.codeVerifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+      idTokenExpected: true,
+    });
 
   it("a back-office client does not accept a customer's session: the login page, as a staff account; the tokens carry the actor type", async () => {
     const browser = new Browser();
@@ -47,13 +69,24 @@ describe('OAuth provider security', () => {
     assert.equal(customerTokens.claims()!.actor_type, 'customer');
 
     // Silently (prompt=none), the customer's session is no sign-in for the back-office client.
-    const silent = client.buildAuthorizationUrl(backOffice, { redirect_uri: REDIRECT_URI, scope: 'openid read', prompt: 'none', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const silent = client.buildAuthorizationUrl(backOffice, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid read',
+      prompt: 'none',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const refused = await browser.follow(silent.href, REDIRECT_URI);
     assert.equal(new URL(refused.url).searchParams.get('error'), 'login_required');
     assert.equal(new URL(refused.url).searchParams.get('code'), null);
 
     // Interactively: the login page for staff accounts, not the consent page.
-    const url = client.buildAuthorizationUrl(backOffice, { redirect_uri: REDIRECT_URI, scope: 'openid read', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(backOffice, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid read',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const page = await browser.follow(url.href, REDIRECT_URI);
     assert.equal(page.res.status, 200);
     assert.match(page.html, /name="password"/);
@@ -98,7 +131,14 @@ describe('OAuth provider security', () => {
   });
 
   it('only a grant the user allowed offline access outlives the logout', async () => {
-    const secret = (await srv.services.oauthClients.create({ clientId: 'offline-app', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], scopes: ['openid', 'offline_access', 'read'] })).secret!;
+    const secret = (
+      await srv.services.oauthClients.create({
+        clientId: 'offline-app',
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'offline_access', 'read'],
+      })
+    ).secret!;
     const offline = await relyingParty(srv.url, { clientId: 'offline-app', clientSecret: secret });
     const browser = new Browser();
     const online = await exchange(shop, await authorize(shop, browser, { ...CUSTOMER, scope: 'openid read' }));
@@ -115,7 +155,12 @@ describe('OAuth provider security', () => {
 
   it('pushed authorization requests (PAR) still work with hashed storage', async () => {
     const verifier = client.randomPKCECodeVerifier();
-    const url = await client.buildAuthorizationUrlWithPAR(shop, { redirect_uri: REDIRECT_URI, scope: 'openid read', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const url = await client.buildAuthorizationUrlWithPAR(shop, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid read',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
     assert.match(url.searchParams.get('request_uri')!, /^urn:ietf:params:oauth:request_uri:/);
     const page = await new Browser().follow(url.href, REDIRECT_URI);
     assert.equal(page.res.status, 200);
@@ -147,8 +192,16 @@ describe('OAuth provider security', () => {
     } finally {
       await redis.close();
     }
-    assert.ok(seen.some((s) => s.includes(':oidc:RefreshToken:')), 'the refresh tokens are stored');
-    for (const [name, secret] of Object.entries({ 'refresh token': tokens.refresh_token!, 'rotated refresh token': first.refresh_token!, code, 'session cookie': sessionCookie })) {
+    assert.ok(
+      seen.some((s) => s.includes(':oidc:RefreshToken:')),
+      'the refresh tokens are stored',
+    );
+    for (const [name, secret] of Object.entries({
+      'refresh token': tokens.refresh_token!,
+      'rotated refresh token': first.refresh_token!,
+      code,
+      'session cookie': sessionCookie,
+    })) {
       assert.ok(!seen.some((s) => s.includes(secret)), `the ${name} is stored in clear`);
     }
 
@@ -161,7 +214,13 @@ describe('OAuth provider security', () => {
   });
 
   it('answers invalid_scope, not a code, for a scope the server does not offer', async () => {
-    const url = client.buildAuthorizationUrl(shop, { redirect_uri: REDIRECT_URI, scope: 'openid admin', state: 'st', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(shop, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid admin',
+      state: 'st',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const res = await new Browser().follow(url.href, REDIRECT_URI);
     const back = new URL(res.url);
     assert.ok(res.url.startsWith(REDIRECT_URI), `expected a redirect to the client, got ${res.res.status}`);
@@ -186,7 +245,9 @@ describe('OAuth provider security', () => {
         req.on('error', reject);
         req.end();
       });
-      const urls = Object.entries(doc).filter(([k, v]) => typeof v === 'string' && (k === 'issuer' || k.endsWith('_endpoint') || k.endsWith('_uri')));
+      const urls = Object.entries(doc).filter(
+        ([k, v]) => typeof v === 'string' && (k === 'issuer' || k.endsWith('_endpoint') || k.endsWith('_uri')),
+      );
       assert.ok(urls.length >= 8, JSON.stringify(urls));
       for (const [k, v] of urls) assert.ok((v as string).startsWith(srv.config.issuer), `${k}: ${v}`);
     }
@@ -202,7 +263,11 @@ describe('OAuth provider security', () => {
     const res = await http(`${srv.url}/oauth/token`, {
       method: 'POST',
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read' }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proof, authorization: `Basic ${Buffer.from(`service-app:${svcSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        dpop: proof,
+        authorization: `Basic ${Buffer.from(`service-app:${svcSecret}`).toString('base64')}`,
+      },
     });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.token_type, 'Bearer');
@@ -211,7 +276,13 @@ describe('OAuth provider security', () => {
     // A token bound to a key (cnf.jkt), signed with our own key as the provider would: refused.
     const signer = srv.services.keystore.signingKey('RS256');
     const now = Math.floor(Date.now() / 1000);
-    const bound = await new SignJWT({ client_id: 'shop-app', scope: 'read', grant_id: 'g-bound', actor_type: 'customer', cnf: { jkt: await calculateJwkThumbprint(jwk) } })
+    const bound = await new SignJWT({
+      client_id: 'shop-app',
+      scope: 'read',
+      grant_id: 'g-bound',
+      actor_type: 'customer',
+      cnf: { jkt: await calculateJwkThumbprint(jwk) },
+    })
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'at+jwt' })
       .setIssuer(srv.config.issuer)
       .setAudience(srv.config.oauth.resourceAudience)
@@ -225,7 +296,8 @@ describe('OAuth provider security', () => {
     assert.equal(refused.json.error, 'invalid_token');
     assert.equal((await http(`${srv.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${bound}` } })).status, 401);
     const pk = (await srv.services.apiKeys.create({ type: 'publishable', title: 'storefront', createdBy: staffId })).token;
-    const me = (token: string) => http(`${srv.url}/store/customers/me`, { headers: { 'x-publishable-api-key': pk, authorization: `Bearer ${token}` } });
+    const me = (token: string) =>
+      http(`${srv.url}/store/customers/me`, { headers: { 'x-publishable-api-key': pk, authorization: `Bearer ${token}` } });
     assert.equal((await me(bound)).status, 401);
     // The same token without the key binding opens it: the binding is what is refused.
     const unbound = await new SignJWT({ client_id: 'shop-app', scope: 'read', grant_id: 'g-unbound', actor_type: 'customer' })
@@ -251,7 +323,14 @@ describe('OAuth provider security', () => {
     assert.deepEqual(d.grant_types_supported, ['authorization_code', 'refresh_token', 'client_credentials']);
     assert.deepEqual(d.response_types_supported, ['code']);
     assert.deepEqual(d.code_challenge_methods_supported, ['S256']);
-    for (const endpoint of ['userinfo_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'end_session_endpoint', 'pushed_authorization_request_endpoint']) assert.ok(d[endpoint], endpoint);
+    for (const endpoint of [
+      'userinfo_endpoint',
+      'introspection_endpoint',
+      'revocation_endpoint',
+      'end_session_endpoint',
+      'pushed_authorization_request_endpoint',
+    ])
+      assert.ok(d[endpoint], endpoint);
     // Off: DPoP, dynamic registration, device flow, CIBA, back-channel logout, request objects,
     // the claims parameter, mTLS, JWT responses, encryption.
     for (const field of [
@@ -267,7 +346,8 @@ describe('OAuth provider security', () => {
       'introspection_signing_alg_values_supported',
       'userinfo_signing_alg_values_supported',
       'id_token_encryption_alg_values_supported',
-    ]) assert.equal(d[field], undefined, field);
+    ])
+      assert.equal(d[field], undefined, field);
     assert.equal(d.claims_parameter_supported, false);
     assert.equal(d.request_uri_parameter_supported, false);
     assert.ok(d.claims_supported.includes('actor_type'));

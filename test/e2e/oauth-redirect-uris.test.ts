@@ -40,7 +40,14 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
   const cli = async (...args: string[]) => {
     try {
       const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', ...args], {
-        env: { ...process.env, NODE_ENV: 'test', REDIS_URL, REDIS_PREFIX: srv.prefix, DEV_SECRETS_FILE: '.portcullis/test-secrets.json', LOG_LEVEL: 'silent' },
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          REDIS_URL,
+          REDIS_PREFIX: srv.prefix,
+          DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+          LOG_LEVEL: 'silent',
+        },
       });
       return { code: 0, stdout, stderr };
     } catch (err) {
@@ -59,7 +66,10 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
   it('the Admin API refuses each unsafe redirect URI with 400 invalid_data naming the URI and the rule, and stores nothing', async () => {
     for (const [i, [uri, rule]] of UNSAFE.entries()) {
       for (const field of ['redirect_uris', 'post_logout_redirect_uris']) {
-        const body = field === 'redirect_uris' ? { redirect_uris: [uri] } : { redirect_uris: ['https://app.example.com/cb'], post_logout_redirect_uris: [uri] };
+        const body =
+          field === 'redirect_uris'
+            ? { redirect_uris: [uri] }
+            : { redirect_uris: ['https://app.example.com/cb'], post_logout_redirect_uris: [uri] };
         const res = await register({ client_id: `unsafe-${i}-${field.length}`, ...body });
         assert.equal(res.status, 400, `${field} ${uri}: ${res.text}`);
         assert.equal(res.json.type, 'invalid_data');
@@ -70,7 +80,11 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
     }
     // An update is held to the same rules.
     assert.equal((await register({ client_id: 'safe-then-not', redirect_uris: ['https://app.example.com/cb'] })).status, 200);
-    const update = await http(`${srv.url}/admin/oauth-clients/safe-then-not`, { method: 'POST', json: { redirect_uris: ['https://*.example.com/cb'] }, headers: { authorization: `Bearer ${token}` } });
+    const update = await http(`${srv.url}/admin/oauth-clients/safe-then-not`, {
+      method: 'POST',
+      json: { redirect_uris: ['https://*.example.com/cb'] },
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(update.status, 400);
     assert.match(update.json.message, /wildcard/);
     // A native app's scheme cannot be mixed with plain http to another host (one client, one kind).
@@ -82,7 +96,9 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
   it('the CLI refuses each unsafe redirect URI: exit 2, the URI and the rule on stderr, nothing on stdout', async () => {
     // One URI per rule (the CLI and the Admin API share the registry's checks; each run is a process).
     const cases = UNSAFE.filter(([, rule], i) => UNSAFE.findIndex(([, r]) => r.source === rule.source) === i);
-    const results = await Promise.all(cases.map(([uri], i) => cli('create', '--client-id', `cli-unsafe-${i}`, '--public', '--redirect-uri', uri)));
+    const results = await Promise.all(
+      cases.map(([uri], i) => cli('create', '--client-id', `cli-unsafe-${i}`, '--public', '--redirect-uri', uri)),
+    );
     for (const [i, [uri, rule]] of cases.entries()) {
       const r = results[i]!;
       assert.equal(r.code, 2, `${uri}: ${r.stderr}`);
@@ -91,19 +107,37 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
       assert.ok(r.stderr.includes(uri), r.stderr);
       assert.equal(await srv.store.get(`oauth-client:cli-unsafe-${i}`), null);
     }
-    const ok = await cli('create', '--client-id', 'cli-native', '--public', '--redirect-uri', 'com.example.cli:/oauth2redirect', '--redirect-uri', 'http://127.0.0.1/cb');
+    const ok = await cli(
+      'create',
+      '--client-id',
+      'cli-native',
+      '--public',
+      '--redirect-uri',
+      'com.example.cli:/oauth2redirect',
+      '--redirect-uri',
+      'http://127.0.0.1/cb',
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout).redirect_uris, ['com.example.cli:/oauth2redirect', 'http://127.0.0.1/cb']);
   });
 
   it('a native app with a private-use scheme (com.example.app:/cb) completes the code flow with PKCE', async () => {
-    const created = await register({ client_id: 'native-app', public: true, redirect_uris: ['com.example.app:/cb'], scopes: ['openid', 'read'] });
+    const created = await register({
+      client_id: 'native-app',
+      public: true,
+      redirect_uris: ['com.example.app:/cb'],
+      scopes: ['openid', 'read'],
+    });
     assert.equal(created.status, 200, created.text);
     const rp = await relyingParty(srv.url, { clientId: 'native-app' });
     const browser = new Browser();
     const a = await authorize(rp, browser, { ...CUSTOMER, scope: 'openid read', redirectUri: 'com.example.app:/cb' });
     assert.equal(a.callback.protocol, 'com.example.app:');
-    const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+    const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+      pkceCodeVerifier: a.codeVerifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
     const v = await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal(v.status, 200);
     assert.equal(v.json.client_id, 'native-app');
@@ -112,24 +146,43 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
     assert.equal(again.sawLogin, false);
     assert.equal(again.sawConsent, true);
     // Another scheme is not this app's.
-    const other = client.buildAuthorizationUrl(rp, { redirect_uri: 'com.example.evil:/cb', scope: 'openid', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    const other = client.buildAuthorizationUrl(rp, {
+      redirect_uri: 'com.example.evil:/cb',
+      scope: 'openid',
+      code_challenge: 'a'.repeat(43),
+      code_challenge_method: 'S256',
+    });
     const refused = await fetch(other, { redirect: 'manual' });
     assert.equal(refused.status, 400);
     assert.match(await refused.text(), /redirect_uri/);
   });
 
   it('a loopback redirect registered without a port (http://127.0.0.1/cb) accepts the port the app listens on, and only loopback gets that', async () => {
-    const created = await register({ client_id: 'loopback-app', public: true, redirect_uris: ['http://127.0.0.1/cb', 'http://[::1]/cb'], scopes: ['openid', 'read'] });
+    const created = await register({
+      client_id: 'loopback-app',
+      public: true,
+      redirect_uris: ['http://127.0.0.1/cb', 'http://[::1]/cb'],
+      scopes: ['openid', 'read'],
+    });
     assert.equal(created.status, 200, created.text);
     const rp = await relyingParty(srv.url, { clientId: 'loopback-app' });
     for (const redirectUri of ['http://127.0.0.1:53123/cb', 'http://[::1]:61000/cb']) {
       const a = await authorize(rp, new Browser(), { ...CUSTOMER, scope: 'openid read', redirectUri });
       assert.equal(a.callback.origin + a.callback.pathname, redirectUri);
-      const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+      const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+        pkceCodeVerifier: a.codeVerifier,
+        expectedState: a.state,
+        expectedNonce: a.nonce,
+      });
       assert.ok(tokens.access_token);
     }
     const refusedAt = async (rpc: client.Configuration, redirect_uri: string) => {
-      const url = client.buildAuthorizationUrl(rpc, { redirect_uri, scope: 'openid', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+      const url = client.buildAuthorizationUrl(rpc, {
+        redirect_uri,
+        scope: 'openid',
+        code_challenge: 'a'.repeat(43),
+        code_challenge_method: 'S256',
+      });
       const res = await fetch(url, { redirect: 'manual' });
       return res.status === 400 && /redirect_uri/.test(await res.text());
     };
@@ -147,21 +200,35 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
     let prodToken: string;
     before(async () => {
       prod = await startTestServer({
-        env: { NODE_ENV: 'production', JWKS: JSON.stringify(srv.config.jwks), COOKIE_SECRET: 'c'.repeat(40), API_KEY_PEPPER: 'p'.repeat(40) },
+        env: {
+          NODE_ENV: 'production',
+          JWKS: JSON.stringify(srv.config.jwks),
+          COOKIE_SECRET: 'c'.repeat(40),
+          API_KEY_PEPPER: 'p'.repeat(40),
+        },
       });
       prodToken = await developerToken(prod);
     });
     after(() => prod?.close());
 
     it('refuses plain http off the loopback IPs and the name localhost, accepts https and http://127.0.0.1 or [::1]', async () => {
-      for (const uri of ['http://app.example.com/callback', 'http://localhost:3000/callback', 'http://localhost/callback', 'https://localhost/callback']) {
+      for (const uri of [
+        'http://app.example.com/callback',
+        'http://localhost:3000/callback',
+        'http://localhost/callback',
+        'https://localhost/callback',
+      ]) {
         const res = await register({ client_id: 'prod-unsafe', redirect_uris: [uri] }, prod, prodToken);
         assert.equal(res.status, 400, uri);
         assert.equal(res.json.type, 'invalid_data');
         assert.ok(res.json.message.includes(uri), res.json.message);
         assert.match(res.json.message, /https|localhost/);
       }
-      const ok = await register({ client_id: 'prod-ok', redirect_uris: ['https://app.example.com/callback', 'http://127.0.0.1/callback', 'http://[::1]/callback'] }, prod, prodToken);
+      const ok = await register(
+        { client_id: 'prod-ok', redirect_uris: ['https://app.example.com/callback', 'http://127.0.0.1/callback', 'http://[::1]/callback'] },
+        prod,
+        prodToken,
+      );
       assert.equal(ok.status, 200, ok.text);
       // Outside production, localhost by name stays usable for development.
       const dev = await register({ client_id: 'dev-localhost', redirect_uris: ['http://localhost:3000/callback'] });

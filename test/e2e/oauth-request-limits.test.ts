@@ -37,14 +37,23 @@ async function ttlOf(srv: TestServer, key: string): Promise<number> {
 const authorizeUrl = (srv: TestServer, params: Record<string, string>) =>
   `${srv.url}/oauth/authorize?${new URLSearchParams({ client_id: 'limits-app', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid read', code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's', ...params })}`;
 const par = (srv: TestServer, body: string | URLSearchParams) =>
-  fetch(`${srv.url}/oauth/par`, { method: 'POST', body, headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' } });
+  fetch(`${srv.url}/oauth/par`, {
+    method: 'POST',
+    body,
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+  });
 
 describe('OAuth: what an anonymous authorization or PAR request may make the server store', () => {
   let srv: TestServer;
   before(async () => {
     srv = await startTestServer();
     await srv.services.accounts.create({ actorType: 'customer', email: CUSTOMER.email, password: CUSTOMER.password });
-    await srv.services.oauthClients.create({ clientId: 'limits-app', clientSecret: SECRET, redirectUris: [REDIRECT_URI], scopes: ['openid', 'read'] });
+    await srv.services.oauthClients.create({
+      clientId: 'limits-app',
+      clientSecret: SECRET,
+      redirectUris: [REDIRECT_URI],
+      scopes: ['openid', 'read'],
+    });
     // The first request creates this address's quota cell: every count below starts after it.
     await fetch(authorizeUrl(srv, { client_id: 'nobody' }), { redirect: 'manual' });
   });
@@ -67,7 +76,10 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
       const location = new URL(res.headers.get('location')!);
       assert.equal(location.origin + location.pathname, REDIRECT_URI, param);
       // Scopes this server does not offer may be refused as such first: a refusal all the same.
-      assert.ok(['invalid_request', ...(param === 'scope' ? ['invalid_scope'] : [])].includes(location.searchParams.get('error')!), `${param}: ${location.search}`);
+      assert.ok(
+        ['invalid_request', ...(param === 'scope' ? ['invalid_scope'] : [])].includes(location.searchParams.get('error')!),
+        `${param}: ${location.search}`,
+      );
       assert.match(location.searchParams.get('error_description')!, param === 'scope' ? /scope/ : new RegExp(param), param);
       assert.equal(location.searchParams.get('code'), null);
     }
@@ -82,12 +94,23 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
     assert.equal(body.error, 'invalid_request');
     assert.match(body.error_description, /8192 bytes/);
     // The provider's router ignores case and a trailing slash, and answers HEAD as GET: so does the limit.
-    for (const [method, path] of [['GET', '/oauth/AUTHORIZE/'], ['HEAD', '/oauth/authorize']]) {
-      const other = await fetch(`${srv.url}${path}?${new URL(authorizeUrl(srv, { junk: 'j'.repeat(9000) })).search.slice(1)}`, { method, redirect: 'manual' });
+    for (const [method, path] of [
+      ['GET', '/oauth/AUTHORIZE/'],
+      ['HEAD', '/oauth/authorize'],
+    ]) {
+      const other = await fetch(`${srv.url}${path}?${new URL(authorizeUrl(srv, { junk: 'j'.repeat(9000) })).search.slice(1)}`, {
+        method,
+        redirect: 'manual',
+      });
       assert.equal(other.status, 400, `${method} ${path}`);
     }
     // A form POST to /oauth/authorize is bounded the same way.
-    const posted = await fetch(`${srv.url}/oauth/authorize`, { method: 'POST', body: new URLSearchParams({ client_id: 'limits-app', state: 'x'.repeat(10_000) }), headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+    const posted = await fetch(`${srv.url}/oauth/authorize`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'limits-app', state: 'x'.repeat(10_000) }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      redirect: 'manual',
+    });
     assert.equal(posted.status, 413);
     assert.equal((await posted.json()).error, 'invalid_request');
     assert.deepEqual(await keysOf(srv), before);
@@ -95,34 +118,74 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
 
   it('PAR: a body over 8 KB is 413, an oversized parameter 400 invalid_request, neither stored; a normal PAR still works', async () => {
     const before = await keysOf(srv);
-    const big = await par(srv, new URLSearchParams({ client_id: 'limits-app', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', state: 'x'.repeat(50_000) }));
+    const big = await par(
+      srv,
+      new URLSearchParams({
+        client_id: 'limits-app',
+        response_type: 'code',
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        state: 'x'.repeat(50_000),
+      }),
+    );
     assert.equal(big.status, 413);
     assert.equal((await big.json()).error, 'invalid_request');
-    const oversized = await par(srv, new URLSearchParams({ client_id: 'limits-app', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', state: 'x'.repeat(2000) }));
+    const oversized = await par(
+      srv,
+      new URLSearchParams({
+        client_id: 'limits-app',
+        response_type: 'code',
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        state: 'x'.repeat(2000),
+      }),
+    );
     assert.equal(oversized.status, 400);
     const err = await oversized.json();
     assert.equal(err.error, 'invalid_request');
     assert.match(err.error_description, /state/);
     assert.deepEqual(await keysOf(srv), before);
 
-    const ok = await par(srv, new URLSearchParams({ client_id: 'limits-app', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid read', code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 'fine' }));
+    const ok = await par(
+      srv,
+      new URLSearchParams({
+        client_id: 'limits-app',
+        response_type: 'code',
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid read',
+        code_challenge: CHALLENGE,
+        code_challenge_method: 'S256',
+        state: 'fine',
+      }),
+    );
     assert.equal(ok.status, 201);
     const { request_uri, expires_in } = await ok.json();
     assert.ok(request_uri && expires_in <= 60);
-    const page = await new Browser().follow(`${srv.url}/oauth/authorize?${new URLSearchParams({ client_id: 'limits-app', request_uri })}`, REDIRECT_URI);
+    const page = await new Browser().follow(
+      `${srv.url}/oauth/authorize?${new URLSearchParams({ client_id: 'limits-app', request_uri })}`,
+      REDIRECT_URI,
+    );
     assert.match(page.html, /name="password"/);
   });
 
   it('end-session: an oversized parameter is 400 invalid_request with nothing stored; an anonymous logout keeps its state 10 minutes, not days', async () => {
     const before = await keysOf(srv);
-    for (const [param, value] of [['state', 'x'.repeat(513)], ['post_logout_redirect_uri', `${REDIRECT_URI}?${'x'.repeat(2048)}`], ['logout_hint', 'h'.repeat(321)]]) {
+    for (const [param, value] of [
+      ['state', 'x'.repeat(513)],
+      ['post_logout_redirect_uri', `${REDIRECT_URI}?${'x'.repeat(2048)}`],
+      ['logout_hint', 'h'.repeat(321)],
+    ]) {
       const res = await fetch(`${srv.url}/oauth/end-session?${new URLSearchParams({ [param!]: value! })}`, { redirect: 'manual' });
       assert.equal(res.status, 400, param);
       const body = await res.json();
       assert.equal(body.error, 'invalid_request');
       assert.match(body.error_description, new RegExp(param!));
     }
-    const posted = await fetch(`${srv.url}/oauth/end-session`, { method: 'POST', body: new URLSearchParams({ state: 'x'.repeat(513) }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const posted = await fetch(`${srv.url}/oauth/end-session`, {
+      method: 'POST',
+      body: new URLSearchParams({ state: 'x'.repeat(513) }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(posted.status, 400);
     assert.deepEqual(await keysOf(srv), before);
 
@@ -138,7 +201,13 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
   it('the normal code flow still works, and its login interaction lives at most 10 minutes', async () => {
     const rp = await relyingParty(srv.url, { clientId: 'limits-app', clientSecret: SECRET });
     const browser = new Browser();
-    const url = client.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT_URI, scope: 'openid read', code_challenge: CHALLENGE, code_challenge_method: 'S256', state: client.randomState() });
+    const url = client.buildAuthorizationUrl(rp, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid read',
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+      state: client.randomState(),
+    });
     await browser.follow(url.href, REDIRECT_URI);
     const interactions = (await keysOf(srv)).filter((k) => k.startsWith('oidc:Interaction:'));
     assert.ok(interactions.length >= 1);
@@ -147,12 +216,19 @@ describe('OAuth: what an anonymous authorization or PAR request may make the ser
       assert.ok(ttl > 0 && ttl <= 600, `${key} expires in ${ttl}s`);
     }
     const a = await authorize(rp, new Browser(), { ...CUSTOMER, scope: 'openid read' });
-    const tokens = await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce });
+    const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+      pkceCodeVerifier: a.codeVerifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
     assert.ok(tokens.access_token);
     // The signed-in session keeps its usual lifetime (days), unlike an anonymous one.
     const signedIn = (await keysOf(srv)).filter((k) => k.startsWith('oidc:Session:'));
     const ttls = await Promise.all(signedIn.map((k) => ttlOf(srv, k)));
-    assert.ok(ttls.some((t) => t > 86_400), `session TTLs ${ttls.join(', ')}`);
+    assert.ok(
+      ttls.some((t) => t > 86_400),
+      `session TTLs ${ttls.join(', ')}`,
+    );
   });
 });
 
@@ -160,7 +236,12 @@ describe('OAuth: authorization, PAR and end-session requests are rate-limited pe
   let srv: TestServer;
   before(async () => {
     srv = await startTestServer({ env: { RATE_LIMIT_OAUTH_AUTHORIZE: '5/m' } });
-    await srv.services.oauthClients.create({ clientId: 'limits-app', clientSecret: SECRET, redirectUris: [REDIRECT_URI], scopes: ['openid', 'read'] });
+    await srv.services.oauthClients.create({
+      clientId: 'limits-app',
+      clientSecret: SECRET,
+      redirectUris: [REDIRECT_URI],
+      scopes: ['openid', 'read'],
+    });
   });
   after(() => srv.close());
 
@@ -180,18 +261,37 @@ describe('OAuth: authorization, PAR and end-session requests are rate-limited pe
     assert.equal(refused.headers.get('ratelimit-remaining'), '0');
 
     // However the provider's router would still match the path.
-    for (const [method, path] of [['GET', '/oauth/AUTHORIZE'], ['GET', '/oauth/authorize/'], ['HEAD', '/oauth/authorize'], ['POST', '/oauth/Par/']]) {
+    for (const [method, path] of [
+      ['GET', '/oauth/AUTHORIZE'],
+      ['GET', '/oauth/authorize/'],
+      ['HEAD', '/oauth/authorize'],
+      ['POST', '/oauth/Par/'],
+    ]) {
       const res = await fetch(`${srv.url}${path}?client_id=limits-app`, { method, redirect: 'manual' });
       assert.equal(res.status, 429, `${method} ${path}`);
     }
     const logout = await fetch(`${srv.url}/oauth/end-session?state=x`, { redirect: 'manual' });
     assert.equal(logout.status, 429);
-    const pushed = await par(srv, new URLSearchParams({ client_id: 'limits-app', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: CHALLENGE, code_challenge_method: 'S256' }));
+    const pushed = await par(
+      srv,
+      new URLSearchParams({
+        client_id: 'limits-app',
+        response_type: 'code',
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        code_challenge: CHALLENGE,
+        code_challenge_method: 'S256',
+      }),
+    );
     assert.equal(pushed.status, 429);
     assert.ok(pushed.headers.get('retry-after'));
     assert.deepEqual(await keysOf(srv), before, 'a refused request stores nothing');
     // Token requests are not counted here (their clients authenticate).
-    const token = await fetch(`${srv.url}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }), headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' } });
+    const token = await fetch(`${srv.url}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    });
     assert.notEqual(token.status, 429);
   });
 });

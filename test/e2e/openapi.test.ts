@@ -7,12 +7,27 @@ import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 
-type Response = { $ref?: string; description?: string; headers?: Record<string, { $ref?: string }>; content?: Record<string, { schema: object }> };
-type Operation = { operationId: string; summary?: string; security?: Record<string, string[]>[]; parameters?: { name: string; in: string; schema?: { minimum?: number; maximum?: number } }[]; responses: Record<string, Response> };
+type Response = {
+  $ref?: string;
+  description?: string;
+  headers?: Record<string, { $ref?: string }>;
+  content?: Record<string, { schema: object }>;
+};
+type Operation = {
+  operationId: string;
+  summary?: string;
+  security?: Record<string, string[]>[];
+  parameters?: { name: string; in: string; schema?: { minimum?: number; maximum?: number } }[];
+  responses: Record<string, Response>;
+};
 type Doc = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, { properties?: Record<string, unknown> }>; responses: Record<string, Response> };
+  components: {
+    securitySchemes: Record<string, unknown>;
+    schemas: Record<string, { properties?: Record<string, unknown> }>;
+    responses: Record<string, Response>;
+  };
 };
 
 /** The size of /openapi.json before its schemas became shared components (every schema inline, the pages listed). */
@@ -68,8 +83,10 @@ describe('/openapi.json', () => {
     // A success of an authenticated operation carries the headers the document promises.
     if (res.status < 300 && init.headers && 'authorization' in (init.headers as Record<string, string>)) {
       for (const [name, h] of Object.entries(declared.headers ?? {})) {
-        const required = '$ref' in h ? String(h.$ref).includes('RateLimit') : ['X-Auth-User-Id', 'X-Auth-Scopes', 'X-Auth-Method'].includes(name);
-        if (required) assert.ok(res.headers.get(name) !== null, `${method} ${template} ${res.status} lacks the ${name} header it documents`);
+        const required =
+          '$ref' in h ? String(h.$ref).includes('RateLimit') : ['X-Auth-User-Id', 'X-Auth-Scopes', 'X-Auth-Method'].includes(name);
+        if (required)
+          assert.ok(res.headers.get(name) !== null, `${method} ${template} ${res.status} lacks the ${name} header it documents`);
       }
     }
     checked.add(`${method} ${template} ${res.status}`);
@@ -83,21 +100,46 @@ describe('/openapi.json', () => {
     assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['basic', 'bearer', 'oauthClient', 'publishableKey', 'session']);
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        for (const requirement of op.security ?? []) for (const name of Object.keys(requirement)) assert.ok(doc.components.securitySchemes[name], `${method} ${path} names unknown scheme ${name}`);
-        for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) assert.ok(op.parameters?.some((p) => p.in === 'path' && p.name === name), `${method} ${path} declares {${name}}`);
-        for (const r of Object.values(op.responses).map(resolved)) for (const media of Object.values(r.content ?? {})) compile(media.schema);
+        for (const requirement of op.security ?? [])
+          for (const name of Object.keys(requirement))
+            assert.ok(doc.components.securitySchemes[name], `${method} ${path} names unknown scheme ${name}`);
+        for (const [, name] of path.matchAll(/\{([^}]+)\}/g))
+          assert.ok(
+            op.parameters?.some((p) => p.in === 'path' && p.name === name),
+            `${method} ${path} declares {${name}}`,
+          );
+        for (const r of Object.values(op.responses).map(resolved))
+          for (const media of Object.values(r.content ?? {})) compile(media.schema);
       }
     }
   });
 
   it('covers /v1, /admin, /store and /auth', () => {
-    for (const path of ['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout', '/v1/auth/verify', '/admin/auth/token', '/admin/api-keys', '/admin/api-keys/{id}', '/store/auth/token', '/store/customers/me', '/auth/user/emailpass', '/auth/session', '/auth/token/refresh']) {
+    for (const path of [
+      '/v1/auth/login',
+      '/v1/auth/refresh',
+      '/v1/auth/logout',
+      '/v1/auth/verify',
+      '/admin/auth/token',
+      '/admin/api-keys',
+      '/admin/api-keys/{id}',
+      '/store/auth/token',
+      '/store/customers/me',
+      '/auth/user/emailpass',
+      '/auth/session',
+      '/auth/token/refresh',
+    ]) {
       assert.ok(doc.paths[path], `${path} is documented`);
     }
   });
 
   it('describes what the main endpoints really answer', async () => {
-    const admin = await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'correct horse', role: 'admin' });
+    const admin = await srv.services.accounts.create({
+      actorType: 'user',
+      email: 'admin@example.com',
+      password: 'correct horse',
+      role: 'admin',
+    });
     await srv.services.accounts.create({ actorType: 'customer', email: 'shopper@example.com', password: 'correct horse' });
     const pk = (await srv.services.apiKeys.create({ type: 'publishable', title: 'web', createdBy: admin.id })).token;
 
@@ -117,13 +159,15 @@ describe('/openapi.json', () => {
     await call('POST', '/v1/auth/logout', { headers: { authorization: `Bearer ${rotated.token}` } });
 
     // /admin
-    const adminToken = (await call('POST', '/admin/auth/token', { json: { email: 'admin@example.com', password: 'correct horse' } })).json.token;
+    const adminToken = (await call('POST', '/admin/auth/token', { json: { email: 'admin@example.com', password: 'correct horse' } })).json
+      .token;
     await call('POST', '/admin/auth/token', { json: { email: 'admin@example.com', password: 'wrong' } });
     const auth = { authorization: `Bearer ${adminToken}` };
     await call('GET', '/admin/users/me', { headers: auth });
     await call('GET', '/admin/users', { headers: auth });
     await call('GET', '/admin/users');
-    const created = (await call('POST', '/admin/api-keys', { headers: auth, json: { title: 'ci', type: 'secret', scopes: ['read'] } })).json.api_key;
+    const created = (await call('POST', '/admin/api-keys', { headers: auth, json: { title: 'ci', type: 'secret', scopes: ['read'] } })).json
+      .api_key;
     await call('POST', '/admin/api-keys', { headers: auth, json: { title: '' } });
     await call('GET', '/admin/api-keys?limit=5', { headers: auth });
     await call('GET', `/admin/api-keys/${created.id}`, { headers: auth });
@@ -131,12 +175,18 @@ describe('/openapi.json', () => {
     await call('GET', '/v1/auth/verify', { headers: { authorization: `Bearer ${created.token}` } });
 
     // /store
-    const customerToken = (await call('POST', '/store/auth/token', { headers: { 'x-publishable-api-key': pk }, json: { email: 'shopper@example.com', password: 'correct horse' } })).json.token;
+    const customerToken = (
+      await call('POST', '/store/auth/token', {
+        headers: { 'x-publishable-api-key': pk },
+        json: { email: 'shopper@example.com', password: 'correct horse' },
+      })
+    ).json.token;
     await call('POST', '/store/auth/token', { json: { email: 'shopper@example.com', password: 'correct horse' } });
     await call('GET', '/store/customers/me', { headers: { 'x-publishable-api-key': pk, authorization: `Bearer ${customerToken}` } });
 
     // /auth
-    const jwt = (await call('POST', '/auth/user/emailpass', { json: { email: 'admin@example.com', password: 'correct horse' } })).json.token;
+    const jwt = (await call('POST', '/auth/user/emailpass', { json: { email: 'admin@example.com', password: 'correct horse' } })).json
+      .token;
     await call('POST', '/auth/user/emailpass', { json: { email: 'not-an-email', password: 'x' } });
     await call('POST', '/auth/token/refresh', { headers: { authorization: `Bearer ${jwt}` } });
     await call('POST', '/auth/session', { headers: { authorization: `Bearer ${jwt}` } });
@@ -147,8 +197,22 @@ describe('/openapi.json', () => {
 
   it('describes each thing once: named components by $ref, real bounds, verify as one path, no HTML pages', async () => {
     const text = JSON.stringify(doc);
-    assert.ok(text.length < SIZE_WHEN_ALL_INLINE * 0.7, `the document is ${text.length} bytes (${SIZE_WHEN_ALL_INLINE} with every schema inline)`);
-    for (const name of ['TokenPair', 'VerifyResponse', 'V1Error', 'MedusaError', 'OAuthError', 'User', 'Customer', 'ApiKey', 'OAuthClient', 'SalesChannel']) {
+    assert.ok(
+      text.length < SIZE_WHEN_ALL_INLINE * 0.7,
+      `the document is ${text.length} bytes (${SIZE_WHEN_ALL_INLINE} with every schema inline)`,
+    );
+    for (const name of [
+      'TokenPair',
+      'VerifyResponse',
+      'V1Error',
+      'MedusaError',
+      'OAuthError',
+      'User',
+      'Customer',
+      'ApiKey',
+      'OAuthClient',
+      'SalesChannel',
+    ]) {
       assert.ok(doc.components.schemas[name]?.properties, `components.schemas.${name}`);
       // Described once: no operation spells its fields out again.
       const fields = Object.keys(doc.components.schemas[name]!.properties!).sort().join(',');
@@ -164,7 +228,10 @@ describe('/openapi.json', () => {
         }
       }
     }
-    assert.equal((doc.paths['/v1/auth/login']!.post!.responses['200']!.content!['application/json']!.schema as { $ref?: string }).$ref, '#/components/schemas/TokenPair');
+    assert.equal(
+      (doc.paths['/v1/auth/login']!.post!.responses['200']!.content!['application/json']!.schema as { $ref?: string }).$ref,
+      '#/components/schemas/TokenPair',
+    );
     // Viewers show zod's default integer bounds as example values.
     assert.doesNotMatch(text, /9007199254740991/);
     const limit = doc.paths['/admin/api-keys']!.get!.parameters!.find((p) => p.name === 'limit')!;
@@ -182,17 +249,22 @@ describe('/openapi.json', () => {
     assert.equal(text.split('"X-Auth-User-Id"').length - 1, 1, 'the forward-auth headers are described once');
 
     // Fields say what they are, and the ones a caller types carry an example for viewers to show.
-    const props = (name: string) => doc.components.schemas[name]!.properties as Record<string, { description?: string; examples?: unknown[] }>;
+    const props = (name: string) =>
+      doc.components.schemas[name]!.properties as Record<string, { description?: string; examples?: unknown[] }>;
     assert.ok(props('TokenPair').refresh_token!.description && props('TokenPair').token!.examples?.length);
     assert.ok(props('PostV1AuthLoginBody').username!.examples?.length);
     assert.ok(props('ApiKey').type!.description);
 
     // The login and consent forms are pages for browsers, not API.
-    assert.deepEqual(Object.keys(doc.paths).filter((p) => p.includes('/interaction')), []);
+    assert.deepEqual(
+      Object.keys(doc.paths).filter((p) => p.includes('/interaction')),
+      [],
+    );
     // Every operation says what it does, and ids are unique.
     const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
     assert.equal(new Set(ids).size, ids.length);
-    for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) assert.ok(op.summary, `${method} ${path} has a summary`);
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops)) assert.ok(op.summary, `${method} ${path} has a summary`);
   });
 
   it('can be loaded by a viewer on another origin', async () => {
@@ -200,19 +272,41 @@ describe('/openapi.json', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
     assert.equal(res.headers.get('access-control-allow-credentials'), null, 'no credentials: the document is public');
-    const preflight = await http(`${srv.url}/openapi.json`, { method: 'OPTIONS', headers: { origin: 'https://editor.swagger.io', 'access-control-request-method': 'GET', 'access-control-request-headers': 'accept' } });
+    const preflight = await http(`${srv.url}/openapi.json`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://editor.swagger.io', 'access-control-request-method': 'GET', 'access-control-request-headers': 'accept' },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
     assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /GET/);
   });
 
   it('describes what the OAuth endpoints really answer', async () => {
-    for (const path of ['/oauth/authorize', '/oauth/par', '/oauth/token', '/oauth/introspect', '/oauth/revoke', '/oauth/userinfo', '/oauth/end-session', '/oauth/jwks', '/.well-known/openid-configuration', '/.well-known/jwks.json']) {
+    for (const path of [
+      '/oauth/authorize',
+      '/oauth/par',
+      '/oauth/token',
+      '/oauth/introspect',
+      '/oauth/revoke',
+      '/oauth/userinfo',
+      '/oauth/end-session',
+      '/oauth/jwks',
+      '/.well-known/openid-configuration',
+      '/.well-known/jwks.json',
+    ]) {
       assert.ok(doc.paths[path], `${path} is documented`);
     }
-    const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({ headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+    const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
     await srv.services.accounts.create({ actorType: 'customer', email: 'oauth-shopper@example.com', password: 'correct horse battery' });
-    const { secret } = await srv.services.oauthClients.create({ clientId: 'doc-app', name: 'Doc App', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] });
+    const { secret } = await srv.services.oauthClients.create({
+      clientId: 'doc-app',
+      name: 'Doc App',
+      redirectUris: [REDIRECT_URI],
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+    });
     const basic = { authorization: `Basic ${Buffer.from(`doc-app:${secret}`).toString('base64')}` };
 
     await call('GET', '/.well-known/openid-configuration');
@@ -223,18 +317,57 @@ describe('/openapi.json', () => {
     // Client credentials, as a form and as JSON; a wrong secret.
     const machine = (await call('POST', '/oauth/token', form({ grant_type: 'client_credentials', scope: 'read' }, basic))).json;
     await call('POST', '/oauth/token', { headers: basic, json: { grant_type: 'client_credentials' } });
-    await call('POST', '/oauth/token', form({ grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from('doc-app:wrong-secret-wrong').toString('base64')}` }));
+    await call(
+      'POST',
+      '/oauth/token',
+      form(
+        { grant_type: 'client_credentials' },
+        { authorization: `Basic ${Buffer.from('doc-app:wrong-secret-wrong').toString('base64')}` },
+      ),
+    );
     await call('POST', '/oauth/token', form({ grant_type: 'password', username: 'x', password: 'y' }, basic));
     await call('POST', '/oauth/introspect', form({ token: machine.access_token }, basic));
     await call('POST', '/oauth/introspect', form({ token: 'not-a-token' }, basic));
     await call('POST', '/oauth/revoke', form({ token: machine.access_token }, basic));
-    await call('POST', '/oauth/par', form({ response_type: 'code', client_id: 'doc-app', redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }, basic));
+    await call(
+      'POST',
+      '/oauth/par',
+      form(
+        {
+          response_type: 'code',
+          client_id: 'doc-app',
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid',
+          code_challenge: 'x'.repeat(43),
+          code_challenge_method: 'S256',
+        },
+        basic,
+      ),
+    );
     await call('GET', '/oauth/userinfo');
 
     // The code flow a web app runs: tokens with an ID token and a refresh token, userinfo, refresh.
     const rp = await relyingParty(srv.url, { clientId: 'doc-app', clientSecret: secret! });
-    const a = await authorize(rp, new Browser(), { email: 'oauth-shopper@example.com', password: 'correct horse battery', scope: 'openid profile email read' });
-    const tokens = (await call('POST', '/oauth/token', form({ grant_type: 'authorization_code', code: a.callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: a.codeVerifier }, basic))).json;
+    const a = await authorize(rp, new Browser(), {
+      email: 'oauth-shopper@example.com',
+      password: 'correct horse battery',
+      scope: 'openid profile email read',
+    });
+    const tokens = (
+      await call(
+        'POST',
+        '/oauth/token',
+        form(
+          {
+            grant_type: 'authorization_code',
+            code: a.callback.searchParams.get('code')!,
+            redirect_uri: REDIRECT_URI,
+            code_verifier: a.codeVerifier,
+          },
+          basic,
+        ),
+      )
+    ).json;
     assert.ok(tokens.id_token && tokens.refresh_token, JSON.stringify(tokens));
     await call('GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } });
     await call('POST', '/oauth/token', form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basic));

@@ -79,7 +79,8 @@ describe('when Redis goes away', () => {
   before(async () => {
     srv = await startTestServer();
     await srv.services.accounts.create({ actorType: 'user', email: 'ops@example.com', password: 'correct horse', role: 'member' });
-    token = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'ops@example.com', password: 'correct horse' } })).json.token;
+    token = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'ops@example.com', password: 'correct horse' } }))
+      .json.token;
     assert.equal((await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
     await srv.store.close();
   });
@@ -100,7 +101,10 @@ describe('when Redis goes away', () => {
   });
 
   it('login answers 503 in the v1 body, not 500', async () => {
-    const res = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'ops@example.com', password: 'correct horse' } });
+    const res = await http(`${srv.url}/v1/auth/login`, {
+      method: 'POST',
+      json: { username: 'ops@example.com', password: 'correct horse' },
+    });
     assert.equal(res.status, 503);
     assert.equal(res.json.code, 503);
   });
@@ -117,17 +121,29 @@ describe('logs', () => {
   let srv: TestServer;
   before(async () => {
     srv = await startTestServer({ env: { LOG_LEVEL: 'trace' }, logDestination: sink });
-    await srv.services.accounts.create({ actorType: 'user', email: 'logged@example.com', password: 'correct horse battery', role: 'admin' });
+    await srv.services.accounts.create({
+      actorType: 'user',
+      email: 'logged@example.com',
+      password: 'correct horse battery',
+      role: 'admin',
+    });
   });
   after(() => srv.close());
 
   it('never contain a password, a token, a refresh token or an Authorization header, but do log each request with an id', async () => {
     const secrets: string[] = ['correct horse battery', 'wrong horse battery'];
     await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'logged@example.com', password: 'wrong horse battery' } });
-    const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'logged@example.com', password: 'correct horse battery' } });
+    const login = await http(`${srv.url}/v1/auth/login`, {
+      method: 'POST',
+      json: { username: 'logged@example.com', password: 'correct horse battery' },
+    });
     assert.equal(login.status, 200);
     secrets.push(login.json.token, login.json.refresh_token);
-    const auth = { authorization: `Bearer ${login.json.token}`, cookie: 'connect.sid=s%3Asecret-cookie-value', 'x-request-id': 'trace-me-123' };
+    const auth = {
+      authorization: `Bearer ${login.json.token}`,
+      cookie: 'connect.sid=s%3Asecret-cookie-value',
+      'x-request-id': 'trace-me-123',
+    };
     secrets.push('secret-cookie-value');
     assert.equal((await http(`${srv.url}/v1/auth/verify?access_token=${login.json.token}`, { headers: auth })).status, 200);
     await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${login.json.token}x` } });
@@ -138,13 +154,20 @@ describe('logs', () => {
     secrets.push(refreshed.json.token, refreshed.json.refresh_token);
     await http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: login.json.refresh_token } }); // reuse: revokes
     await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${refreshed.json.token}` } });
-    await http(`${srv.url}/v1/auth/login`, { method: 'POST', body: '{"username": "logged@example.com", "password": "correct horse battery"', headers: { 'content-type': 'application/json' } });
+    await http(`${srv.url}/v1/auth/login`, {
+      method: 'POST',
+      body: '{"username": "logged@example.com", "password": "correct horse battery"',
+      headers: { 'content-type': 'application/json' },
+    });
     await new Promise((r) => setImmediate(r));
 
     const text = lines.join('\n');
     assert.ok(lines.length >= 8, `request lines were logged (${lines.length})`);
     for (const line of lines) JSON.parse(line); // JSON lines
-    assert.ok(lines.some((l) => l.includes('"reqId":"trace-me-123"') && l.includes('/v1/auth/verify')), 'a sane X-Request-Id is kept as the request id');
+    assert.ok(
+      lines.some((l) => l.includes('"reqId":"trace-me-123"') && l.includes('/v1/auth/verify')),
+      'a sane X-Request-Id is kept as the request id',
+    );
     for (const secret of secrets) {
       assert.ok(!text.includes(secret), `a secret leaked into the logs: ${secret.slice(0, 12)}…`);
       // The signature part alone is what makes a JWT usable.

@@ -29,14 +29,29 @@ describe('password reset abuse', () => {
   });
 
   const requestReset = (email: string, ip: string) =>
-    http(`${srv.url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: email }, headers: { 'x-forwarded-for': ip } });
+    http(`${srv.url}/auth/customer/emailpass/reset-password`, {
+      method: 'POST',
+      json: { identifier: email },
+      headers: { 'x-forwarded-for': ip },
+    });
   const update = (token: string, password: string) =>
-    http(`${srv.url}/auth/customer/emailpass/update`, { method: 'POST', json: { password }, headers: { authorization: `Bearer ${token}` } });
+    http(`${srv.url}/auth/customer/emailpass/update`, {
+      method: 'POST',
+      json: { password },
+      headers: { authorization: `Bearer ${token}` },
+    });
   const login = (email: string, password: string) =>
-    http(`${srv.url}/auth/customer/emailpass`, { method: 'POST', json: { email, password }, headers: { 'x-forwarded-for': nextAddress() } });
+    http(`${srv.url}/auth/customer/emailpass`, {
+      method: 'POST',
+      json: { email, password },
+      headers: { 'x-forwarded-for': nextAddress() },
+    });
   /** The reset tokens published for `email` so far, oldest first (what a mailer reads). */
   const tokensOf = async (email: string) =>
-    (await redis.xRange(`${srv.prefix}events:auth`, '-', '+')).map((e) => e.message).filter((m) => m.entity_id === email).map((m) => m.token!);
+    (await redis.xRange(`${srv.prefix}events:auth`, '-', '+'))
+      .map((e) => e.message)
+      .filter((m) => m.entity_id === email)
+      .map((m) => m.token!);
   const nthToken = (email: string, n: number) => eventually(async () => (await tokensOf(email))[n - 1]);
 
   it('a successful reset ends every other outstanding token of the account', async () => {
@@ -57,7 +72,10 @@ describe('password reset abuse', () => {
   it('applies the password policy to the new password, naming the rule, without spending the token', async () => {
     await requestReset('weak@example.com', nextAddress());
     const token = await nthToken('weak@example.com', 1);
-    for (const [password, rule] of [['short', /at least 8 characters/], ['iloveyou', /most commonly used/]] as const) {
+    for (const [password, rule] of [
+      ['short', /at least 8 characters/],
+      ['iloveyou', /most commonly used/],
+    ] as const) {
       const refused = await update(token, password);
       assert.deepEqual([refused.status, refused.json.type], [400, 'invalid_data']);
       assert.match(refused.json.message, rule);
@@ -102,7 +120,10 @@ describe('password reset abuse', () => {
       return realGet(key);
     };
     try {
-      const answers = await Promise.all([requestReset('timing@example.com', nextAddress()), requestReset('no-such-user@example.com', nextAddress())]);
+      const answers = await Promise.all([
+        requestReset('timing@example.com', nextAddress()),
+        requestReset('no-such-user@example.com', nextAddress()),
+      ]);
       assert.deepEqual(
         answers.map((a) => [a.status, a.text]),
         [

@@ -20,13 +20,30 @@ interface RunningProcess {
 
 function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const clean = { ...process.env };
-  for (const name of ['REDIS_URL', 'REDIS_PREFIX', 'NODE_ENV', 'PORT', 'PUBLIC_URL', 'JWKS', 'JWKS_FILE', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD']) delete clean[name];
+  for (const name of [
+    'REDIS_URL',
+    'REDIS_PREFIX',
+    'NODE_ENV',
+    'PORT',
+    'PUBLIC_URL',
+    'JWKS',
+    'JWKS_FILE',
+    'COOKIE_SECRET',
+    'API_KEY_PEPPER',
+    'BOOTSTRAP_ADMIN_EMAIL',
+    'BOOTSTRAP_ADMIN_PASSWORD',
+  ])
+    delete clean[name];
   return { ...clean, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', ...env };
 }
 
 /** `npm start`, as its script runs it: node --import tsx src/main.ts. */
 function spawnServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: baseEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const logs: Record<string, any>[] = [];
@@ -67,11 +84,15 @@ function slowPost(url: string, body: string) {
   const half = Math.floor(body.length / 2);
   let sendRest!: () => void;
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      },
+    );
     req.on('error', reject);
     req.write(body.slice(0, half));
     sendRest = () => req.end(body.slice(half));
@@ -94,14 +115,20 @@ for (const storeKind of ['memory', 'redis'] as const) {
         assert.equal(warned, storeKind === 'memory', 'the embedded store warns that data lives in this process only');
         assert.ok(srv.logs.some((l) => l.msg === 'bootstrap admin created'));
 
-        const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'root@example.com', password: 'bootstrap password' } });
+        const login = await http(`${srv.url}/v1/auth/login`, {
+          method: 'POST',
+          json: { username: 'root@example.com', password: 'bootstrap password' },
+        });
         assert.equal(login.status, 200);
         const verify = await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${login.json.token}` } });
         assert.equal(verify.status, 200);
         assert.ok(verify.json.scopes.includes('admin'));
         assert.equal((await http(`${srv.url}/ready`)).json.store, storeKind);
 
-        const inflight = slowPost(`${srv.url}/v1/auth/login`, JSON.stringify({ username: 'root@example.com', password: 'bootstrap password' }));
+        const inflight = slowPost(
+          `${srv.url}/v1/auth/login`,
+          JSON.stringify({ username: 'root@example.com', password: 'bootstrap password' }),
+        );
         await new Promise((r) => setTimeout(r, 100));
         srv.child.kill('SIGTERM');
         await srv.waitForLog((l) => /shutting down/.test(l.msg));
@@ -112,7 +139,8 @@ for (const storeKind of ['memory', 'redis'] as const) {
         assert.ok(JSON.parse(finished.body).token);
         assert.equal(await srv.exited, 0, srv.stderr());
         assert.ok(srv.logs.some((l) => l.msg === 'stopped'));
-        for (const secret of ['bootstrap password', login.json.token, login.json.refresh_token]) assert.ok(!srv.stdout().includes(secret) && !srv.stderr().includes(secret));
+        for (const secret of ['bootstrap password', login.json.token, login.json.refresh_token])
+          assert.ok(!srv.stdout().includes(secret) && !srv.stderr().includes(secret));
       } finally {
         if (srv.child.exitCode === null) srv.child.kill('SIGKILL');
         if (storeKind === 'redis') await dropPrefix(prefix);
@@ -140,18 +168,26 @@ describe('the server process refuses bad configuration', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ PORT: 'abc' }, /^portcullis: PORT: expected a port number, a whole number from 0 to 65535$/],
       [{ LOG_LEVEL: 'loud' }, /^portcullis: LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent$/],
-      [{ REDIS_COMMAND_TIMEOUT_MS: '10' }, /^portcullis: REDIS_COMMAND_TIMEOUT_MS: expected milliseconds, a whole number from 50 to 60000$/],
+      [
+        { REDIS_COMMAND_TIMEOUT_MS: '10' },
+        /^portcullis: REDIS_COMMAND_TIMEOUT_MS: expected milliseconds, a whole number from 50 to 60000$/,
+      ],
       [{ COOKIE_SECRET: 'too-short-secret-value' }, /^portcullis: COOKIE_SECRET: expected at least 32 characters/],
-      [{ NODE_ENV: 'production' }, /^portcullis: NODE_ENV=production refuses to start without JWKS or JWKS_FILE, COOKIE_SECRET, API_KEY_PEPPER, REDIS_URL/],
+      [
+        { NODE_ENV: 'production' },
+        /^portcullis: NODE_ENV=production refuses to start without JWKS or JWKS_FILE, COOKIE_SECRET, API_KEY_PEPPER, REDIS_URL/,
+      ],
       // Found by the server after start-up before (exit 1, after JSON log lines): now by the configuration.
       [{ RATE_LIMIT_JWT: 'lots' }, /^portcullis: RATE_LIMIT_JWT: expected N\/s, N\/m, N\/h or N\/d/],
       [{ JWKS: '{"keys":[{"kid":"k1","kty":"oct","k":"c2VjcmV0","d":"x"}]}' }, /^portcullis: JWKS: .*expected private RSA \(RS256\)/],
       [{ PUBLIC_URL: 'ftp://auth.example.com' }, /^portcullis: PUBLIC_URL: expected an http\(s\) URL/],
     ];
-    const results = await Promise.all(cases.map(async ([env]) => {
-      const p = spawnServer(env);
-      return { code: await p.exited, stdout: p.stdout(), stderr: p.stderr() };
-    }));
+    const results = await Promise.all(
+      cases.map(async ([env]) => {
+        const p = spawnServer(env);
+        return { code: await p.exited, stdout: p.stdout(), stderr: p.stderr() };
+      }),
+    );
     cases.forEach(([env, expected], i) => {
       const { code, stdout, stderr } = results[i]!;
       const what = JSON.stringify(env);
@@ -174,26 +210,42 @@ describe('the server process refuses bad configuration', () => {
 describe('the server process when Redis is down at start', { skip: redisBinariesMissing() }, () => {
   it('starts anyway, answers 503 (and /ready 503) meanwhile, and serves once Redis comes up', async () => {
     const port = await freePort();
-    const srv = await startServer({ REDIS_URL: `redis://:hunter2@127.0.0.1:${port}`, BOOTSTRAP_ADMIN_EMAIL: 'late@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'late admin pw' });
+    const srv = await startServer({
+      REDIS_URL: `redis://:hunter2@127.0.0.1:${port}`,
+      BOOTSTRAP_ADMIN_EMAIL: 'late@example.com',
+      BOOTSTRAP_ADMIN_PASSWORD: 'late admin pw',
+    });
     let redis: ChildProcessWithoutNullStreams | undefined;
     try {
       assert.equal((await http(`${srv.url}/health`)).status, 200);
       const ready = await http(`${srv.url}/ready`);
       assert.equal(ready.status, 503);
       assert.equal(ready.json.status, 'unavailable');
-      const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'late@example.com', password: 'late admin pw' } });
+      const login = await http(`${srv.url}/v1/auth/login`, {
+        method: 'POST',
+        json: { username: 'late@example.com', password: 'late admin pw' },
+      });
       assert.equal(login.status, 503);
       assert.equal(login.json.code, 503);
       assert.equal(login.headers.get('retry-after'), '1');
-      assert.ok(srv.logs.some((l) => l.msg === 'redis connection error' && l.redis === `redis://:***@127.0.0.1:${port}`), 'says which Redis it cannot reach, without the password');
+      assert.ok(
+        srv.logs.some((l) => l.msg === 'redis connection error' && l.redis === `redis://:***@127.0.0.1:${port}`),
+        'says which Redis it cannot reach, without the password',
+      );
       assert.ok(!srv.stdout().includes('hunter2'));
 
-      redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', 'hunter2'], { stdio: 'pipe' });
+      redis = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', 'hunter2'],
+        { stdio: 'pipe' },
+      );
       const deadline = Date.now() + 20_000;
       let served = 0;
       while (served !== 200 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
-        served = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'late@example.com', password: 'late admin pw' } })).status;
+        served = (
+          await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'late@example.com', password: 'late admin pw' } })
+        ).status;
       }
       assert.equal(served, 200, 'the bootstrap admin was created once Redis answered, and logs in');
       assert.equal((await http(`${srv.url}/ready`)).status, 200);
@@ -203,4 +255,3 @@ describe('the server process when Redis is down at start', { skip: redisBinaries
     }
   });
 });
-

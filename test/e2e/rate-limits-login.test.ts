@@ -19,7 +19,14 @@ describe('failed-login back-off and enumeration resistance', () => {
 
   const login = (username: string, password: string, ip: string) =>
     http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username, password }, headers: { 'x-forwarded-for': ip } });
-  const comparable = (res: Awaited<ReturnType<typeof login>>) => ({ status: res.status, error: res.json?.error, message: res.json?.message, code: res.json?.code, retryAfter: res.headers.get('retry-after'), keys: Object.keys(res.json ?? {}).sort() });
+  const comparable = (res: Awaited<ReturnType<typeof login>>) => ({
+    status: res.status,
+    error: res.json?.error,
+    message: res.json?.message,
+    code: res.json?.code,
+    retryAfter: res.headers.get('retry-after'),
+    keys: Object.keys(res.json ?? {}).sort(),
+  });
 
   it('answers an unknown account exactly as a wrong password, through the back-off too', async () => {
     const known: ReturnType<typeof comparable>[] = [];

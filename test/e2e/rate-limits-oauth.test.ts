@@ -17,7 +17,12 @@ describe('rate limits on the OAuth side', () => {
     srv = await startTestServer({ env: { RATE_LIMIT_OAUTH: '3/m', TRUST_PROXY: '1' } });
     await srv.services.accounts.create({ actorType: 'customer', email: EMAIL, password: PASSWORD });
     const register = async (clientId: string) => {
-      const { secret } = await srv.services.oauthClients.create({ clientId, name: clientId, redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'] });
+      const { secret } = await srv.services.oauthClients.create({
+        clientId,
+        name: clientId,
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code', 'refresh_token'],
+      });
       return relyingParty(srv.url, { clientId, clientSecret: secret! });
     };
     shop = await register('shop');
@@ -27,7 +32,13 @@ describe('rate limits on the OAuth side', () => {
 
   const accessToken = async (rp: client.Configuration) => {
     const a = await authorize(rp, new Browser(), { email: EMAIL, password: PASSWORD, scope: 'openid read' });
-    return (await client.authorizationCodeGrant(rp, a.callback, { pkceCodeVerifier: a.codeVerifier, expectedState: a.state, expectedNonce: a.nonce })).access_token;
+    return (
+      await client.authorizationCodeGrant(rp, a.callback, {
+        pkceCodeVerifier: a.codeVerifier,
+        expectedState: a.state,
+        expectedNonce: a.nonce,
+      })
+    ).access_token;
   };
   const verify = (token: string) => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
 
@@ -62,7 +73,11 @@ describe('rate limits on the OAuth side', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
         body: new URLSearchParams({ ...form.hidden, email, password }),
       });
-      return { status: res.status, retryAfter: res.headers.get('retry-after'), alert: /role="alert"[^>]*>([^<]*)</.exec(await res.text())?.[1] ?? null };
+      return {
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        alert: /role="alert"[^>]*>([^<]*)</.exec(await res.text())?.[1] ?? null,
+      };
     };
     const known: unknown[] = [];
     const unknown: unknown[] = [];

@@ -16,7 +16,8 @@ describe('rate limits across two instances sharing Redis', () => {
   before(async () => {
     a = await startTestServer({ prefix, env });
     b = await startTestServer({ prefix, env });
-    userId = (await a.services.accounts.create({ actorType: 'user', email: 'quota@example.com', password: 'correct horse', role: 'admin' })).id;
+    userId = (await a.services.accounts.create({ actorType: 'user', email: 'quota@example.com', password: 'correct horse', role: 'admin' }))
+      .id;
     await a.services.accounts.create({ actorType: 'user', email: 'other@example.com', password: 'correct horse', role: 'developer' });
   });
   after(async () => {
@@ -67,7 +68,9 @@ describe('rate limits across two instances sharing Redis', () => {
   });
 
   it('spends the same quota on every surface, each answering 429 in its own dialect', async () => {
-    const id = (await a.services.accounts.create({ actorType: 'user', email: 'surfaces@example.com', password: 'correct horse', role: 'admin' })).id;
+    const id = (
+      await a.services.accounts.create({ actorType: 'user', email: 'surfaces@example.com', password: 'correct horse', role: 'admin' })
+    ).id;
     const token = await login(a, 'surfaces@example.com');
     for (let i = 0; i < 5; i++) assert.equal((await verify(i % 2 ? a : b, `Bearer ${token}`)).status, 200);
     const admin = await http(`${b.origin}/admin/users/${id}`, { headers: { authorization: `Bearer ${token}` } });
@@ -80,7 +83,13 @@ describe('rate limits across two instances sharing Redis', () => {
 
   it('counts an API key by key, with its own rate_limit overriding RATE_LIMIT_API_KEY', async () => {
     const plain = await a.services.apiKeys.create({ type: 'secret', title: 'default quota', createdBy: userId, scopes: ['read', 'write'] });
-    const custom = await a.services.apiKeys.create({ type: 'secret', title: 'own quota', createdBy: userId, scopes: ['read'], rateLimit: '2/m' });
+    const custom = await a.services.apiKeys.create({
+      type: 'secret',
+      title: 'own quota',
+      createdBy: userId,
+      scopes: ['read'],
+      rateLimit: '2/m',
+    });
     for (let i = 0; i < 4; i++) {
       const res = await verify(i % 2 ? a : b, `Bearer ${plain.token}`);
       assert.equal(res.status, 200);
@@ -99,11 +108,18 @@ describe('rate limits across two instances sharing Redis', () => {
   });
 
   it('counts an OAuth client_credentials token by client, and a second token of the same client shares the count', async () => {
-    const { client, secret } = await a.services.oauthClients.create({ name: 'reporting job', grantTypes: ['client_credentials'], scopes: ['read'] });
+    const { client, secret } = await a.services.oauthClients.create({
+      name: 'reporting job',
+      grantTypes: ['client_credentials'],
+      scopes: ['read'],
+    });
     const token = async (srv: TestServer) => {
       const res = await http(`${srv.origin}/oauth/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(secret!)}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(secret!)}`).toString('base64')}`,
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read' }).toString(),
       });
       assert.equal(res.status, 200, res.text);
@@ -122,7 +138,7 @@ describe('rate limits across two instances sharing Redis', () => {
     assert.equal(refused.json.error, 'rate_limit_exceeded');
   });
 
-  it("limits a publishable key that has its own rate_limit, on every /store request presenting it", async () => {
+  it('limits a publishable key that has its own rate_limit, on every /store request presenting it', async () => {
     const limited = await a.services.apiKeys.create({ type: 'publishable', title: 'partner widget', createdBy: userId, rateLimit: '2/m' });
     const open = await a.services.apiKeys.create({ type: 'publishable', title: 'storefront', createdBy: userId });
     const me = (srv: TestServer, pk: string) => http(`${srv.origin}/store/customers/me`, { headers: { 'x-publishable-api-key': pk } });
@@ -140,15 +156,24 @@ describe('rate limits across two instances sharing Redis', () => {
   it('lets browser dashboards read the RateLimit headers cross-origin', async () => {
     await a.services.accounts.create({ actorType: 'user', email: 'dashboard@example.com', password: 'correct horse', role: 'admin' });
     const token = await login(a, 'dashboard@example.com');
-    const res = await http(`${b.origin}/admin/users/me`, { headers: { authorization: `Bearer ${token}`, origin: 'http://localhost:7000' } });
+    const res = await http(`${b.origin}/admin/users/me`, {
+      headers: { authorization: `Bearer ${token}`, origin: 'http://localhost:7000' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('access-control-allow-origin'), 'http://localhost:7000');
     const exposed = (res.headers.get('access-control-expose-headers') ?? '').split(',');
-    for (const h of ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy']) assert.ok(exposed.includes(h), h);
+    for (const h of ['retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy'])
+      assert.ok(exposed.includes(h), h);
   });
 
   it('writes nothing to Redis for a refused request', async () => {
-    const key = await a.services.apiKeys.create({ type: 'secret', title: 'refusals', createdBy: userId, scopes: ['read'], rateLimit: '1/m' });
+    const key = await a.services.apiKeys.create({
+      type: 'secret',
+      title: 'refusals',
+      createdBy: userId,
+      scopes: ['read'],
+      rateLimit: '1/m',
+    });
     assert.equal((await verify(a, `Bearer ${key.token}`)).status, 200);
     const cell = keys.rateLimit(`api_key:${key.key.id}`, '1/60s');
     const before = [await a.store.get(cell), await a.store.ttl(cell)];

@@ -23,7 +23,8 @@ describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
     ({ redis, url } = await startPrivateRedis());
     srv = await startTestServer({ redisUrl: url, env: { REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) } });
     await srv.services.accounts.create({ actorType: 'user', email: 'frozen@example.com', password: 'frozen redis', role: 'member' });
-    token = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'frozen@example.com', password: 'frozen redis' } })).json.token;
+    token = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'frozen@example.com', password: 'frozen redis' } }))
+      .json.token;
   });
   after(async () => {
     redis?.kill('SIGCONT');
@@ -33,39 +34,47 @@ describe('when Redis stops answering', { skip: redisBinariesMissing() }, () => {
 
   const verify = () => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
 
-  it('answers 503 within the command timeout (verify, repeat verify, login, /ready), keeps /health, and serves again once Redis answers', { timeout: 30_000 }, async () => {
-    assert.equal((await verify()).status, 200);
-    assert.equal((await verify()).status, 200); // a repeat: the fast lane
+  it(
+    'answers 503 within the command timeout (verify, repeat verify, login, /ready), keeps /health, and serves again once Redis answers',
+    { timeout: 30_000 },
+    async () => {
+      assert.equal((await verify()).status, 200);
+      assert.equal((await verify()).status, 200); // a repeat: the fast lane
 
-    redis.kill('SIGSTOP');
-    for (const call of [verify, verify, () => http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'frozen@example.com', password: 'frozen redis' } })]) {
-      const started = performance.now();
-      const res = await call();
-      const ms = performance.now() - started;
-      assert.equal(res.status, 503, res.text);
-      assert.equal(res.json.error, 'service_unavailable');
-      assert.equal(res.json.code, 503);
-      assert.ok(ms < 10 * TIMEOUT_MS, `answered in ${Math.round(ms)} ms`);
-    }
-    const ready = await http(`${srv.url}/ready`);
-    assert.equal(ready.status, 503);
-    assert.equal((await http(`${srv.url}/health`)).status, 200);
+      redis.kill('SIGSTOP');
+      for (const call of [
+        verify,
+        verify,
+        () => http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'frozen@example.com', password: 'frozen redis' } }),
+      ]) {
+        const started = performance.now();
+        const res = await call();
+        const ms = performance.now() - started;
+        assert.equal(res.status, 503, res.text);
+        assert.equal(res.json.error, 'service_unavailable');
+        assert.equal(res.json.code, 503);
+        assert.ok(ms < 10 * TIMEOUT_MS, `answered in ${Math.round(ms)} ms`);
+      }
+      const ready = await http(`${srv.url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.equal((await http(`${srv.url}/health`)).status, 200);
 
-    redis.kill('SIGCONT');
-    let status = 0;
-    for (let i = 0; i < 50 && status !== 200; i++) {
-      status = (await verify()).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(status, 200, 'served again once Redis answers');
-    // /ready reuses its last answer for a second (a probe storm costs Redis one check a second).
-    let readyAgain = 0;
-    for (let i = 0; i < 20 && readyAgain !== 200; i++) {
-      readyAgain = (await http(`${srv.url}/ready`)).status;
-      if (readyAgain !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(readyAgain, 200, '/ready again within its reuse period');
-  });
+      redis.kill('SIGCONT');
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await verify()).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200, 'served again once Redis answers');
+      // /ready reuses its last answer for a second (a probe storm costs Redis one check a second).
+      let readyAgain = 0;
+      for (let i = 0; i < 20 && readyAgain !== 200; i++) {
+        readyAgain = (await http(`${srv.url}/ready`)).status;
+        if (readyAgain !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(readyAgain, 200, '/ready again within its reuse period');
+    },
+  );
 });
 
 /**
@@ -79,19 +88,34 @@ describe('a request meets a frozen Redis once', { skip: redisBinariesMissing() }
   const TIMEOUT_MS = 1000;
   // The command deadline fires between 1 and 1.25 timeouts; the rest is margin for a busy machine.
   const WITHIN_MS = 1600;
-  const tokens: Record<'repeat' | 'first' | 'logout' | 'session' | 'admin', string> = { repeat: '', first: '', logout: '', session: '', admin: '' };
+  const tokens: Record<'repeat' | 'first' | 'logout' | 'session' | 'admin', string> = {
+    repeat: '',
+    first: '',
+    logout: '',
+    session: '',
+    admin: '',
+  };
   let publishableKey: string;
 
   before(async () => {
     let url: string;
     ({ redis, url } = await startPrivateRedis());
     srv = await startTestServer({ redisUrl: url, env: { REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) } });
-    const admin = await srv.services.accounts.create({ actorType: 'user', email: 'once@example.com', password: 'frozen once', role: 'admin' });
+    const admin = await srv.services.accounts.create({
+      actorType: 'user',
+      email: 'once@example.com',
+      password: 'frozen once',
+      role: 'admin',
+    });
     for (const name of Object.keys(tokens) as (keyof typeof tokens)[]) {
-      tokens[name] = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'once@example.com', password: 'frozen once' } })).json.token;
+      tokens[name] = (
+        await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'once@example.com', password: 'frozen once' } })
+      ).json.token;
     }
     // A cookie session starts from a Medusa sign-in (a /v1 token is refreshed at /v1/auth/refresh only).
-    tokens.session = (await http(`${srv.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'once@example.com', password: 'frozen once' } })).json.token;
+    tokens.session = (
+      await http(`${srv.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'once@example.com', password: 'frozen once' } })
+    ).json.token;
     publishableKey = (await srv.services.apiKeys.create({ type: 'publishable', title: 'frozen shop', createdBy: admin.id })).token;
   });
   after(async () => {
@@ -107,10 +131,11 @@ describe('a request meets a frozen Redis once', { skip: redisBinariesMissing() }
     '/v1/auth/logout': () => http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: bearer(tokens.logout) }),
     'POST /auth/session': () => http(`${srv.url}/auth/session`, { method: 'POST', headers: bearer(tokens.session) }),
     '/admin with a JWT': () => http(`${srv.url}/admin/users/me`, { headers: bearer(tokens.admin) }),
-    '/store with a publishable key': () => http(`${srv.url}/store/customers`, { method: 'POST', headers: { 'x-publishable-api-key': publishableKey }, json: {} }),
+    '/store with a publishable key': () =>
+      http(`${srv.url}/store/customers`, { method: 'POST', headers: { 'x-publishable-api-key': publishableKey }, json: {} }),
   });
 
-  it('answers 503 in the surface\'s dialect within one command timeout, on every surface', { timeout: 60_000 }, async () => {
+  it("answers 503 in the surface's dialect within one command timeout, on every surface", { timeout: 60_000 }, async () => {
     const repeat = calls()['repeat verify'];
     assert.equal((await repeat()).status, 200);
     assert.equal((await repeat()).status, 200); // now known to the fast lane
@@ -180,13 +205,17 @@ describe('when Redis is killed and restarted', { skip: redisBinariesMissing() },
     await rm(dir, { recursive: true, force: true });
   });
 
-  const login = () => http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'restart@example.com', password: 'restarted redis' } });
+  const login = () =>
+    http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'restart@example.com', password: 'restarted redis' } });
   const verify = (token: string) => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
 
   it('answers 503 at once while Redis is gone, then serves again by itself, revocations kept', { timeout: 60_000 }, async () => {
     const kept = (await login()).json.token;
     const revoked = (await login()).json.token;
-    assert.equal((await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${revoked}` } })).status, 204);
+    assert.equal(
+      (await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${revoked}` } })).status,
+      204,
+    );
     assert.equal((await verify(kept)).status, 200);
     assert.equal((await verify(kept)).status, 200);
 

@@ -24,8 +24,16 @@ describe('registration abuse and the password policy', () => {
     srv = await startTestServer({ env: { TRUST_PROXY: '1' } });
     await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: 'admin password 1', role: 'admin' });
     await srv.services.accounts.create({ actorType: 'customer', email: 'known@example.com', password: 'the owner password' });
-    adminToken = (await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'admin password 1' } })).json.token;
-    pk = (await http(`${srv.url}/admin/api-keys`, { method: 'POST', json: { title: 'shop' }, headers: { authorization: `Bearer ${adminToken}` } })).json.api_key.token;
+    adminToken = (
+      await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'admin@example.com', password: 'admin password 1' } })
+    ).json.token;
+    pk = (
+      await http(`${srv.url}/admin/api-keys`, {
+        method: 'POST',
+        json: { title: 'shop' },
+        headers: { authorization: `Bearer ${adminToken}` },
+      })
+    ).json.api_key.token;
     // Count the password hashes the server computes (the work a registration costs).
     const passwords = srv.services.passwords;
     const hash = passwords.hash.bind(passwords);
@@ -50,8 +58,16 @@ describe('registration abuse and the password policy', () => {
     const stepTwo = await http(`${srv.url}/store/customers`, { method: 'POST', json: { email: 'known@example.com' }, headers });
     assert.ok(stepTwo.status >= 400 && stepTwo.status < 500, `step two refuses a taken email (${stepTwo.status})`);
     assert.equal(typeof stepTwo.json.type, 'string');
-    assert.equal((await http(`${srv.url}/auth/token/refresh`, { method: 'POST', headers: { authorization: `Bearer ${known.json.token}` } })).status, 401);
-    const login = (password: string) => http(`${srv.url}/auth/customer/emailpass`, { method: 'POST', json: { email: 'known@example.com', password }, headers: { 'x-forwarded-for': ip } });
+    assert.equal(
+      (await http(`${srv.url}/auth/token/refresh`, { method: 'POST', headers: { authorization: `Bearer ${known.json.token}` } })).status,
+      401,
+    );
+    const login = (password: string) =>
+      http(`${srv.url}/auth/customer/emailpass`, {
+        method: 'POST',
+        json: { email: 'known@example.com', password },
+        headers: { 'x-forwarded-for': ip },
+      });
     assert.equal((await login('the owner password')).status, 200, 'the owner’s password still works');
     assert.equal((await login('attacker password')).status, 401, 'the registrant’s does not');
   });
@@ -82,19 +98,32 @@ describe('registration abuse and the password policy', () => {
   });
 
   it('applies the same policy when an admin creates a user', async () => {
-    for (const [password, rule] of [['qwertyuiop', /most commonly used/], ['short', /at least 8 characters/]] as const) {
-      const res = await http(`${srv.url}/admin/users`, { method: 'POST', json: { email: 'weak-admin@example.com', password }, headers: { authorization: `Bearer ${adminToken}` } });
+    for (const [password, rule] of [
+      ['qwertyuiop', /most commonly used/],
+      ['short', /at least 8 characters/],
+    ] as const) {
+      const res = await http(`${srv.url}/admin/users`, {
+        method: 'POST',
+        json: { email: 'weak-admin@example.com', password },
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
       assert.deepEqual([res.status, res.json.type], [400, 'invalid_data']);
       assert.match(res.json.message, rule);
     }
-    const ok = await http(`${srv.url}/admin/users`, { method: 'POST', json: { email: 'strong-admin@example.com', password: 'a sentence of words' }, headers: { authorization: `Bearer ${adminToken}` } });
+    const ok = await http(`${srv.url}/admin/users`, {
+      method: 'POST',
+      json: { email: 'strong-admin@example.com', password: 'a sentence of words' },
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     assert.equal(ok.status, 200);
   });
 
   it('throttles registrations per client address, success or not, before hashing', async () => {
     const ip = nextAddress();
     const before = hashes;
-    const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => register(`burst${i}@example.com`, i % 4 ? 'burst password' : 'x', ip)));
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => register(`burst${i}@example.com`, i % 4 ? 'burst password' : 'x', ip)),
+    );
     const statuses = burst.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 429).length, 20, statuses.join(','));
     const refused = burst.find((r) => r.status === 429)!;

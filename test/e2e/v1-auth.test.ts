@@ -12,7 +12,8 @@ for (const storeKind of ['redis', 'memory'] as const) {
     });
     after(() => srv.close());
 
-    const login = (username: string, password: string) => http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username, password } });
+    const login = (username: string, password: string) =>
+      http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username, password } });
 
     it('logs in with a case-insensitive email and answers the documented shape', async () => {
       const res = await login('dev@example.COM', 'correct horse');
@@ -65,18 +66,32 @@ for (const storeKind of ['redis', 'memory'] as const) {
       await srv.services.accounts.create({ actorType: 'user', email: 'lost-phone@example.com', password: 'lost my phone', role: 'member' });
       const phone = (await login('lost-phone@example.com', 'lost my phone')).json;
       const laptop = (await login('lost-phone@example.com', 'lost my phone')).json;
-      const medusa = (await http(`${srv.url}/auth/user/emailpass`, { method: 'POST', json: { email: 'lost-phone@example.com', password: 'lost my phone' } })).json.token;
+      const medusa = (
+        await http(`${srv.url}/auth/user/emailpass`, {
+          method: 'POST',
+          json: { email: 'lost-phone@example.com', password: 'lost my phone' },
+        })
+      ).json.token;
       const other = (await login('dev@example.com', 'correct horse')).json;
       const verify = (token: string) => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
       for (const t of [phone.token, laptop.token, medusa, other.token]) assert.equal((await verify(t)).status, 200);
 
-      const bad = await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${laptop.token}` }, json: { everywhere: 'yes' } });
+      const bad = await http(`${srv.url}/v1/auth/logout`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${laptop.token}` },
+        json: { everywhere: 'yes' },
+      });
       assert.equal(bad.status, 400);
       assert.equal((await verify(laptop.token)).status, 200, 'a refused request logs nothing out');
-      const out = await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${laptop.token}` }, json: { everywhere: true } });
+      const out = await http(`${srv.url}/v1/auth/logout`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${laptop.token}` },
+        json: { everywhere: true },
+      });
       assert.equal(out.status, 204);
       for (const t of [phone.token, laptop.token, medusa]) assert.equal((await verify(t)).status, 401);
-      for (const rt of [phone.refresh_token, laptop.refresh_token]) assert.equal((await http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: rt } })).status, 401);
+      for (const rt of [phone.refresh_token, laptop.refresh_token])
+        assert.equal((await http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: rt } })).status, 401);
       assert.equal((await verify(other.token)).status, 200, 'another account is not touched');
     });
 
@@ -98,7 +113,9 @@ for (const storeKind of ['redis', 'memory'] as const) {
     it('lets exactly one of many concurrent refreshes of one token succeed', async () => {
       const first = (await login('dev@example.com', 'correct horse')).json;
       const results = await Promise.all(
-        Array.from({ length: 8 }, () => http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: first.refresh_token } })),
+        Array.from({ length: 8 }, () =>
+          http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: first.refresh_token } }),
+        ),
       );
       assert.equal(results.filter((r) => r.status === 200).length, 1);
       assert.ok(results.every((r) => r.status === 200 || r.status === 401));

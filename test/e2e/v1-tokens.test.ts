@@ -23,14 +23,18 @@ describe('/v1/auth/verify refuses every token it did not issue, intact and unexp
   before(async () => {
     srv = await startTestServer();
     await srv.services.accounts.create({ actorType: 'user', email: 'dev@example.com', password: 'correct horse', role: 'developer' });
-    const res = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'dev@example.com', password: 'correct horse' } });
+    const res = await http(`${srv.url}/v1/auth/login`, {
+      method: 'POST',
+      json: { username: 'dev@example.com', password: 'correct horse' },
+    });
     assert.equal(res.status, 200);
     good = res.json.token;
     claims = decodeJwt(good);
   });
   after(() => srv.close());
 
-  const verify = (authorization?: string) => http(`${srv.url}/v1/auth/verify`, { headers: authorization === undefined ? {} : { authorization } });
+  const verify = (authorization?: string) =>
+    http(`${srv.url}/v1/auth/verify`, { headers: authorization === undefined ? {} : { authorization } });
   const bearer = (token: string) => verify(`Bearer ${token}`);
 
   /** Sign with the server's own key, as only the server could. */
@@ -70,8 +74,14 @@ describe('/v1/auth/verify refuses every token it did not issue, intact and unexp
 
   it('refuses HS256 "signed" with our public key (algorithm confusion)', async () => {
     const rsa = srv.services.keystore.publicJwks.keys.find((k) => k.kty === 'RSA')!;
-    const pem = createPublicKey({ key: rsa as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-    for (const secret of [pem, JSON.stringify(rsa), JSON.stringify(await exportJWK(createPublicKey({ key: rsa as never, format: 'jwk' })))]) {
+    const pem = createPublicKey({ key: rsa as never, format: 'jwk' })
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+    for (const secret of [
+      pem,
+      JSON.stringify(rsa),
+      JSON.stringify(await exportJWK(createPublicKey({ key: rsa as never, format: 'jwk' }))),
+    ]) {
       const input = `${b64({ alg: 'HS256', kid: rsa.kid, typ: 'JWT' })}.${b64(claims)}`;
       const mac = createHmac('sha256', secret).update(input).digest('base64url');
       assertV1Error(await bearer(`${input}.${mac}`), 401, 'invalid_token');
@@ -100,14 +110,28 @@ describe('/v1/auth/verify refuses every token it did not issue, intact and unexp
 
   it('refuses a tampered payload (scope raised, subject swapped)', async () => {
     const [h, , sig] = good.split('.');
-    for (const forged of [{ ...claims, scope: 'read write admin' }, { ...claims, sub: 'user_01ATTACKER0000000000000000' }]) {
+    for (const forged of [
+      { ...claims, scope: 'read write admin' },
+      { ...claims, sub: 'user_01ATTACKER0000000000000000' },
+    ]) {
       assertV1Error(await bearer(`${h}.${b64(forged)}.${sig}`), 401, 'invalid_token');
     }
   });
 
   it('refuses truncated and mangled tokens', async () => {
     const [h, p, sig] = good.split('.');
-    for (const bad of [good.slice(0, -5), `${h}.${p}`, `${h}.${p}.`, `${h}..${sig}`, `.${p}.${sig}`, `${h}.${p}.${sig}.extra`, h, 'a.b.c', '%%%.%%%.%%%', 'x'.repeat(8000)]) {
+    for (const bad of [
+      good.slice(0, -5),
+      `${h}.${p}`,
+      `${h}.${p}.`,
+      `${h}..${sig}`,
+      `.${p}.${sig}`,
+      `${h}.${p}.${sig}.extra`,
+      h,
+      'a.b.c',
+      '%%%.%%%.%%%',
+      'x'.repeat(8000),
+    ]) {
       assertV1Error(await bearer(bad), 401, 'invalid_token');
     }
   });
@@ -123,7 +147,10 @@ describe('/v1/auth/verify refuses every token it did not issue, intact and unexp
     // Same keys, same issuer and audience, a 1-second ACCESS_TOKEN_TTL: what the server itself issues.
     const short = await startTestServer({ env: { ACCESS_TOKEN_TTL: '1' }, prefix: srv.prefix });
     try {
-      const login = await http(`${short.url}/v1/auth/login`, { method: 'POST', json: { username: 'dev@example.com', password: 'correct horse' } });
+      const login = await http(`${short.url}/v1/auth/login`, {
+        method: 'POST',
+        json: { username: 'dev@example.com', password: 'correct horse' },
+      });
       assert.equal(login.status, 200);
       assert.equal(login.json.expires_in, 1);
       const token = login.json.token;
@@ -138,7 +165,20 @@ describe('/v1/auth/verify refuses every token it did not issue, intact and unexp
   });
 
   it('refuses a missing or malformed Authorization header with 401 and a Bearer challenge', async () => {
-    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'bearer', `Token ${good}`, `Bearer ${good} extra`, `Bearer  ${good}x`, 'Basic', 'Basic !!!notbase64', 'Basic ' + b64('nocolon'), 'garbage']) {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      'bearer',
+      `Token ${good}`,
+      `Bearer ${good} extra`,
+      `Bearer  ${good}x`,
+      'Basic',
+      'Basic !!!notbase64',
+      'Basic ' + b64('nocolon'),
+      'garbage',
+    ]) {
       const res = await verify(header);
       assert.equal(res.status, 401, `${JSON.stringify(header)} -> ${res.status} ${res.text}`);
       assert.ok(['invalid_token', 'token_expired'].includes(res.json.error), `${JSON.stringify(header)} -> ${res.text}`);
@@ -165,7 +205,8 @@ describe('REFRESH_REUSE_GRACE', () => {
   });
   after(() => srv.close());
 
-  const login = async () => (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'tabs@example.com', password: 'correct horse' } })).json;
+  const login = async () =>
+    (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'tabs@example.com', password: 'correct horse' } })).json;
   const refresh = (refresh_token: string) => http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token } });
   const verify = (token: string) => http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${token}` } });
 
@@ -185,7 +226,10 @@ describe('REFRESH_REUSE_GRACE', () => {
   it('concurrent uses of one refresh token (several tabs) all receive the one successor pair', async () => {
     const first = await login();
     const results = await Promise.all(Array.from({ length: 6 }, () => refresh(first.refresh_token)));
-    assert.ok(results.every((r) => r.status === 200), results.map((r) => r.status).join(','));
+    assert.ok(
+      results.every((r) => r.status === 200),
+      results.map((r) => r.status).join(','),
+    );
     assert.equal(new Set(results.map((r) => r.json.refresh_token)).size, 1, 'one successor, not several');
   });
 
@@ -246,7 +290,16 @@ describe('/v1/auth bad input: 400/413/415 with the v1 body, never 500', () => {
   });
 
   it('refresh: malformed JSON, missing field, wrong types, unknown fields -> 400; a wrong token -> 401', async () => {
-    for (const body of ['{"refresh_token": ', '{}', '{"refresh_token": 123}', '{"refresh_token": null}', '{"refresh_token": ""}', '{"refresh_token": "rt_x", "extra": 1}', '[]', 'null']) {
+    for (const body of [
+      '{"refresh_token": ',
+      '{}',
+      '{"refresh_token": 123}',
+      '{"refresh_token": null}',
+      '{"refresh_token": ""}',
+      '{"refresh_token": "rt_x", "extra": 1}',
+      '[]',
+      'null',
+    ]) {
       assertV1Error(await post('/v1/auth/refresh', body), 400, 'invalid_request');
     }
     for (const token of ['rt_garbage', 'not-a-token', `rt_01ARZ3NDEKTSV4RRFFQ69G5FAV.${'A'.repeat(43)}`]) {
@@ -270,15 +323,29 @@ describe('/v1/auth bad input: 400/413/415 with the v1 body, never 500', () => {
         controller.close();
       },
     });
-    const res = await fetch(`${srv.url}/v1/auth/login`, { method: 'POST', body: chunks, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${srv.url}/v1/auth/login`, {
+      method: 'POST',
+      body: chunks,
+      headers: { 'content-type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit);
     assert.equal(res.status, 413);
   });
 
   it('form-encoded logins are read like JSON ones; a bad form is 400', async () => {
-    const ok = await post('/v1/auth/login', new URLSearchParams({ username: 'input@example.com', password: 'correct horse' }).toString(), 'application/x-www-form-urlencoded');
+    const ok = await post(
+      '/v1/auth/login',
+      new URLSearchParams({ username: 'input@example.com', password: 'correct horse' }).toString(),
+      'application/x-www-form-urlencoded',
+    );
     assert.equal(ok.status, 200);
     assert.ok(ok.json.token);
-    for (const form of ['username=input%40example.com', 'username=a&username=b&password=correct+horse', 'username=input%40example.com&password=correct+horse&admin=1', '%%%']) {
+    for (const form of [
+      'username=input%40example.com',
+      'username=a&username=b&password=correct+horse',
+      'username=input%40example.com&password=correct+horse&admin=1',
+      '%%%',
+    ]) {
       assertV1Error(await post('/v1/auth/login', form, 'application/x-www-form-urlencoded'), 400, 'invalid_request');
     }
   });

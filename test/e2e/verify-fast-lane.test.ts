@@ -5,7 +5,8 @@ import { dropPrefix, http, privatePrefix, startTestServer, type TestServer } fro
 // A token's first verification takes the general pipeline; its repeats take the fast lane
 // (src/routes/v1/verify-fast-lane.ts). Callers must not be able to tell them apart.
 const VOLATILE = new Set(['date', 'x-request-id', 'ratelimit-remaining', 'ratelimit-reset']);
-const stableHeaders = (h: Headers) => Object.fromEntries([...(h as unknown as Iterable<[string, string]>)].filter(([name]) => !VOLATILE.has(name)).sort());
+const stableHeaders = (h: Headers) =>
+  Object.fromEntries([...(h as unknown as Iterable<[string, string]>)].filter(([name]) => !VOLATILE.has(name)).sort());
 
 for (const storeKind of ['redis', 'memory'] as const) {
   describe(`/v1/auth/verify repeated (fast lane), ${storeKind} store`, () => {
@@ -26,7 +27,8 @@ for (const storeKind of ['redis', 'memory'] as const) {
       if (storeKind === 'redis') await dropPrefix(prefix); // shared by both instances: the harness leaves it to us
     });
 
-    const login = async () => (await http(`${a.origin}/v1/auth/login`, { method: 'POST', json: { username: 'fast@example.com', password: 'fast lane pw' } })).json;
+    const login = async () =>
+      (await http(`${a.origin}/v1/auth/login`, { method: 'POST', json: { username: 'fast@example.com', password: 'fast lane pw' } })).json;
     const verify = (srv: TestServer, token: string, init: RequestInit = {}) =>
       http(`${srv.origin}/v1/auth/verify`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
 
@@ -45,7 +47,10 @@ for (const storeKind of ['redis', 'memory'] as const) {
       assert.equal(first.headers.get('ratelimit-remaining'), '19');
       assert.equal(repeat.headers.get('ratelimit-remaining'), '18');
 
-      assert.equal((await http(`${b.origin}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${tokenA}` } })).status, 204); // 17
+      assert.equal(
+        (await http(`${b.origin}/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${tokenA}` } })).status,
+        204,
+      ); // 17
       for (let i = 0; i < 5; i++) {
         const refused = await verify(a, tokenA);
         assert.equal(refused.status, 401);
@@ -60,10 +65,17 @@ for (const storeKind of ['redis', 'memory'] as const) {
     });
 
     it('does the same for an OAuth access token: identical repeats, refused at once when its client secret rotates on another instance', async () => {
-      const { client, secret } = await a.services.oauthClients.create({ name: 'worker', grantTypes: ['client_credentials'], scopes: ['read'] });
+      const { client, secret } = await a.services.oauthClients.create({
+        name: 'worker',
+        grantTypes: ['client_credentials'],
+        scopes: ['read'],
+      });
       const issued = await http(`${a.origin}/oauth/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}`,
+        },
         body: 'grant_type=client_credentials&scope=read',
       });
       assert.equal(issued.status, 200);
@@ -89,7 +101,9 @@ for (const storeKind of ['redis', 'memory'] as const) {
       const first = await verify(a, key.token);
       const repeat = await verify(a, key.token);
       // As the js-sdk sends a secret key: Basic base64("sk_…:").
-      const basic = await http(`${a.origin}/v1/auth/verify`, { headers: { authorization: `Basic ${Buffer.from(`${key.token}:`).toString('base64')}` } });
+      const basic = await http(`${a.origin}/v1/auth/verify`, {
+        headers: { authorization: `Basic ${Buffer.from(`${key.token}:`).toString('base64')}` },
+      });
       assert.equal(first.status, 200);
       assert.deepEqual(basic.json, first.json);
       assert.deepEqual(stableHeaders(basic.headers), stableHeaders(first.headers));
@@ -143,7 +157,9 @@ describe('/v1/auth/verify repeated with ?scope= and other methods', () => {
   after(() => srv.close());
 
   it('still checks scopes and answers POST the same way on a token seen before', async () => {
-    const { token } = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'member@example.com', password: 'member pw 123' } })).json;
+    const { token } = (
+      await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'member@example.com', password: 'member pw 123' } })
+    ).json;
     const headers = { authorization: `Bearer ${token}` };
     const get = await http(`${srv.url}/v1/auth/verify`, { headers });
     assert.equal(get.status, 200);
@@ -171,7 +187,10 @@ describe('/v1/auth/verify repeated: every kind of credential takes the fast lane
     const res = await http(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     assert.equal(res.status, 200);
     const counts: Record<string, number> = {};
-    for (const [, credential, value] of (res.text as string).matchAll(/^portcullis_verify_fast_lane_total\{credential="([^"]+)"\} (\S+)$/gm)) counts[credential!] = Number(value);
+    for (const [, credential, value] of (res.text as string).matchAll(
+      /^portcullis_verify_fast_lane_total\{credential="([^"]+)"\} (\S+)$/gm,
+    ))
+      counts[credential!] = Number(value);
     return counts;
   }
   /** Verifies twice: the first through the general pipeline, the repeat through the lane. Returns which lane counters moved, by how much. */
@@ -184,7 +203,11 @@ describe('/v1/auth/verify repeated: every kind of credential takes the fast lane
     assert.equal(repeat.status, 200);
     assert.deepEqual(repeat.json, first.json);
     const after = await laneAnswers();
-    return Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k]).map((k) => [k, after[k]! - before[k]!]));
+    return Object.fromEntries(
+      Object.keys(after)
+        .filter((k) => after[k] !== before[k])
+        .map((k) => [k, after[k]! - before[k]!]),
+    );
   }
 
   it('counts each resolver that remembers what it verified, from zero', async () => {
@@ -193,16 +216,26 @@ describe('/v1/auth/verify repeated: every kind of credential takes the fast lane
 
   it('answers a repeated first-party JWT there', async () => {
     await srv.services.accounts.create({ actorType: 'user', email: 'lane@example.com', password: 'lane password', role: 'admin' });
-    const login = await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'lane@example.com', password: 'lane password' } });
+    const login = await http(`${srv.url}/v1/auth/login`, {
+      method: 'POST',
+      json: { username: 'lane@example.com', password: 'lane password' },
+    });
     assert.equal(login.status, 200);
     assert.deepEqual(await laneOfRepeat(`Bearer ${login.json.token}`), { 'first-party-jwt': 1 });
   });
 
   it('answers a repeated OAuth access token (at+jwt) there', async () => {
-    const { client, secret } = await srv.services.oauthClients.create({ name: 'lane worker', grantTypes: ['client_credentials'], scopes: ['read'] });
+    const { client, secret } = await srv.services.oauthClients.create({
+      name: 'lane worker',
+      grantTypes: ['client_credentials'],
+      scopes: ['read'],
+    });
     const issued = await http(`${srv.url}/oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials&scope=read',
     });
     assert.equal(issued.status, 200);
@@ -211,17 +244,28 @@ describe('/v1/auth/verify repeated: every kind of credential takes the fast lane
 
   it('answers a repeated secret API key there, as Bearer and as Basic (raw and as the js-sdk sends it)', async () => {
     const admin = (await srv.services.accounts.findByEmail('user', 'lane@example.com'))!;
-    for (const authorization of [(t: string) => `Bearer ${t}`, (t: string) => `Basic ${t}`, (t: string) => `Basic ${Buffer.from(`${t}:`).toString('base64')}`]) {
+    for (const authorization of [
+      (t: string) => `Bearer ${t}`,
+      (t: string) => `Basic ${t}`,
+      (t: string) => `Basic ${Buffer.from(`${t}:`).toString('base64')}`,
+    ]) {
       const key = await srv.services.apiKeys.create({ type: 'secret', title: 'lane job', createdBy: admin.id });
       assert.deepEqual(await laneOfRepeat(authorization(key.token)), { 'api-key': 1 }, authorization('sk_…'));
     }
   });
 
   it('never answers a registration token there', async () => {
-    const registered = await http(`${srv.url}/auth/customer/emailpass/register`, { method: 'POST', json: { email: 'lane-reg@example.com', password: 'lane password' } });
+    const registered = await http(`${srv.url}/auth/customer/emailpass/register`, {
+      method: 'POST',
+      json: { email: 'lane-reg@example.com', password: 'lane password' },
+    });
     assert.equal(registered.status, 200);
     const before = await laneAnswers();
-    for (let i = 0; i < 2; i++) assert.equal((await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${registered.json.token}` } })).status, 401);
+    for (let i = 0; i < 2; i++)
+      assert.equal(
+        (await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${registered.json.token}` } })).status,
+        401,
+      );
     assert.deepEqual(await laneAnswers(), before);
   });
 });

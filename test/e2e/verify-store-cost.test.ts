@@ -16,9 +16,15 @@ describe('what one /v1/auth/verify asks of Redis', () => {
 
   before(async () => {
     srv = await startTestServer({ env: { RATE_LIMIT_JWT: '100000/h', RATE_LIMIT_API_KEY: '100000/h' } });
-    const admin = await srv.services.accounts.create({ actorType: 'user', email: 'cost@example.com', password: 'cost of verify', role: 'admin' });
+    const admin = await srv.services.accounts.create({
+      actorType: 'user',
+      email: 'cost@example.com',
+      password: 'cost of verify',
+      role: 'admin',
+    });
     secretKey = (await srv.services.apiKeys.create({ type: 'secret', title: 'cost', createdBy: admin.id })).token;
-    jwt = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'cost@example.com', password: 'cost of verify' } })).json.token;
+    jwt = (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'cost@example.com', password: 'cost of verify' } }))
+      .json.token;
     monitor = createClient({ url: REDIS_URL });
     await monitor.connect();
     await monitor.monitor((line: string) => {

@@ -34,8 +34,14 @@ export async function dropPrefix(prefix: string): Promise<void> {
   }
 }
 
-export async function openTestStore(kind: 'redis' | 'memory', prefix: string, opts: { url?: string; commandTimeoutMs?: number; cluster?: boolean } = {}): Promise<Store> {
-  return kind === 'memory' ? createMemoryStore() : createRedisStore({ url: opts.url ?? REDIS_URL, prefix, commandTimeoutMs: opts.commandTimeoutMs, cluster: opts.cluster });
+export async function openTestStore(
+  kind: 'redis' | 'memory',
+  prefix: string,
+  opts: { url?: string; commandTimeoutMs?: number; cluster?: boolean } = {},
+): Promise<Store> {
+  return kind === 'memory'
+    ? createMemoryStore()
+    : createRedisStore({ url: opts.url ?? REDIS_URL, prefix, commandTimeoutMs: opts.commandTimeoutMs, cluster: opts.cluster });
 }
 
 export interface TestServer {
@@ -81,7 +87,11 @@ export async function startTestServer(
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, opts.logDestination);
-  const store = await openTestStore(kind, prefix, { url: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, cluster: config.redisCluster });
+  const store = await openTestStore(kind, prefix, {
+    url: config.redisUrl,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    cluster: config.redisCluster,
+  });
   const services = await createServices(config, store, logger);
   running.attach(await createApp(services));
   return {
@@ -137,6 +147,7 @@ export function redisBinariesMissing(): string | false {
   if (redisBinariesCheck !== undefined) return redisBinariesCheck;
   const missing = ['redis-server', 'redis-cli'].filter((bin) => spawnSync(bin, ['--version']).error);
   redisBinariesCheck = missing.length ? `${missing.join(' and ')} not installed (apt-get install -y redis-server)` : false;
-  if (redisBinariesCheck) console.error(`\n${'!'.repeat(78)}\n!! SKIPPING tests that start their own Redis: ${redisBinariesCheck}\n${'!'.repeat(78)}\n`);
+  if (redisBinariesCheck)
+    console.error(`\n${'!'.repeat(78)}\n!! SKIPPING tests that start their own Redis: ${redisBinariesCheck}\n${'!'.repeat(78)}\n`);
   return redisBinariesCheck;
 }

@@ -28,7 +28,8 @@ export function unitApp(): Koa {
 export function koaContext(request: FakeRequest = {}, app: Koa = unitApp()): Context {
   const body = request.body === undefined ? undefined : Buffer.from(request.body);
   const headers: Record<string, string> = { host: 'auth.example.test', ...lowerCased(request.headers ?? {}) };
-  if (body && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) headers['content-length'] = String(body.length);
+  if (body && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined)
+    headers['content-length'] = String(body.length);
   const req = Object.assign(Readable.from(body ? [body] : []), {
     method: request.method ?? 'GET',
     url: request.url ?? '/',

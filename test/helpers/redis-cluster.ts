@@ -31,7 +31,24 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
   const startNode = (i: number) =>
     spawn(
       'redis-server',
-      ['--port', String(ports[i]), '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${ports[i]}.conf`, '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        '--port',
+        String(ports[i]),
+        '--cluster-port',
+        String(busPorts[i]),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${ports[i]}.conf`,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ],
       { stdio: 'ignore' },
     );
   const nodes: ChildProcess[] = ports.map((_, i) => startNode(i));
@@ -41,7 +58,11 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
   };
   try {
     for (const port of ports) await waitForPing(port);
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8' },
+    );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     const url = `redis://127.0.0.1:${ports[0]}`;
     await waitForClusterOk(ports);
@@ -70,7 +91,9 @@ async function waitForPing(port: number): Promise<void> {
 
 async function waitForClusterOk(ports: number[]): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const ok = ports.every((port) => /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout));
+    const ok = ports.every((port) =>
+      /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout),
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }

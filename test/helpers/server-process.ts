@@ -19,13 +19,31 @@ export interface ServerProcess {
 /** An environment without the caller's Portcullis settings, listening on a free port of 127.0.0.1. */
 function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const clean = { ...process.env };
-  for (const name of ['REDIS_URL', 'REDIS_PREFIX', 'REDIS_CLUSTER', 'NODE_ENV', 'PORT', 'PUBLIC_URL', 'JWKS', 'JWKS_FILE', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD']) delete clean[name];
+  for (const name of [
+    'REDIS_URL',
+    'REDIS_PREFIX',
+    'REDIS_CLUSTER',
+    'NODE_ENV',
+    'PORT',
+    'PUBLIC_URL',
+    'JWKS',
+    'JWKS_FILE',
+    'COOKIE_SECRET',
+    'API_KEY_PEPPER',
+    'BOOTSTRAP_ADMIN_EMAIL',
+    'BOOTSTRAP_ADMIN_PASSWORD',
+  ])
+    delete clean[name];
   return { ...clean, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', ...env };
 }
 
 /** Start the server process and wait until it listens. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: baseEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const logs: Record<string, any>[] = [];
@@ -44,7 +62,9 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     }
   });
   child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: performance.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, at: performance.now() })),
+  );
   const waitForLog = (predicate: (l: Record<string, any>) => boolean) =>
     new Promise<Record<string, any>>((resolve, reject) => {
       const found = logs.find(predicate);

@@ -27,4 +27,3 @@ export async function eventually<T>(get: () => Promise<T | undefined> | T | unde
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

@@ -29,19 +29,33 @@ describe('body parsing', () => {
   });
 
   it('parses forms, refusing a repeated parameter', async () => {
-    assert.deepEqual(await parse(json('grant_type=refresh_token&scope=a+b', 'application/x-www-form-urlencoded')), { grant_type: 'refresh_token', scope: 'a b' });
+    assert.deepEqual(await parse(json('grant_type=refresh_token&scope=a+b', 'application/x-www-form-urlencoded')), {
+      grant_type: 'refresh_token',
+      scope: 'a b',
+    });
     const repeated = await parse(json('scope=a&scope=b', 'application/x-www-form-urlencoded'));
     assert.ok(repeated instanceof InvalidRequestError && /"scope" is repeated/.test(repeated.message));
-    assert.ok((await parse(json('a=1', 'application/x-www-form-urlencoded'), { forms: false })) instanceof UnsupportedMediaTypeError, 'a JSON-only surface refuses forms');
+    assert.ok(
+      (await parse(json('a=1', 'application/x-www-form-urlencoded'), { forms: false })) instanceof UnsupportedMediaTypeError,
+      'a JSON-only surface refuses forms',
+    );
   });
 
   it('answers 400 for JSON it cannot read and for bytes that are not UTF-8', async () => {
     assert.ok((await parse(json('{"a":'))) instanceof InvalidRequestError);
-    assert.ok((await parse({ headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0xff, 0x7d]) })) instanceof InvalidRequestError);
+    assert.ok(
+      (await parse({ headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0xff, 0x7d]) })) instanceof
+        InvalidRequestError,
+    );
   });
 
   it('answers 415 for another media type, another charset, or a body with no content type at all', async () => {
-    for (const request of [json('<a/>', 'application/xml'), json('{}', 'text/plain'), json('{}', 'application/json; charset=latin1'), { body: '{"a":1}' }]) {
+    for (const request of [
+      json('<a/>', 'application/xml'),
+      json('{}', 'text/plain'),
+      json('{}', 'application/json; charset=latin1'),
+      { body: '{"a":1}' },
+    ]) {
       assert.ok((await parse(request)) instanceof UnsupportedMediaTypeError, JSON.stringify(request));
     }
   });
@@ -50,7 +64,10 @@ describe('body parsing', () => {
     const declared = await parse({ headers: { 'content-type': 'application/json', 'content-length': '5000' }, body: '{}' }, { limit: 100 });
     assert.ok(declared instanceof PayloadTooLargeError);
     assert.equal(declared.headers.Connection, 'close');
-    const streamed = await parse({ headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body: `{"a":"${'x'.repeat(200)}"}` }, { limit: 100 });
+    const streamed = await parse(
+      { headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body: `{"a":"${'x'.repeat(200)}"}` },
+      { limit: 100 },
+    );
     assert.ok(streamed instanceof PayloadTooLargeError);
     assert.equal(streamed.status, 413);
     assert.deepEqual(await parse(json(`{"a":"${'x'.repeat(90)}"}`), { limit: 100 }), { a: 'x'.repeat(90) }, 'exactly at the limit is fine');

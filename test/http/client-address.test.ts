@@ -46,7 +46,11 @@ describe('the client address behind trusted proxies', () => {
     assert.equal(resolve(hops(2), '10.0.0.1', '1.1.1.1, 203.0.113.9, 10.0.0.2').address, '203.0.113.9');
     assert.equal(resolve(hops(1), '10.0.0.1').address, '10.0.0.1', 'no header: the peer itself');
     assert.equal(resolve(hops(3), '10.0.0.1', '203.0.113.9').address, '203.0.113.9', 'fewer entries than hops: the leftmost');
-    assert.equal(resolve(hops(1), '10.0.0.1', '1.1.1.1, not-an-ip').address, UNKNOWN_ADDRESS, 'a malformed entry where the client should be');
+    assert.equal(
+      resolve(hops(1), '10.0.0.1', '1.1.1.1, not-an-ip').address,
+      UNKNOWN_ADDRESS,
+      'a malformed entry where the client should be',
+    );
     assert.equal(resolve(hops(2), '10.0.0.1', 'a, b, c').trustedHops, 2);
   });
 
@@ -54,7 +58,11 @@ describe('the client address behind trusted proxies', () => {
     const list: TrustProxy = { mode: 'list', proxies: ['10.0.0.0/8', '192.0.2.1', 'fd00::/8'] };
     assert.deepEqual(resolve(list, '10.1.2.3', '1.1.1.1, 203.0.113.9, 192.0.2.1'), { address: '203.0.113.9', trustedHops: 2 });
     assert.deepEqual(resolve(list, '[fd00::5]:1234', '203.0.113.9'), { address: '203.0.113.9', trustedHops: 1 });
-    assert.deepEqual(resolve(list, '198.51.100.7', '203.0.113.9'), { address: '198.51.100.7', trustedHops: 0 }, 'an unlisted peer speaks for no one');
+    assert.deepEqual(
+      resolve(list, '198.51.100.7', '203.0.113.9'),
+      { address: '198.51.100.7', trustedHops: 0 },
+      'an unlisted peer speaks for no one',
+    );
     assert.equal(resolve(list, '10.1.2.3', '10.0.0.9, 10.0.0.8').address, '10.0.0.9', 'all listed: the leftmost');
     assert.equal(resolve(list, '10.1.2.3', 'garbage, 192.0.2.1').address, UNKNOWN_ADDRESS);
     assert.equal(resolve(list, '10.1.2.3').address, '10.1.2.3');
@@ -96,7 +104,10 @@ describe('Koa request properties follow TRUST_PROXY', () => {
   });
 
   it('refuses a forwarded scheme other than http(s), and strips userinfo from a forwarded host', () => {
-    const ctx = contextFor({ mode: 'hops', hops: 1 }, { 'x-forwarded-proto': 'javascript', 'x-forwarded-host': 'user:pw@auth.example.com:8443' });
+    const ctx = contextFor(
+      { mode: 'hops', hops: 1 },
+      { 'x-forwarded-proto': 'javascript', 'x-forwarded-host': 'user:pw@auth.example.com:8443' },
+    );
     assert.equal(ctx.protocol, 'http');
     assert.equal(ctx.host, 'auth.example.com:8443');
   });
@@ -112,6 +123,7 @@ describe('TRUST_PROXY parsing', () => {
   it('takes hops from 1 to 32 and IPv4/IPv6 addresses or CIDRs with prefixes that fit the family', () => {
     assert.deepEqual(parseTrustProxy('32'), { mode: 'hops', hops: 32 });
     assert.deepEqual(parseTrustProxy('::1, 2001:db8::/32'), { mode: 'list', proxies: ['::1', '2001:db8::/32'] });
-    for (const bad of ['33', '2001:db8::/129', '10.0.0.0/33', '10.0.0.0/', '10.0.0.0/x', ',', 'localhost']) assert.throws(() => parseTrustProxy(bad), TrustProxyError, bad);
+    for (const bad of ['33', '2001:db8::/129', '10.0.0.0/33', '10.0.0.0/', '10.0.0.0/x', ',', 'localhost'])
+      assert.throws(() => parseTrustProxy(bad), TrustProxyError, bad);
   });
 });

@@ -31,9 +31,23 @@ describe('the cookie-write guard (cross-site request forgery)', () => {
 
   it('lets through a JSON write from a trusted page', async () => {
     assert.equal(await decide({ headers: { cookie: session, origin: ORIGIN, ...json } }), 'passed');
-    assert.equal(await decide({ headers: { cookie: session, 'sec-fetch-site': 'same-origin', ...json } }), 'passed', 'no Origin but a same-origin fetch');
-    assert.equal(await decide({ headers: { cookie: session, origin: 'https://admin.example.test', ...json } }, (ctx) => (ctx.state.corsOriginAllowed = true)), 'passed', 'an origin the surface CORS rules allow');
-    assert.equal(await decide({ headers: { cookie: session, origin: ORIGIN, 'content-type': 'application/json; charset=utf-8' } }), 'passed');
+    assert.equal(
+      await decide({ headers: { cookie: session, 'sec-fetch-site': 'same-origin', ...json } }),
+      'passed',
+      'no Origin but a same-origin fetch',
+    );
+    assert.equal(
+      await decide(
+        { headers: { cookie: session, origin: 'https://admin.example.test', ...json } },
+        (ctx) => (ctx.state.corsOriginAllowed = true),
+      ),
+      'passed',
+      'an origin the surface CORS rules allow',
+    );
+    assert.equal(
+      await decide({ headers: { cookie: session, origin: ORIGIN, 'content-type': 'application/json; charset=utf-8' } }),
+      'passed',
+    );
   });
 
   it('refuses a cookie-authenticated write from any other page with 403', async () => {
@@ -56,10 +70,16 @@ describe('the cookie-write guard (cross-site request forgery)', () => {
       const err = await decide({ headers: { cookie: session, origin: ORIGIN, 'content-type': type } });
       assert.ok(err instanceof UnsupportedMediaTypeError, type);
     }
-    assert.ok((await decide({ headers: { cookie: session, origin: ORIGIN } })) instanceof UnsupportedMediaTypeError, 'no content type at all');
+    assert.ok(
+      (await decide({ headers: { cookie: session, origin: ORIGIN } })) instanceof UnsupportedMediaTypeError,
+      'no content type at all',
+    );
   });
 
   it('leaves read-only paths alone whatever the method (forward auth asks with the original one)', async () => {
-    assert.equal(await decide({ method: 'DELETE', url: '/v1/auth/verify', headers: { cookie: session, origin: 'https://evil.example' } }), 'passed');
+    assert.equal(
+      await decide({ method: 'DELETE', url: '/v1/auth/verify', headers: { cookie: session, origin: 'https://evil.example' } }),
+      'passed',
+    );
   });
 });

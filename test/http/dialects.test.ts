@@ -2,7 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DuplicateEmailError } from '../../src/accounts/accounts.ts';
 import { renderError, type Dialect } from '../../src/http/dialects.ts';
-import { AppError, ForbiddenError, InsufficientScopeError, InvalidCredentialsError, InvalidRequestError, InvalidTokenError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, RateLimitedError, ServiceUnavailableError, TokenExpiredError, UnsupportedMediaTypeError } from '../../src/errors.ts';
+import {
+  AppError,
+  ForbiddenError,
+  InsufficientScopeError,
+  InvalidCredentialsError,
+  InvalidRequestError,
+  InvalidTokenError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  TokenExpiredError,
+  UnsupportedMediaTypeError,
+} from '../../src/errors.ts';
 import { koaContext } from '../helpers/koa-context.ts';
 
 function render(err: AppError, dialect: Dialect) {

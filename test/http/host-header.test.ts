@@ -6,11 +6,33 @@ import { koaContext, run, unitApp, type FakeRequest } from '../helpers/koa-conte
 
 describe('Host header validation', () => {
   it('accepts host[:port] as RFC 9110 and the URL parser read it', () => {
-    for (const host of ['auth.example.com', 'auth.example.com:8443', 'localhost', '127.0.0.1:9000', '[::1]', '[2001:db8::1]:443', 'my_host.internal']) assert.equal(isValidHost(host), true, host);
+    for (const host of [
+      'auth.example.com',
+      'auth.example.com:8443',
+      'localhost',
+      '127.0.0.1:9000',
+      '[::1]',
+      '[2001:db8::1]:443',
+      'my_host.internal',
+    ])
+      assert.equal(isValidHost(host), true, host);
   });
 
   it('refuses what would break every URL built from it', () => {
-    for (const host of ['', 'auth example.com', 'auth.example.com:65536', 'auth.example.com:', 'user@auth.example.com', '[::1', '::1', 'http://auth.example.com', 'auth.example.com/path', 'auth.example.com?x', '-bad.example', '[zz::1]']) {
+    for (const host of [
+      '',
+      'auth example.com',
+      'auth.example.com:65536',
+      'auth.example.com:',
+      'user@auth.example.com',
+      '[::1',
+      '::1',
+      'http://auth.example.com',
+      'auth.example.com/path',
+      'auth.example.com?x',
+      '-bad.example',
+      '[zz::1]',
+    ]) {
       assert.equal(isValidHost(host), false, host);
     }
   });
@@ -43,6 +65,10 @@ describe('Host header validation', () => {
   it('checks X-Forwarded-Host too when a proxy is trusted', async () => {
     assert.equal((await decide({ headers: { host: 'internal:9000', 'x-forwarded-host': 'auth.example.com' } }, true)).reachedNext, true);
     assert.equal((await decide({ headers: { host: 'internal:9000', 'x-forwarded-host': 'bad host' } }, true)).status, 400);
-    assert.equal((await decide({ headers: { host: 'internal:9000', 'x-forwarded-host': 'bad host' } }, false)).reachedNext, true, 'an untrusted X-Forwarded-Host is not read at all');
+    assert.equal(
+      (await decide({ headers: { host: 'internal:9000', 'x-forwarded-host': 'bad host' } }, false)).reachedNext,
+      true,
+      'an untrusted X-Forwarded-Host is not read at all',
+    );
   });
 });

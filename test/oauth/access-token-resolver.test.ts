@@ -22,7 +22,16 @@ describe('OAuth access token resolver (at+jwt)', () => {
     resolver = oauthAccessTokenResolver({ keystore, revocations, issuer: ISSUER, audience: AUDIENCE });
   });
 
-  const sign = async (over: { claims?: Record<string, unknown>; typ?: string; key?: { key: CryptoKey; kid: string; alg: string }; exp?: number; iss?: string; aud?: string } = {}) => {
+  const sign = async (
+    over: {
+      claims?: Record<string, unknown>;
+      typ?: string;
+      key?: { key: CryptoKey; kid: string; alg: string };
+      exp?: number;
+      iss?: string;
+      aud?: string;
+    } = {},
+  ) => {
     const signer = over.key ?? keystore.signingKey('RS256');
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ client_id: 'app', scope: 'read write', grant_id: 'grant-1', actor_type: 'customer', ...over.claims })
@@ -56,17 +65,25 @@ describe('OAuth access token resolver (at+jwt)', () => {
 
   it('refuses foreign keys, other audiences and issuers, missing grant ids, expiry, sender-constrained tokens and revoked grants', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    await assert.rejects(resolve(await sign({ key: { key: privateKey, kid: keystore.signingKey('RS256').kid, alg: 'RS256' } })), refused('invalid_token'));
+    await assert.rejects(
+      resolve(await sign({ key: { key: privateKey, kid: keystore.signingKey('RS256').kid, alg: 'RS256' } })),
+      refused('invalid_token'),
+    );
     await assert.rejects(resolve(await sign({ aud: 'https://other.example.com' })), refused('invalid_token'));
     await assert.rejects(resolve(await sign({ iss: 'https://evil.example.com' })), refused('invalid_token'));
     await assert.rejects(resolve(await sign({ claims: { grant_id: undefined } })), refused('invalid_token'));
     await assert.rejects(resolve(await sign({ exp: Math.floor(Date.now() / 1000) - 60 })), refused('token_expired'));
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url');
-    const body = Buffer.from(JSON.stringify({ sub: 'cus_1', iss: ISSUER, aud: AUDIENCE, exp: 9e9, iat: 1, jti: 'x', client_id: 'app', grant_id: 'g' })).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify({ sub: 'cus_1', iss: ISSUER, aud: AUDIENCE, exp: 9e9, iat: 1, jti: 'x', client_id: 'app', grant_id: 'g' }),
+    ).toString('base64url');
     await assert.rejects(resolve(`${header}.${body}.`), refused('invalid_token'));
     // Sender-constrained (DPoP cnf.jkt, mTLS cnf.x5t#S256): no proof is checked here, so refused.
     await assert.rejects(resolve(await sign({ claims: { cnf: { jkt: 'bm90LWEtcmVhbC10aHVtYnByaW50' } } })), refused('invalid_token'));
-    await assert.rejects(resolve(await sign({ claims: { cnf: { 'x5t#S256': 'bm90LWEtcmVhbC10aHVtYnByaW50' } } })), refused('invalid_token'));
+    await assert.rejects(
+      resolve(await sign({ claims: { cnf: { 'x5t#S256': 'bm90LWEtcmVhbC10aHVtYnByaW50' } } })),
+      refused('invalid_token'),
+    );
     const token = await sign({ claims: { grant_id: 'grant-revoked' } });
     assert.ok(await resolve(token));
     await revocations.revokeLineage('grant-revoked');

@@ -29,8 +29,25 @@ for (const kind of ['redis', 'memory'] as const) {
     const build = (s: Store) => {
       const r = createRevocations(s, 3600);
       const grants = createOAuthGrants({ store: s, revocations: r });
-      const c = createOAuthClients({ store: s, pepper: 'p'.repeat(32), offeredScopes: ['openid', 'profile', 'read', 'write'], grants, revocations: r });
-      return { r, c, factory: createOAuthAdapterFactory({ store: s, grants, clients: c, signIns: createSignIns({ store: s }), offeredScopes: { oidc: ['openid', 'profile'] }, refOf }) };
+      const c = createOAuthClients({
+        store: s,
+        pepper: 'p'.repeat(32),
+        offeredScopes: ['openid', 'profile', 'read', 'write'],
+        grants,
+        revocations: r,
+      });
+      return {
+        r,
+        c,
+        factory: createOAuthAdapterFactory({
+          store: s,
+          grants,
+          clients: c,
+          signIns: createSignIns({ store: s }),
+          offeredScopes: { oidc: ['openid', 'profile'] },
+          refOf,
+        }),
+      };
     };
 
     before(async () => {
@@ -62,10 +79,22 @@ for (const kind of ['redis', 'memory'] as const) {
 
     it('stores every credential under a keyed hash of it: no key name or value holds the token, the code or the session id', async () => {
       await adapter('Grant').upsert('g-hash', { accountId: 'cus_h', clientId: 'c-hash' }, 3600);
-      await adapter('RefreshToken').upsert('rt-SECRET-1', { jti: 'rt-SECRET-1', grantId: 'g-hash', clientId: 'c-hash', exp: now() + 600 }, 600);
-      await adapter('AuthorizationCode').upsert('code-SECRET-2', { jti: 'code-SECRET-2', grantId: 'g-hash', clientId: 'c-hash', exp: now() + 60 }, 60);
+      await adapter('RefreshToken').upsert(
+        'rt-SECRET-1',
+        { jti: 'rt-SECRET-1', grantId: 'g-hash', clientId: 'c-hash', exp: now() + 600 },
+        600,
+      );
+      await adapter('AuthorizationCode').upsert(
+        'code-SECRET-2',
+        { jti: 'code-SECRET-2', grantId: 'g-hash', clientId: 'c-hash', exp: now() + 60 },
+        60,
+      );
       await adapter('Session').upsert('sess-SECRET-3', { jti: 'sess-SECRET-3', uid: 'uid-h', accountId: 'cus_h', exp: now() + 600 }, 600);
-      await adapter('Interaction').upsert('int-SECRET-4', { jti: 'int-SECRET-4', session: { uid: 'uid-h', cookie: 'sess-SECRET-3', accountId: 'cus_h' }, exp: now() + 600 }, 600);
+      await adapter('Interaction').upsert(
+        'int-SECRET-4',
+        { jti: 'int-SECRET-4', session: { uid: 'uid-h', cookie: 'sess-SECRET-3', accountId: 'cus_h' }, exp: now() + 600 },
+        600,
+      );
       const related = [
         keys.oauthModel('RefreshToken', refOf('RefreshToken', 'rt-SECRET-1')),
         keys.oauthModel('AuthorizationCode', refOf('AuthorizationCode', 'code-SECRET-2')),
@@ -74,9 +103,13 @@ for (const kind of ['redis', 'memory'] as const) {
         keys.oauthSessionUid('uid-h'),
       ];
       const dump = [...related, ...(await Promise.all(related.map((k) => store.get(k)))).map((v) => v ?? 'MISSING')];
-      dump.push(JSON.stringify(await store.hashGetAll(keys.oauthGrantMembers('g-hash'))), ...(await store.indexRangeByScore(keys.accountSignIns('cus_h'), 0, Infinity)));
+      dump.push(
+        JSON.stringify(await store.hashGetAll(keys.oauthGrantMembers('g-hash'))),
+        ...(await store.indexRangeByScore(keys.accountSignIns('cus_h'), 0, Infinity)),
+      );
       assert.ok(!dump.includes('MISSING'), 'every record is stored under its ref');
-      for (const secret of ['rt-SECRET-1', 'code-SECRET-2', 'sess-SECRET-3', 'int-SECRET-4']) assert.ok(!dump.some((d) => d.includes(secret)), `${secret} stored in clear`);
+      for (const secret of ['rt-SECRET-1', 'code-SECRET-2', 'sess-SECRET-3', 'int-SECRET-4'])
+        assert.ok(!dump.some((d) => d.includes(secret)), `${secret} stored in clear`);
       // Found by id, the record comes back with its id.
       assert.equal((await adapter('RefreshToken').find('rt-SECRET-1'))?.jti, 'rt-SECRET-1');
       assert.equal((await adapter('Session').findByUid('uid-h'))?.accountId, 'cus_h');
@@ -147,7 +180,11 @@ for (const kind of ['redis', 'memory'] as const) {
     });
 
     it('reads clients from the registry, without the secret', async () => {
-      const { secret } = await clients.create({ clientId: 'reg-client', redirectUris: ['https://a.example/cb'], scopes: ['openid', 'read'] });
+      const { secret } = await clients.create({
+        clientId: 'reg-client',
+        redirectUris: ['https://a.example/cb'],
+        scopes: ['openid', 'read'],
+      });
       const meta = await adapter('Client').find('reg-client');
       assert.equal(meta?.client_id, 'reg-client');
       assert.notEqual(meta?.client_secret, secret);

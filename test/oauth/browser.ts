@@ -41,7 +41,11 @@ export class Browser {
   async submit(pageUrl: string, html: string, actionPart: string, fields: Record<string, string>, stopAt: string) {
     const form = formOf(html, actionPart);
     const body = new URLSearchParams({ ...form.hidden, ...fields });
-    return this.follow(new URL(form.action, pageUrl).href, stopAt, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return this.follow(new URL(form.action, pageUrl).href, stopAt, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
   }
 }
 
@@ -50,6 +54,7 @@ export function formOf(html: string, actionPart: string): { action: string; hidd
   const match = forms.find((m) => m[1]!.includes(actionPart));
   assert.ok(match, `no form with action containing ${actionPart} in:\n${html}`);
   const hidden: Record<string, string> = {};
-  for (const input of match[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) hidden[input[1]!] = input[2]!.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)));
+  for (const input of match[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+    hidden[input[1]!] = input[2]!.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)));
   return { action: match[1]!.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))), hidden };
 }

@@ -11,8 +11,14 @@ export interface ClientSetup {
 
 /** An openid-client Configuration for a client of the server at `issuer` (http allowed in tests). */
 export async function relyingParty(issuer: string, c: ClientSetup, auth: 'basic' | 'post' = 'basic'): Promise<client.Configuration> {
-  const method = !c.clientSecret ? client.None() : auth === 'basic' ? client.ClientSecretBasic(c.clientSecret) : client.ClientSecretPost(c.clientSecret);
-  return client.discovery(new URL(issuer), c.clientId, c.clientSecret ? { client_secret: c.clientSecret } : {}, method, { execute: [client.allowInsecureRequests] });
+  const method = !c.clientSecret
+    ? client.None()
+    : auth === 'basic'
+      ? client.ClientSecretBasic(c.clientSecret)
+      : client.ClientSecretPost(c.clientSecret);
+  return client.discovery(new URL(issuer), c.clientId, c.clientSecret ? { client_secret: c.clientSecret } : {}, method, {
+    execute: [client.allowInsecureRequests],
+  });
 }
 
 export interface AuthorizeResult {
@@ -33,7 +39,14 @@ export interface AuthorizeResult {
 export async function authorize(
   rp: client.Configuration,
   browser: Browser,
-  opts: { email: string; password: string; scope: string; consent?: 'allow' | 'deny'; redirectUri?: string; extra?: Record<string, string> },
+  opts: {
+    email: string;
+    password: string;
+    scope: string;
+    consent?: 'allow' | 'deny';
+    redirectUri?: string;
+    extra?: Record<string, string>;
+  },
 ): Promise<AuthorizeResult> {
   const redirectUri = opts.redirectUri ?? REDIRECT_URI;
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -66,7 +79,10 @@ export async function authorize(
     sawConsent = true;
     step = await browser.submit(step.url, step.html, opts.consent === 'deny' ? '/abort' : '/confirm', {}, redirectUri);
   }
-  assert.ok(step.url.startsWith(redirectUri), `expected a redirect to the client, got ${step.res.status} ${step.url}\n${step.html.slice(0, 500)}`);
+  assert.ok(
+    step.url.startsWith(redirectUri),
+    `expected a redirect to the client, got ${step.res.status} ${step.url}\n${step.html.slice(0, 500)}`,
+  );
   // An error redirect (invalid_scope, ...) is no code: say so here rather than as an invalid_grant
   // at the exchange. Only a denial is expected to come back without a code.
   if (opts.consent !== 'deny') assert.ok(new URL(step.url).searchParams.get('code'), `expected a code, got ${new URL(step.url).search}`);

@@ -82,7 +82,11 @@ describe('authenticate', () => {
     const cookie = signedCookie('connect.sid', 'sess_1');
     await createAuthenticator([a.r], { sessionCookie: 'connect.sid' })(koaContext({ headers: { cookie } }));
     assert.deepEqual(a.asked.at(-1), { scheme: 'session', value: 'sess_1' });
-    assert.equal(await createAuthenticator([a.r])(koaContext({ headers: { cookie } })), null, 'a surface without sessions ignores the cookie');
+    assert.equal(
+      await createAuthenticator([a.r])(koaContext({ headers: { cookie } })),
+      null,
+      'a surface without sessions ignores the cookie',
+    );
     await createAuthenticator([a.r], { sessionCookie: 'connect.sid' })(koaContext({ headers: { cookie, authorization: 'Bearer tok' } }));
     assert.deepEqual(a.asked.at(-1), { scheme: 'bearer', value: 'tok' });
   });
@@ -102,7 +106,10 @@ describe('reading the credential off a request', () => {
   });
 
   it('takes only a validly signed session cookie', () => {
-    assert.deepEqual(readCredential(koaContext({ headers: { cookie: signedCookie('connect.sid', 'sess_2') } }), 'connect.sid'), { scheme: 'session', value: 'sess_2' });
+    assert.deepEqual(readCredential(koaContext({ headers: { cookie: signedCookie('connect.sid', 'sess_2') } }), 'connect.sid'), {
+      scheme: 'session',
+      value: 'sess_2',
+    });
     assert.equal(readCredential(koaContext({ headers: { cookie: 'connect.sid=sess_2' } }), 'connect.sid'), null, 'unsigned');
     const forged = signedCookie('connect.sid', 'sess_2').replace('sess_2', 'sess_3');
     assert.equal(readCredential(koaContext({ headers: { cookie: forged } }), 'connect.sid'), null, 'signature of another value');

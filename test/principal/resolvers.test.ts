@@ -26,9 +26,26 @@ describe('the credential resolvers, as wired', () => {
   const authenticate = (ctx: ReturnType<typeof koaContext>) => services.authenticate(ctx);
 
   it('a first-party JWT: the user, role and scopes it was issued with, its sign-in and id', async () => {
-    const issued = await services.jwt.issue({ sub: adminId, actorType: 'user', scope: ['read', 'write'], sid: 'fam_p', ttlSeconds: 60, extra: { role: 'developer' } });
+    const issued = await services.jwt.issue({
+      sub: adminId,
+      actorType: 'user',
+      scope: ['read', 'write'],
+      sid: 'fam_p',
+      ttlSeconds: 60,
+      extra: { role: 'developer' },
+    });
     const p = await authenticate(withAuthorization(`Bearer ${issued.token}`));
-    assert.deepEqual(p, { kind: 'user', id: adminId, actorType: 'user', scopes: ['read', 'write'], method: 'jwt', expiresAt: issued.expiresAt, role: 'developer', sid: 'fam_p', jti: issued.jti });
+    assert.deepEqual(p, {
+      kind: 'user',
+      id: adminId,
+      actorType: 'user',
+      scopes: ['read', 'write'],
+      method: 'jwt',
+      expiresAt: issued.expiresAt,
+      role: 'developer',
+      sid: 'fam_p',
+      jti: issued.jti,
+    });
   });
 
   it('a registration token: a principal of kind registration with no scopes, which no guard takes for an actor', async () => {
@@ -40,7 +57,13 @@ describe('the credential resolvers, as wired', () => {
   });
 
   it('a secret API key in Bearer, raw Basic or Basic user:password form; a publishable key authenticates no one', async () => {
-    const { key, token } = await services.apiKeys.create({ type: 'secret', title: 'ci', createdBy: adminId, scopes: ['read', 'write'], rateLimit: '10/m' });
+    const { key, token } = await services.apiKeys.create({
+      type: 'secret',
+      title: 'ci',
+      createdBy: adminId,
+      scopes: ['read', 'write'],
+      rateLimit: '10/m',
+    });
     for (const header of [`Bearer ${token}`, `Basic ${token}`, `Basic ${Buffer.from(`${token}:`).toString('base64')}`]) {
       const p = await authenticate(withAuthorization(header));
       assert.deepEqual(
@@ -66,19 +89,39 @@ describe('the credential resolvers, as wired', () => {
       .setExpirationTime(now + 60)
       .sign(signer.key);
     const p = await authenticate(withAuthorization(`Bearer ${token}`));
-    assert.deepEqual({ kind: p?.kind, method: p?.method, clientId: p?.clientId, sid: p?.sid, scopes: p?.scopes }, { kind: 'user', method: 'oauth', clientId: 'app_1', sid: 'grant_1', scopes: ['openid', 'read'] });
+    assert.deepEqual(
+      { kind: p?.kind, method: p?.method, clientId: p?.clientId, sid: p?.sid, scopes: p?.scopes },
+      { kind: 'user', method: 'oauth', clientId: 'app_1', sid: 'grant_1', scopes: ['openid', 'read'] },
+    );
   });
 
   it('a signed session cookie: the session and the sign-in it belongs to', async () => {
     const signInEnds = new Date(Date.now() + 3_600_000).toISOString();
-    const { id } = await services.sessions.create({ actor_id: adminId, actor_type: 'user', auth_identity_id: 'ai', app_metadata: {}, role: 'admin', scopes: ['read', 'write', 'admin'], sid: 'lin_sess', sign_in_ends_at: signInEnds }, 600);
+    const { id } = await services.sessions.create(
+      {
+        actor_id: adminId,
+        actor_type: 'user',
+        auth_identity_id: 'ai',
+        app_metadata: {},
+        role: 'admin',
+        scopes: ['read', 'write', 'admin'],
+        sid: 'lin_sess',
+        sign_in_ends_at: signInEnds,
+      },
+      600,
+    );
     const p = await authenticate(koaContext({ headers: { cookie: signedCookie(SESSION_COOKIE, id) } }));
-    assert.deepEqual({ kind: p?.kind, method: p?.method, role: p?.role, sid: p?.sid, signInEndsAt: p?.signInEndsAt?.toISOString() }, { kind: 'user', method: 'session', role: 'admin', sid: 'lin_sess', signInEndsAt: signInEnds });
+    assert.deepEqual(
+      { kind: p?.kind, method: p?.method, role: p?.role, sid: p?.sid, signInEndsAt: p?.signInEndsAt?.toISOString() },
+      { kind: 'user', method: 'session', role: 'admin', sid: 'lin_sess', signInEndsAt: signInEnds },
+    );
   });
 
   it('anything else is invalid_token: a JWT of a type nobody owns, garbage, a forged key', async () => {
     const signer = services.keystore.signingKey();
-    const stranger = await new SignJWT({ sub: adminId }).setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'dpop+jwt' }).sign(signer.key);
+    const stranger = await new SignJWT({ sub: adminId })
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'dpop+jwt' })
+      .sign(signer.key);
     for (const token of [stranger, 'garbage', 'a.b.c', `sk_${'0'.repeat(64)}`]) {
       await assert.rejects(authenticate(withAuthorization(`Bearer ${token}`)), InvalidTokenError, token.slice(0, 12));
     }
@@ -119,7 +162,13 @@ describe('the API key resolver', () => {
     const { token } = await w.apiKeys.create({ type: 'secret', title: 'short', createdBy: w.creator.id, scopes: ['read'], expiresAt });
     const resolver = apiKeyResolver({ apiKeys: w.apiKeys, accounts: w.accounts, roleScopes: ROLE_SCOPES });
     assert.equal((await resolver.resolve({ scheme: 'bearer', value: token }))?.expiresAt?.toISOString(), expiresAt);
-    const expired = await w.apiKeys.create({ type: 'secret', title: 'old', createdBy: w.creator.id, scopes: ['read'], expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const expired = await w.apiKeys.create({
+      type: 'secret',
+      title: 'old',
+      createdBy: w.creator.id,
+      scopes: ['read'],
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
     await assert.rejects(resolver.resolve({ scheme: 'bearer', value: expired.token }), InvalidTokenError);
   });
 
@@ -136,7 +185,19 @@ describe('the session resolver', () => {
   async function withSession(role: 'admin' | 'member' = 'admin', ttlSeconds = 600) {
     const services = await memoryServices();
     const user = await services.accounts.create({ actorType: 'user', email: 's@example.com', role });
-    const { id } = await services.sessions.create({ actor_id: user.id, actor_type: 'user', auth_identity_id: 'ai', app_metadata: {}, role, scopes: ROLE_SCOPES[role], sid: 'lin_s', sign_in_ends_at: new Date(Date.now() + 3_600_000).toISOString() }, ttlSeconds);
+    const { id } = await services.sessions.create(
+      {
+        actor_id: user.id,
+        actor_type: 'user',
+        auth_identity_id: 'ai',
+        app_metadata: {},
+        role,
+        scopes: ROLE_SCOPES[role],
+        sid: 'lin_s',
+        sign_in_ends_at: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+      ttlSeconds,
+    );
     const resolve = () => services.authenticate(koaContext({ headers: { cookie: signedCookie(SESSION_COOKIE, id) } }));
     return { services, user, id, resolve };
   }

@@ -9,7 +9,10 @@ const policy = { free: 3, baseMs: 1000, maxMs: 8000 };
 
 describe('login throttle', () => {
   it('backs off exponentially after the free failures, up to a cap', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 20].map((f) => backoffMs(f, policy)), [0, 0, 0, 1000, 2000, 4000, 8000, 8000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 20].map((f) => backoffMs(f, policy)),
+      [0, 0, 0, 1000, 2000, 4000, 8000, 8000],
+    );
   });
 
   it('groups IPv6 clients by /64 and unwraps v4-mapped addresses', () => {
@@ -27,7 +30,9 @@ describe('login throttle', () => {
       await new Promise((r) => setTimeout(r, 5));
       return null;
     };
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => throttle.attempt({ ip: '198.51.100.1', actorType: 'user', email: 'a@example.com' }, wrong)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => throttle.attempt({ ip: '198.51.100.1', actorType: 'user', email: 'a@example.com' }, wrong)),
+    );
     const refused = results.filter((r) => r.status === 'rejected');
     assert.ok(refused.every((r) => (r as PromiseRejectedResult).reason instanceof LoginThrottledError));
     assert.ok(checked <= policy.free + 1, `at most the free attempts (plus one back-off slot) reach the password check, got ${checked}`);
@@ -45,7 +50,9 @@ describe('login throttle', () => {
       inFlight--;
       return 'ok';
     };
-    const results = await Promise.all(Array.from({ length: 20 }, () => throttle.attempt({ ip: '198.51.100.4', actorType: 'user', email: 'busy@example.com' }, right)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => throttle.attempt({ ip: '198.51.100.4', actorType: 'user', email: 'busy@example.com' }, right)),
+    );
     assert.deepEqual(results, Array(20).fill('ok'));
     assert.ok(most <= policy.free, `at most the free failures' worth checked at once, got ${most}`);
     assert.equal(await store.get(keys.loginThrottle('ip', '198.51.100.4')), null, 'the address was charged nothing');
@@ -70,7 +77,11 @@ describe('login throttle', () => {
   it('does not count attempts that failed for another reason than the password', async () => {
     const throttle = createLoginThrottle({ store: createMemoryStore(), options: { account: policy, ip: policy } });
     const who = { ip: '198.51.100.3', actorType: 'user' as const, email: 'busy@example.com' };
-    for (let i = 0; i < 10; i++) await assert.rejects(throttle.attempt(who, async () => Promise.reject(new Error('hasher busy'))), /hasher busy/);
+    for (let i = 0; i < 10; i++)
+      await assert.rejects(
+        throttle.attempt(who, async () => Promise.reject(new Error('hasher busy'))),
+        /hasher busy/,
+      );
     assert.equal(await throttle.attempt(who, async () => 'ok'), 'ok');
   });
 });

@@ -29,9 +29,15 @@ describe('password hashing under a flood', () => {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     };
-    const threads = readdirSync('/proc/self/task').map((tid) => ({ tid, name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() }));
+    const threads = readdirSync('/proc/self/task').map((tid) => ({
+      tid,
+      name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
+    }));
     const pool = threads.filter((t) => t.name === 'libuv-worker');
     assert.ok(pool.length > 0);
-    assert.ok(pool.every((t) => nice(t.tid) > nice(String(process.pid))), 'pool threads are niced below the main thread');
+    assert.ok(
+      pool.every((t) => nice(t.tid) > nice(String(process.pid))),
+      'pool threads are niced below the main thread',
+    );
   });
 });

@@ -12,7 +12,10 @@ describe('the password login every surface uses', () => {
   async function world() {
     const store = createMemoryStore();
     const accounts = createAccounts({ store, passwords });
-    const throttle = createLoginThrottle({ store, options: { account: { free: 2, baseMs: 60_000, maxMs: 60_000 }, ip: { free: 100, baseMs: 1000, maxMs: 1000 } } });
+    const throttle = createLoginThrottle({
+      store,
+      options: { account: { free: 2, baseMs: 60_000, maxMs: 60_000 }, ip: { free: 100, baseMs: 1000, maxMs: 1000 } },
+    });
     const outcomes: string[] = [];
     const login = createPasswordLogin({ accounts, throttle, onOutcome: (o) => outcomes.push(o) });
     const user = await accounts.create({ actorType: 'user', email: 'login@example.com', password: 'correct horse battery' });
@@ -24,16 +27,27 @@ describe('the password login every surface uses', () => {
     const w = await world();
     assert.equal((await w.login(from, 'user', 'Login@Example.com', 'correct horse battery'))?.id, w.user.id);
     assert.equal(await w.login(from, 'user', 'login@example.com', 'wrong horse battery'), null);
-    assert.equal(await w.login(from, 'customer', 'login@example.com', 'correct horse battery'), null, 'the same email of another actor type is another account');
+    assert.equal(
+      await w.login(from, 'customer', 'login@example.com', 'correct horse battery'),
+      null,
+      'the same email of another actor type is another account',
+    );
     assert.deepEqual(w.outcomes, ['success', 'failure', 'failure']);
   });
 
   it('after the free failures, refuses the account with 429 and Retry-After, even the right password', async () => {
     const w = await world();
     for (let i = 0; i < 2; i++) assert.equal(await w.login(from, 'user', 'login@example.com', 'guess'), null);
-    await assert.rejects(w.login(from, 'user', 'login@example.com', 'correct horse battery'), (err: Error) => err instanceof LoginThrottledError && err.status === 429 && Number(err.headers['Retry-After']) > 0);
+    await assert.rejects(
+      w.login(from, 'user', 'login@example.com', 'correct horse battery'),
+      (err: Error) => err instanceof LoginThrottledError && err.status === 429 && Number(err.headers['Retry-After']) > 0,
+    );
     assert.equal(w.outcomes.at(-1), 'throttled');
-    assert.equal((await w.login({ ip: '203.0.113.20' }, 'user', 'other@example.com', 'guess')), null, 'other accounts are not held back by it');
+    assert.equal(
+      await w.login({ ip: '203.0.113.20' }, 'user', 'other@example.com', 'guess'),
+      null,
+      'other accounts are not held back by it',
+    );
   });
 
   it('throttles an unknown account exactly as a known one', async () => {

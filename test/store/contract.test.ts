@@ -22,7 +22,9 @@ interface Subject {
 
 /** Three Redis stores: two on one prefix (two instances), one on another; `cleanup` runs after they close. */
 async function redisSubject(url: string, prefixes: [string, string], cluster: boolean, cleanup: () => Promise<void>): Promise<Subject> {
-  const [store, peer, stranger] = await Promise.all([prefixes[0], prefixes[0], prefixes[1]].map((prefix) => createRedisStore({ url, prefix, cluster })));
+  const [store, peer, stranger] = await Promise.all(
+    [prefixes[0], prefixes[0], prefixes[1]].map((prefix) => createRedisStore({ url, prefix, cluster })),
+  );
   return {
     store: store!,
     peer: peer!,
@@ -102,7 +104,9 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
       assert.equal(await store.put('claim', 'second', { ifAbsent: true }), false);
       assert.equal(await store.get('claim'), 'first');
       // Of many concurrent claims (two instances), exactly one wins.
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? s.peer : store).put('claim:race', `c${i}`, { ifAbsent: true })));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? s.peer : store).put('claim:race', `c${i}`, { ifAbsent: true })),
+      );
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal(await store.get('claim:race'), `c${results.indexOf(true)}`);
     });
@@ -191,7 +195,9 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
 
     it('compareAndSwap races: of N swaps from one value, exactly one wins', async () => {
       await store.put('cas:race', 'start');
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? s.peer : store).compareAndSwap('cas:race', 'start', `w${i}`)));
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (i % 2 ? s.peer : store).compareAndSwap('cas:race', 'start', `w${i}`)),
+      );
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal(await store.get('cas:race'), `w${results.indexOf(true)}`);
     });
@@ -240,7 +246,14 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
 
     it('indexes order members by score, page, reverse, range by score and count', async () => {
       const key = 'idx';
-      for (const [m, score] of [['c', 3], ['a', 1], ['e', 5], ['b', 2], ['d', 4]] as const) await store.indexAdd(key, m, score);
+      for (const [m, score] of [
+        ['c', 3],
+        ['a', 1],
+        ['e', 5],
+        ['b', 2],
+        ['d', 4],
+      ] as const)
+        await store.indexAdd(key, m, score);
       assert.equal(await store.indexCount(key), 5);
       assert.deepEqual(await store.indexRange(key, { offset: 0, limit: 10 }), ['a', 'b', 'c', 'd', 'e']);
       assert.deepEqual(await store.indexRange(key, { offset: 0, limit: 2 }), ['a', 'b']);
@@ -284,8 +297,14 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
       assert.equal(peek.remaining, 5, 'a fresh cell holds the full quota');
       const answers = [];
       for (let i = 0; i < 5; i++) answers.push(await store.rateLimit(key, 5, hourMs));
-      assert.deepEqual(answers.map((a) => a.allowed), [true, true, true, true, true]);
-      assert.deepEqual(answers.map((a) => a.remaining), [4, 3, 2, 1, 0]);
+      assert.deepEqual(
+        answers.map((a) => a.allowed),
+        [true, true, true, true, true],
+      );
+      assert.deepEqual(
+        answers.map((a) => a.remaining),
+        [4, 3, 2, 1, 0],
+      );
       assert.ok(answers.every((a) => a.retryAfterMs === 0));
       const refused = await store.rateLimit(key, 5, hourMs);
       assert.equal(refused.allowed, false);

@@ -20,8 +20,14 @@ describe('GCRA', () => {
 
   it('allows a burst of the limit, counting down what remains, then refuses with when to retry', () => {
     const { answers } = spend(5, 0);
-    assert.deepEqual(answers.map((a) => a.allowed), [true, true, true, true, false]);
-    assert.deepEqual(answers.slice(0, 4).map((a) => a.remaining), [3, 2, 1, 0]);
+    assert.deepEqual(
+      answers.map((a) => a.allowed),
+      [true, true, true, true, false],
+    );
+    assert.deepEqual(
+      answers.slice(0, 4).map((a) => a.remaining),
+      [3, 2, 1, 0],
+    );
     assert.equal(answers[4]!.retryAfterMs, 1000, 'one interval (period / limit)');
     assert.equal(answers[4]!.resetMs, 4000);
   });
@@ -36,7 +42,10 @@ describe('GCRA', () => {
   it('refills one request per interval, not a whole window at once', () => {
     const { tat } = spend(4, 0);
     const after = spend(2, 1000, tat);
-    assert.deepEqual(after.answers.map((a) => a.allowed), [true, false]);
+    assert.deepEqual(
+      after.answers.map((a) => a.allowed),
+      [true, false],
+    );
   });
 
   it('a cost of 0 peeks without spending', () => {

@@ -24,11 +24,24 @@ describe('first-party JWTs', () => {
     jwt = createJwtService({ keystore, revocations, issuer: ISSUER, audience: AUDIENCE, registrationTtlSeconds: 3600 });
   });
 
-  const issueUser = (sid = `fam_${randomUUID()}`) => jwt.issue({ sub: 'user_1', actorType: 'user', scope: ['read', 'write'], sid, ttlSeconds: 60, extra: { role: 'developer' } });
+  const issueUser = (sid = `fam_${randomUUID()}`) =>
+    jwt.issue({ sub: 'user_1', actorType: 'user', scope: ['read', 'write'], sid, ttlSeconds: 60, extra: { role: 'developer' } });
 
   /** A token as we would sign it, with `payload`/`header` changed: what a forger or an older release produces. */
   async function forge(payload: JWTPayload = {}, header: Record<string, unknown> = {}, signer = keystore.signingKey()): Promise<string> {
-    const claims = { iss: ISSUER, aud: AUDIENCE, sub: 'user_1', actor_id: 'user_1', actor_type: 'user', scope: 'read', sid: 'fam_x', jti: randomUUID(), iat: now(), exp: now() + 60, ...payload };
+    const claims = {
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: 'user_1',
+      actor_id: 'user_1',
+      actor_type: 'user',
+      scope: 'read',
+      sid: 'fam_x',
+      jti: randomUUID(),
+      iat: now(),
+      exp: now() + 60,
+      ...payload,
+    };
     return new SignJWT(claims).setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'JWT', ...header }).sign(signer.key);
   }
 
@@ -70,22 +83,68 @@ describe('first-party JWTs', () => {
     ['no actor_id (an older release registration token)', () => forge({ actor_id: undefined })],
     ['a sign_in_exp that is not a number', () => forge({ sign_in_exp: 'later' })],
     ['a not-before in the future', () => forge({ nbf: now() + 120 })],
-    ['our kid but another key', async () => {
-      const forger = (await strangerKeystore()).signingKey();
-      return forge({}, {}, { ...forger, kid: keystore.signingKey().kid });
-    }],
-    ['HS256 keyed with our public key material', async () => {
-      const secret = new TextEncoder().encode(JSON.stringify(keystore.publicJwks.keys[0]));
-      return new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'user_1', actor_id: 'user_1', actor_type: 'user', sid: 's', jti: 'j', iat: now(), exp: now() + 60 })
-        .setProtectedHeader({ alg: 'HS256', kid: keystore.signingKey().kid, typ: 'JWT' })
-        .sign(secret);
-    }],
-    ['alg none', async () => new UnsecuredJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'user_1', actor_id: 'user_1', actor_type: 'user', sid: 's', jti: 'j', iat: now(), exp: now() + 60 }).encode()],
-    ['a changed payload', async () => {
-      const [h, , s] = (await issueUser()).token.split('.');
-      const payload = Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'user_1', actor_id: 'user_1', actor_type: 'user', scope: 'read write admin', sid: 's', jti: 'j', iat: now(), exp: now() + 60 })).toString('base64url');
-      return `${h}.${payload}.${s}`;
-    }],
+    [
+      'our kid but another key',
+      async () => {
+        const forger = (await strangerKeystore()).signingKey();
+        return forge({}, {}, { ...forger, kid: keystore.signingKey().kid });
+      },
+    ],
+    [
+      'HS256 keyed with our public key material',
+      async () => {
+        const secret = new TextEncoder().encode(JSON.stringify(keystore.publicJwks.keys[0]));
+        return new SignJWT({
+          iss: ISSUER,
+          aud: AUDIENCE,
+          sub: 'user_1',
+          actor_id: 'user_1',
+          actor_type: 'user',
+          sid: 's',
+          jti: 'j',
+          iat: now(),
+          exp: now() + 60,
+        })
+          .setProtectedHeader({ alg: 'HS256', kid: keystore.signingKey().kid, typ: 'JWT' })
+          .sign(secret);
+      },
+    ],
+    [
+      'alg none',
+      async () =>
+        new UnsecuredJWT({
+          iss: ISSUER,
+          aud: AUDIENCE,
+          sub: 'user_1',
+          actor_id: 'user_1',
+          actor_type: 'user',
+          sid: 's',
+          jti: 'j',
+          iat: now(),
+          exp: now() + 60,
+        }).encode(),
+    ],
+    [
+      'a changed payload',
+      async () => {
+        const [h, , s] = (await issueUser()).token.split('.');
+        const payload = Buffer.from(
+          JSON.stringify({
+            iss: ISSUER,
+            aud: AUDIENCE,
+            sub: 'user_1',
+            actor_id: 'user_1',
+            actor_type: 'user',
+            scope: 'read write admin',
+            sid: 's',
+            jti: 'j',
+            iat: now(),
+            exp: now() + 60,
+          }),
+        ).toString('base64url');
+        return `${h}.${payload}.${s}`;
+      },
+    ],
     ['not a JWT at all', async () => 'not-a-token'],
   ];
   for (const [what, make] of refusals) {
@@ -97,7 +156,10 @@ describe('first-party JWTs', () => {
   }
 
   it('reports an expired token as token_expired, allowing five seconds of clock skew', async () => {
-    await assert.rejects(jwt.verify(await forge({ iat: now() - 120, exp: now() - 30 })), (err: Error) => err instanceof TokenExpiredError && err.status === 401);
+    await assert.rejects(
+      jwt.verify(await forge({ iat: now() - 120, exp: now() - 30 })),
+      (err: Error) => err instanceof TokenExpiredError && err.status === 401,
+    );
     assert.equal((await jwt.verify(await forge({ iat: now() - 120, exp: now() - 2 }))).sub, 'user_1');
   });
 
@@ -162,7 +224,10 @@ describe('the verified cache', () => {
     cache.set('a', 1, 10);
     cache.set('b', 2, 10);
     cache.set('c', 3, 10);
-    assert.deepEqual(['a', 'b', 'c'].map((k) => cache.get(k)), [undefined, 2, 3]);
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((k) => cache.get(k)),
+      [undefined, 2, 3],
+    );
   });
 });
 
@@ -195,7 +260,8 @@ describe('the keystore', () => {
   it('publishes only the public members of its keys', async () => {
     const keystore = await testKeystore();
     for (const key of keystore.publicJwks.keys) {
-      for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal((key as Record<string, unknown>)[secret], undefined, `${key.kid} publishes ${secret}`);
+      for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+        assert.equal((key as Record<string, unknown>)[secret], undefined, `${key.kid} publishes ${secret}`);
       assert.ok(key.kid && key.alg);
     }
   });
@@ -203,7 +269,13 @@ describe('the keystore', () => {
   it('refuses a JWKS without an RS256 key, with duplicate or missing kids, or with an unsupported algorithm', async () => {
     const { keys } = await generateJwks();
     const [rsa, ec] = keys as [Record<string, unknown>, Record<string, unknown>];
-    for (const bad of [[ec], [rsa, { ...ec, kid: rsa.kid }], [{ ...rsa, kid: undefined }], [rsa, { ...ec, alg: 'HS256' }], [rsa, { kty: 'oct', kid: 'h', k: 'c2VjcmV0' }]]) {
+    for (const bad of [
+      [ec],
+      [rsa, { ...ec, kid: rsa.kid }],
+      [{ ...rsa, kid: undefined }],
+      [rsa, { ...ec, alg: 'HS256' }],
+      [rsa, { kty: 'oct', kid: 'h', k: 'c2VjcmV0' }],
+    ]) {
       await assert.rejects(createKeystore({ keys: bad as never }), KeystoreError);
     }
   });

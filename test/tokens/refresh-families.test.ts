@@ -26,7 +26,16 @@ describe('refresh-token families', () => {
     const jwt = createJwtService({ keystore, revocations, issuer: ISSUER, audience: AUDIENCE, registrationTtlSeconds: 3600 });
     const accounts = createAccounts({ store, passwords });
     const signIns = createSignIns({ store });
-    const families = createRefreshFamilies({ store, jwt, revocations, signIns, accounts, roleScopes: ROLE_SCOPES, refreshTtl: opts.refreshTtl ?? 3600, reuseGraceSeconds: opts.reuseGraceSeconds ?? 0 });
+    const families = createRefreshFamilies({
+      store,
+      jwt,
+      revocations,
+      signIns,
+      accounts,
+      roleScopes: ROLE_SCOPES,
+      refreshTtl: opts.refreshTtl ?? 3600,
+      reuseGraceSeconds: opts.reuseGraceSeconds ?? 0,
+    });
     return { store, jwt, accounts, signIns, families };
   }
 
@@ -63,7 +72,10 @@ describe('refresh-token families', () => {
     const w = world();
     const { pair } = await signIn(w);
     const next = await w.families.rotate(pair.refresh_token);
-    await assert.rejects(w.families.rotate(pair.refresh_token), (err: Error) => err instanceof InvalidTokenError && /already been used/.test(err.message));
+    await assert.rejects(
+      w.families.rotate(pair.refresh_token),
+      (err: Error) => err instanceof InvalidTokenError && /already been used/.test(err.message),
+    );
     await assert.rejects(w.families.rotate(next.refresh_token), InvalidTokenError, 'the legitimate successor is dead too');
     await assert.rejects(w.jwt.verify(next.token), InvalidTokenError);
     await assert.rejects(w.jwt.verify(pair.token), InvalidTokenError);
@@ -115,7 +127,15 @@ describe('refresh-token families', () => {
     const w = world({ refreshTtl: 60 });
     const { pair } = await signIn(w);
     const [family, secret] = pair.refresh_token.slice(3).split('.') as [string, string];
-    for (const bad of ['', 'rt_', 'garbage', `rt_${family}`, `rt_${family}.${'A'.repeat(43)}`, `rt_01ARZ3NDEKTSV4RRFFQ69G5FAV.${secret}`, `${pair.refresh_token}x`]) {
+    for (const bad of [
+      '',
+      'rt_',
+      'garbage',
+      `rt_${family}`,
+      `rt_${family}.${'A'.repeat(43)}`,
+      `rt_01ARZ3NDEKTSV4RRFFQ69G5FAV.${secret}`,
+      `${pair.refresh_token}x`,
+    ]) {
       await assert.rejects(w.families.rotate(bad), InvalidTokenError, bad);
     }
     t.mock.timers.tick(61_000);

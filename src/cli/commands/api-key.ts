@@ -61,9 +61,11 @@ export async function runApiKeyCommand(
       const beyond = scopes.filter((sc) => !roleScopes.includes(sc));
       if (beyond.length) throw new UsageError(`--scopes: ${creator.email} (${creator.role}) does not hold ${beyond.join(' ')}`);
       const rateLimit = values['rate-limit'];
-      if (rateLimit !== undefined && !parseRateLimit(rateLimit)) throw new UsageError('--rate-limit: expected "<count>/<s|m|h|d>", e.g. 100/h');
+      if (rateLimit !== undefined && !parseRateLimit(rateLimit))
+        throw new UsageError('--rate-limit: expected "<count>/<s|m|h|d>", e.g. 100/h');
       const expiresAt = values['expires-at'];
-      if (expiresAt !== undefined && !(Date.parse(expiresAt) > Date.now())) throw new UsageError('--expires-at: expected a future ISO date');
+      if (expiresAt !== undefined && !(Date.parse(expiresAt) > Date.now()))
+        throw new UsageError('--expires-at: expected a future ISO date');
       const { key, token } = await s.apiKeys.create({
         type,
         title: values.title.trim(),
@@ -72,14 +74,22 @@ export async function runApiKeyCommand(
         rateLimit: rateLimit ?? null,
         expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null,
       });
-      await s.store.publish(keys.eventStream('audit'), { event: 'api_key.created', api_key_id: key.id, type, actor_id: creator.id, auth_method: 'cli', at: new Date().toISOString() });
+      await s.store.publish(keys.eventStream('audit'), {
+        event: 'api_key.created',
+        api_key_id: key.id,
+        type,
+        actor_id: creator.id,
+        auth_method: 'cli',
+        at: new Date().toISOString(),
+      });
       const [view] = await apiKeyViews(s, [key], new Map([[key.id, token]]));
       print(view);
       return 0;
     }
     case 'list': {
       const { values } = parseArgs({ args: rest, options: { type: { type: 'string' } }, strict: true });
-      if (values.type !== undefined && values.type !== 'publishable' && values.type !== 'secret') throw new UsageError('--type must be publishable or secret');
+      if (values.type !== undefined && values.type !== 'publishable' && values.type !== 'secret')
+        throw new UsageError('--type must be publishable or secret');
       const { keys: found } = await s.apiKeys.list({
         types: values.type ? [values.type] : undefined,
         order: { field: 'created_at', desc: true },
@@ -90,7 +100,12 @@ export async function runApiKeyCommand(
       return 0;
     }
     case 'revoke': {
-      const { values, positionals } = parseArgs({ args: rest, options: { by: { type: 'string' }, 'revoke-in': { type: 'string' } }, allowPositionals: true, strict: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { by: { type: 'string' }, 'revoke-in': { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      });
       const id = positionals[0];
       if (!id) throw new UsageError('revoke: the key id (apk_…) is required');
       if (!values.by) throw new UsageError('--by is required (who revokes, for the audit trail)');
@@ -98,7 +113,14 @@ export async function runApiKeyCommand(
       const revokeIn = values['revoke-in'] === undefined ? 0 : Number(values['revoke-in']);
       if (!Number.isInteger(revokeIn) || revokeIn < 0) throw new UsageError('--revoke-in: whole seconds, 0 or more');
       const key = await s.apiKeys.revoke(id, by.id, revokeIn);
-      await s.store.publish(keys.eventStream('audit'), { event: 'api_key.revoked', api_key_id: key.id, type: key.type, actor_id: by.id, auth_method: 'cli', at: new Date().toISOString() });
+      await s.store.publish(keys.eventStream('audit'), {
+        event: 'api_key.revoked',
+        api_key_id: key.id,
+        type: key.type,
+        actor_id: by.id,
+        auth_method: 'cli',
+        at: new Date().toISOString(),
+      });
       print((await apiKeyViews(s, [key]))[0]);
       return 0;
     }

@@ -29,7 +29,11 @@ export const clientCommand: Command = {
   },
 };
 
-export async function runClientCommand(argv: string[], services: () => Promise<Services>, print: (value: unknown) => void): Promise<number> {
+export async function runClientCommand(
+  argv: string[],
+  services: () => Promise<Services>,
+  print: (value: unknown) => void,
+): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'create': {
@@ -54,7 +58,8 @@ export async function runClientCommand(argv: string[], services: () => Promise<S
       const unknown = (grantTypes ?? []).filter((g) => !(GRANT_TYPES as readonly string[]).includes(g));
       if (unknown.length) throw new UsageError(`--grant-types: unknown ${unknown.join(', ')} (known: ${GRANT_TYPES.join(', ')})`);
       const loginActor = values['login-actor'];
-      if (loginActor !== undefined && loginActor !== 'customer' && loginActor !== 'user') throw new UsageError('--login-actor must be customer or user');
+      if (loginActor !== undefined && loginActor !== 'customer' && loginActor !== 'user')
+        throw new UsageError('--login-actor must be customer or user');
       const s = await services();
       try {
         const { client, secret } = await s.oauthClients.create({
@@ -91,7 +96,12 @@ export async function runClientCommand(argv: string[], services: () => Promise<S
       return 0;
     }
     case 'rotate-secret': {
-      const { values, positionals } = parseArgs({ args: rest, options: { 'client-secret': { type: 'string' } }, allowPositionals: true, strict: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { 'client-secret': { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      });
       if (!positionals[0]) throw new UsageError('client rotate-secret ID');
       const s = await services();
       const { client, secret } = await s.oauthClients.rotateSecret(positionals[0], values['client-secret']);

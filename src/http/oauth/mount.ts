@@ -48,11 +48,13 @@ async function jsonAsForm(ctx: Context, limit: number): Promise<() => void> {
   } catch {
     throw new InvalidRequestError('The request body is not valid JSON');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequestError('The request body must be a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InvalidRequestError('The request body must be a JSON object');
   const form: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed)) {
     if (v === null || v === undefined) continue;
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new InvalidRequestError(`Parameter "${k}" must be a string`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new InvalidRequestError(`Parameter "${k}" must be a string`);
     form[k] = String(v);
   }
   const encoded = Buffer.from(new URLSearchParams(form).toString());
@@ -110,7 +112,13 @@ async function boundStoringRequest(ctx: Context, kind: StoringRequest, guard: (c
  */
 export function mountProvider(
   provider: Provider,
-  opts: { prefix: string; bodyLimit: number; extraScopes: string[]; userinfoForJwt?: (ctx: Context) => Promise<boolean>; authorizationGuard?: (ctx: Context) => Promise<void> },
+  opts: {
+    prefix: string;
+    bodyLimit: number;
+    extraScopes: string[];
+    userinfoForJwt?: (ctx: Context) => Promise<boolean>;
+    authorizationGuard?: (ctx: Context) => Promise<void>;
+  },
 ): Middleware {
   const downstream = compose((provider as unknown as { middleware: Middleware[] }).middleware);
   const { prefix } = opts;
@@ -142,12 +150,15 @@ export function mountProvider(
     }
     if (!(ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) return next();
     const inner = ctx.path.slice(prefix.length) || '/';
-    if (inner === '/userinfo' && (ctx.method === 'GET' || ctx.method === 'POST') && opts.userinfoForJwt && (await opts.userinfoForJwt(ctx))) return;
+    if (inner === '/userinfo' && (ctx.method === 'GET' || ctx.method === 'POST') && opts.userinfoForJwt && (await opts.userinfoForJwt(ctx)))
+      return;
     let restore: (() => void) | undefined;
     const storing = storingRequest(ctx.method, inner);
     if (storing || (ctx.method === 'POST' && FORM_ENDPOINTS.has(inner) && ctx.is('application/json'))) {
       try {
-        restore = storing ? await boundStoringRequest(ctx, storing, opts.authorizationGuard ?? (async () => {})) : await jsonAsForm(ctx, opts.bodyLimit);
+        restore = storing
+          ? await boundStoringRequest(ctx, storing, opts.authorizationGuard ?? (async () => {}))
+          : await jsonAsForm(ctx, opts.bodyLimit);
       } catch (err) {
         if (isClientAbort(err, ctx)) return void (ctx.status = CLIENT_CLOSED_REQUEST);
         if (!(err instanceof AppError)) throw err;

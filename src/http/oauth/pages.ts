@@ -24,7 +24,11 @@ export interface PagesDeps {
 }
 
 const formBody = z.looseObject({ csrf: z.string().max(200).optional() });
-const loginBody = z.looseObject({ csrf: z.string().max(200).optional(), email: z.string().max(320).optional(), password: z.string().max(1024).optional() });
+const loginBody = z.looseObject({
+  csrf: z.string().max(200).optional(),
+  email: z.string().max(320).optional(),
+  password: z.string().max(1024).optional(),
+});
 const html = { description: 'An HTML page' };
 const TAGS = ['oauth'];
 
@@ -64,7 +68,10 @@ export function createPagesRouter(d: PagesDeps): Router {
       await next();
     } catch (err) {
       if (!isUnavailable(err) && !(err instanceof ServiceUnavailableError)) throw err;
-      ctx.set('Retry-After', err instanceof ServiceUnavailableError ? (err.headers['Retry-After'] ?? String(RETRY_AFTER_SECONDS)) : String(RETRY_AFTER_SECONDS));
+      ctx.set(
+        'Retry-After',
+        err instanceof ServiceUnavailableError ? (err.headers['Retry-After'] ?? String(RETRY_AFTER_SECONDS)) : String(RETRY_AFTER_SECONDS),
+      );
       page(ctx, 503, messagePage('Temporarily unavailable', 'The service is temporarily unavailable. Try again in a moment.'));
     }
   });
@@ -77,13 +84,23 @@ export function createPagesRouter(d: PagesDeps): Router {
     } catch (err) {
       if (!(err instanceof errors.SessionNotFound)) throw err;
     }
-    page(ctx, 400, messagePage('This sign-in has expired', 'The sign-in request has expired or was started in another browser. Go back to the application and try again.'));
+    page(
+      ctx,
+      400,
+      messagePage(
+        'This sign-in has expired',
+        'The sign-in request has expired or was started in another browser. Go back to the application and try again.',
+      ),
+    );
     return undefined;
   }
   async function clientName(clientId: unknown): Promise<{ name: string; loginActor: ActorType }> {
     const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
     const meta = client?.metadata();
-    return { name: (meta?.client_name as string | undefined) ?? String(clientId ?? 'the application'), loginActor: meta?.login_actor === 'user' ? 'user' : 'customer' };
+    return {
+      name: (meta?.client_name as string | undefined) ?? String(clientId ?? 'the application'),
+      loginActor: meta?.login_actor === 'user' ? 'user' : 'customer',
+    };
   }
   const actions = (uid: string) => ({
     login: `${INTERACTION_PATH}/${encodeURIComponent(uid)}/login`,
@@ -100,7 +117,14 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'get', path: `${INTERACTION_PATH}/:uid`, page: true, tags: TAGS, summary: 'The login or consent page of an authorization request', responses: { 200: html, 400: html } },
+    {
+      method: 'get',
+      path: `${INTERACTION_PATH}/:uid`,
+      page: true,
+      tags: TAGS,
+      summary: 'The login or consent page of an authorization request',
+      responses: { 200: html, 400: html },
+    },
     async (ctx) => {
       const details = await interactionOf(ctx);
       if (!details) return;
@@ -117,7 +141,14 @@ export function createPagesRouter(d: PagesDeps): Router {
       page(
         ctx,
         200,
-        consentPage({ action: a.confirm, abortAction: a.abort, csrf: csrfFor(uid), clientName: name, email: account?.email, scopes: requested.map((s) => ({ name: s, description: describeScope(s) })) }),
+        consentPage({
+          action: a.confirm,
+          abortAction: a.abort,
+          csrf: csrfFor(uid),
+          clientName: name,
+          email: account?.email,
+          scopes: requested.map((s) => ({ name: s, description: describeScope(s) })),
+        }),
       );
     },
   );
@@ -125,7 +156,15 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'post', path: `${INTERACTION_PATH}/:uid/login`, page: true, tags: TAGS, summary: 'Submit the login form (email, password, csrf)', body: loginBody, responses: { 303: { description: 'Back to the authorization endpoint' }, 401: html, 403: html, 429: html } },
+    {
+      method: 'post',
+      path: `${INTERACTION_PATH}/:uid/login`,
+      page: true,
+      tags: TAGS,
+      summary: 'Submit the login form (email, password, csrf)',
+      body: loginBody,
+      responses: { 303: { description: 'Back to the authorization endpoint' }, 401: html, 403: html, 429: html },
+    },
     async (ctx, { body }) => {
       const details = await interactionOf(ctx);
       if (!details) return;
@@ -137,7 +176,19 @@ export function createPagesRouter(d: PagesDeps): Router {
       const { name, loginActor } = await clientName(details.params.client_id);
       const email = (body.email ?? '').trim();
       const again = (status: number, error: string) =>
-        page(ctx, status, loginPage({ action: actions(uid).login, abortAction: actions(uid).abort, csrf: csrfFor(uid), clientName: name, audience: loginActor, email, error }));
+        page(
+          ctx,
+          status,
+          loginPage({
+            action: actions(uid).login,
+            abortAction: actions(uid).abort,
+            csrf: csrfFor(uid),
+            clientName: name,
+            audience: loginActor,
+            email,
+            error,
+          }),
+        );
       if (!email || !body.password) return again(400, 'Enter your email and password.');
       let account: Account | null;
       try {
@@ -148,7 +199,12 @@ export function createPagesRouter(d: PagesDeps): Router {
         return again(429, 'Too many attempts. Wait a moment and try again.');
       }
       if (!account) return again(401, 'The email or password is incorrect.');
-      const to = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
+      const to = await provider.interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: account.id } },
+        { mergeWithLastSubmission: false },
+      );
       redirect(ctx, to);
     },
   );
@@ -156,7 +212,15 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'post', path: `${INTERACTION_PATH}/:uid/confirm`, page: true, tags: TAGS, summary: 'Allow: grant the requested scopes (csrf)', body: formBody, responses: { 303: { description: 'Back to the authorization endpoint' }, 403: html } },
+    {
+      method: 'post',
+      path: `${INTERACTION_PATH}/:uid/confirm`,
+      page: true,
+      tags: TAGS,
+      summary: 'Allow: grant the requested scopes (csrf)',
+      body: formBody,
+      responses: { 303: { description: 'Back to the authorization endpoint' }, 403: html },
+    },
     async (ctx, { body }) => {
       const details = await interactionOf(ctx);
       if (!details) return;
@@ -164,11 +228,18 @@ export function createPagesRouter(d: PagesDeps): Router {
         page(ctx, 403, messagePage('Request refused', 'This form could not be verified. Go back to the application and try again.'));
         return;
       }
-      const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ?? new provider.Grant({ accountId: details.session.accountId, clientId: String(details.params.client_id) });
+      const missing = details.prompt.details as {
+        missingOIDCScope?: string[];
+        missingOIDCClaims?: string[];
+        missingResourceScopes?: Record<string, string[]>;
+      };
+      const grant =
+        (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
+        new provider.Grant({ accountId: details.session.accountId, clientId: String(details.params.client_id) });
       if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+        grant.addResourceScope(indicator, scopes.join(' '));
       const grantId = await grant.save();
       const to = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
       redirect(ctx, to);
@@ -178,7 +249,15 @@ export function createPagesRouter(d: PagesDeps): Router {
   defineRoute(
     router,
     d.operations,
-    { method: 'post', path: `${INTERACTION_PATH}/:uid/abort`, page: true, tags: TAGS, summary: 'Cancel or deny: the client receives access_denied (csrf)', body: formBody, responses: { 303: { description: 'Back to the client with error=access_denied' }, 403: html } },
+    {
+      method: 'post',
+      path: `${INTERACTION_PATH}/:uid/abort`,
+      page: true,
+      tags: TAGS,
+      summary: 'Cancel or deny: the client receives access_denied (csrf)',
+      body: formBody,
+      responses: { 303: { description: 'Back to the client with error=access_denied' }, 403: html },
+    },
     async (ctx, { body }) => {
       const details = await interactionOf(ctx);
       if (!details) return;
@@ -186,7 +265,12 @@ export function createPagesRouter(d: PagesDeps): Router {
         page(ctx, 403, messagePage('Request refused', 'This form could not be verified. Go back to the application and try again.'));
         return;
       }
-      const to = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'The user denied the request' }, { mergeWithLastSubmission: false });
+      const to = await provider.interactionResult(
+        ctx.req,
+        ctx.res,
+        { error: 'access_denied', error_description: 'The user denied the request' },
+        { mergeWithLastSubmission: false },
+      );
       redirect(ctx, to);
     },
   );

@@ -16,7 +16,10 @@ import { isUnavailable, RETRY_AFTER_SECONDS } from '../../oauth/unavailable.ts';
  * revocation), and the claims follow the OpenID scopes its grant holds. Returns false when the
  * request is not ours to answer (no at+jwt bearer), leaving it to the provider.
  */
-export async function answerUserinfoForJwt(ctx: Context, deps: { provider: Provider; authenticate: Authenticate; findAccount: FindAccount }): Promise<boolean> {
+export async function answerUserinfoForJwt(
+  ctx: Context,
+  deps: { provider: Provider; authenticate: Authenticate; findAccount: FindAccount },
+): Promise<boolean> {
   try {
     return await answer(ctx, deps);
   } catch (err) {
@@ -45,7 +48,8 @@ async function answer(ctx: Context, deps: { provider: Provider; authenticate: Au
     if (err instanceof AppError && err.status === 401) return refuse(401, 'invalid_token', 'invalid token provided');
     throw err;
   }
-  if (!principal || principal.method !== 'oauth' || principal.kind === 'client' || !principal.sid) return refuse(401, 'invalid_token', 'invalid token provided');
+  if (!principal || principal.method !== 'oauth' || principal.kind === 'client' || !principal.sid)
+    return refuse(401, 'invalid_token', 'invalid token provided');
   // CORS as the provider's userinfo does it: the origin of one of the client's redirect URIs.
   const origin = ctx.get('origin');
   const client = origin ? await deps.provider.Client.find(principal.clientId ?? '') : undefined;
@@ -60,7 +64,11 @@ async function answer(ctx: Context, deps: { provider: Provider; authenticate: Au
   const account = await deps.findAccount(ctx as unknown as KoaContextWithOIDC, principal.id);
   if (!account) return refuse(401, 'invalid_token', 'invalid token provided');
   const all = (await account.claims('userinfo', [...scopes].join(' '), {}, [])) as Record<string, unknown>;
-  const allowed = new Set(Object.entries(CLAIMS).filter(([scope]) => scopes.has(scope)).flatMap(([, claims]) => claims));
+  const allowed = new Set(
+    Object.entries(CLAIMS)
+      .filter(([scope]) => scopes.has(scope))
+      .flatMap(([, claims]) => claims),
+  );
   ctx.status = 200;
   ctx.body = Object.fromEntries(Object.entries(all).filter(([claim]) => allowed.has(claim)));
   return true;

@@ -48,7 +48,15 @@ ${body}
 </html>`;
 }
 
-export function loginPage(p: { action: string; abortAction: string; csrf: string; clientName: string; audience: 'customer' | 'user'; email?: string; error?: string }): string {
+export function loginPage(p: {
+  action: string;
+  abortAction: string;
+  csrf: string;
+  clientName: string;
+  audience: 'customer' | 'user';
+  email?: string;
+  error?: string;
+}): string {
   const who = p.audience === 'user' ? 'your staff account' : 'your account';
   return layout(
     'Sign in',
@@ -70,7 +78,14 @@ ${p.error ? `<p class="error" role="alert" id="login-error">${esc(p.error)}</p>`
   );
 }
 
-export function consentPage(p: { action: string; abortAction: string; csrf: string; clientName: string; scopes: { name: string; description: string }[]; email?: string }): string {
+export function consentPage(p: {
+  action: string;
+  abortAction: string;
+  csrf: string;
+  clientName: string;
+  scopes: { name: string; description: string }[];
+  email?: string;
+}): string {
   const list = p.scopes.length
     ? `<ul class="scopes">${p.scopes.map((s) => `<li>${esc(s.description)} <span class="muted">(${esc(s.name)})</span></li>`).join('')}</ul>`
     : '<p>It asks for no permissions beyond knowing you signed in.</p>';

@@ -12,35 +12,62 @@ import type { Services } from '../../services.ts';
 import { medusaErr } from '../medusa-shapes.ts';
 import { scopeCeiling } from './guard.ts';
 
-const apiKeySchema = z.object({
-  id: z.string().meta({ examples: ['apk_01JD3X9Q5T6V7W8X9Y0Z1A2B3C'] }),
-  title: z.string().meta({ examples: ['Storefront'] }),
-  token: z.string().describe('The clear token: publishable keys always; secret keys only in the create/roll response, "" afterwards'),
-  redacted: z.string().describe('Enough of the token to recognise it').meta({ examples: ['sk_4f2a…b91c'] }),
-  type: z.enum(['publishable', 'secret']).describe('publishable (pk_): names a storefront, is no credential; secret (sk_): a credential for server code'),
-  scopes: z.array(z.string()).nullable().describe('A secret key\'s scopes (null for publishable keys)'),
-  sales_channels: z.array(z.object({ id: z.string(), name: z.string() })),
-  expires_at: z.string().nullable(),
-  rate_limit: z.string().nullable().describe('The key\'s own quota, e.g. "100/h" (null: RATE_LIMIT_API_KEY)'),
-  last_used_at: z.string().nullable(),
-  created_by: z.string(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  revoked_at: z.string().nullable(),
-  revoked_by: z.string().nullable(),
-  deleted_at: z.null(),
-}).meta({ id: 'ApiKey', description: 'A publishable or secret API key' });
+const apiKeySchema = z
+  .object({
+    id: z.string().meta({ examples: ['apk_01JD3X9Q5T6V7W8X9Y0Z1A2B3C'] }),
+    title: z.string().meta({ examples: ['Storefront'] }),
+    token: z.string().describe('The clear token: publishable keys always; secret keys only in the create/roll response, "" afterwards'),
+    redacted: z
+      .string()
+      .describe('Enough of the token to recognise it')
+      .meta({ examples: ['sk_4f2a…b91c'] }),
+    type: z
+      .enum(['publishable', 'secret'])
+      .describe('publishable (pk_): names a storefront, is no credential; secret (sk_): a credential for server code'),
+    scopes: z.array(z.string()).nullable().describe("A secret key's scopes (null for publishable keys)"),
+    sales_channels: z.array(z.object({ id: z.string(), name: z.string() })),
+    expires_at: z.string().nullable(),
+    rate_limit: z.string().nullable().describe('The key\'s own quota, e.g. "100/h" (null: RATE_LIMIT_API_KEY)'),
+    last_used_at: z.string().nullable(),
+    created_by: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    revoked_at: z.string().nullable(),
+    revoked_by: z.string().nullable(),
+    deleted_at: z.null(),
+  })
+  .meta({ id: 'ApiKey', description: 'A publishable or secret API key' });
 const one = z.object({ api_key: apiKeySchema });
 const SECURITY = ['bearer', 'basic', 'session'];
-const revokeIn = z.number().int().min(0).max(366 * 86_400).optional().describe('Seconds the key keeps working (0, the default: now)');
+const revokeIn = z
+  .number()
+  .int()
+  .min(0)
+  .max(366 * 86_400)
+  .optional()
+  .describe('Seconds the key keeps working (0, the default: now)');
 const rateLimit = z.string().refine((v) => parseRateLimit(v) !== null, 'expected "<count>/<s|m|h|d>", e.g. "100/h"');
 
 const createBody = z.strictObject({
-  title: z.string().trim().min(1).max(255).meta({ examples: ['CI deploys'] }),
+  title: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .meta({ examples: ['CI deploys'] }),
   type: z.enum(['publishable', 'secret']).default('publishable'),
-  scopes: z.array(z.string().regex(/^[\w:.-]{1,64}$/)).max(50).optional().describe('Secret keys only; no wider than the creator\'s (default: all of them)').meta({ examples: [['read']] }),
+  scopes: z
+    .array(z.string().regex(/^[\w:.-]{1,64}$/))
+    .max(50)
+    .optional()
+    .describe("Secret keys only; no wider than the creator's (default: all of them)")
+    .meta({ examples: [['read']] }),
   expires_at: z.iso.datetime({ offset: true }).nullable().optional().describe('When the key stops working (null: never)'),
-  rate_limit: rateLimit.nullable().optional().describe('"<count>/<s|m|h|d>"').meta({ examples: ['100/h'] }),
+  rate_limit: rateLimit
+    .nullable()
+    .optional()
+    .describe('"<count>/<s|m|h|d>"')
+    .meta({ examples: ['100/h'] }),
 });
 
 const ORDER_FIELDS = ['created_at', 'updated_at', 'title', 'revoked_at', 'last_used_at'] as const;
@@ -72,7 +99,8 @@ function revokedAtFilters(ctx: Context): ListFilters['revokedAt'] {
       continue;
     }
     const value = Array.isArray(raw) ? raw[0]! : (raw ?? '');
-    if (value !== '' && value !== 'null' && Number.isNaN(Date.parse(value))) throw new InvalidRequestError(`${name}: expected a date or null`);
+    if (value !== '' && value !== 'null' && Number.isNaN(Date.parse(value)))
+      throw new InvalidRequestError(`${name}: expected a date or null`);
     out.push({ op: m[1] as '$eq', value: value === '' || value === 'null' ? null : value });
   }
   return out.length ? out : undefined;
@@ -105,11 +133,15 @@ export function createAdminApiKeysRouter(s: Services): Router {
       path: '/admin/api-keys',
       tags: ['admin', 'api-keys'],
       summary: 'List API keys',
-      description: 'Filters: `q` (title), `id`, `title`, `type`, `revoked` or `revoked_at[$eq|$ne|$gt|$gte|$lt|$lte]` (a date, or empty for null), `created_by`; `order` (a field, `-` for descending), `offset`, `limit`.',
+      description:
+        'Filters: `q` (title), `id`, `title`, `type`, `revoked` or `revoked_at[$eq|$ne|$gt|$gte|$lt|$lte]` (a date, or empty for null), `created_by`; `order` (a field, `-` for descending), `offset`, `limit`.',
       security: SECURITY,
       query: listQuery,
       responses: {
-        200: { description: 'A page of keys', schema: z.object({ api_keys: z.array(apiKeySchema), count: z.number(), offset: z.number(), limit: z.number() }) },
+        200: {
+          description: 'A page of keys',
+          schema: z.object({ api_keys: z.array(apiKeySchema), count: z.number(), offset: z.number(), limit: z.number() }),
+        },
         400: medusaErr('invalid_data'),
       },
     },
@@ -139,10 +171,15 @@ export function createAdminApiKeysRouter(s: Services): Router {
       path: '/admin/api-keys',
       tags: ['admin', 'api-keys'],
       summary: 'Create a key',
-      description: 'Type defaults to publishable. A secret key\'s token is in this response only (it is stored hashed); its scopes are no wider than its creator\'s. Developers and admins only.',
+      description:
+        "Type defaults to publishable. A secret key's token is in this response only (it is stored hashed); its scopes are no wider than its creator's. Developers and admins only.",
       security: SECURITY,
       body: createBody,
-      responses: { 200: { description: 'The key with its clear token', schema: one }, 400: medusaErr('invalid_data'), 403: medusaErr('forbidden') },
+      responses: {
+        200: { description: 'The key with its clear token', schema: one },
+        400: medusaErr('invalid_data'),
+        403: medusaErr('forbidden'),
+      },
     },
     manage,
     async (ctx, { body }) => {
@@ -212,7 +249,11 @@ export function createAdminApiKeysRouter(s: Services): Router {
       description: 'Now, or in `revoke_in` seconds (it works until then, for a rollout). An empty body is `{}`.',
       security: SECURITY,
       body: z.strictObject({ revoke_in: revokeIn }),
-      responses: { 200: { description: 'The key', schema: one }, 400: medusaErr('already revoked (invalid_data)'), 404: medusaErr('not_found') },
+      responses: {
+        200: { description: 'The key', schema: one },
+        400: medusaErr('already revoked (invalid_data)'),
+        404: medusaErr('not_found'),
+      },
     },
     manage,
     async (ctx, { body }) => {
@@ -231,10 +272,16 @@ export function createAdminApiKeysRouter(s: Services): Router {
       path: '/admin/api-keys/:id/roll',
       tags: ['admin', 'api-keys'],
       summary: 'Replace a key with a new token',
-      description: 'The new key has the same title, type, scopes and sales channels; its token is in this response only. The old key is revoked now, or after `revoke_in` seconds.',
+      description:
+        'The new key has the same title, type, scopes and sales channels; its token is in this response only. The old key is revoked now, or after `revoke_in` seconds.',
       security: SECURITY,
       body: z.strictObject({ revoke_in: revokeIn }),
-      responses: { 200: { description: 'The new key with its clear token', schema: one }, 400: medusaErr('invalid_data'), 403: medusaErr('forbidden'), 404: medusaErr('not_found') },
+      responses: {
+        200: { description: 'The new key with its clear token', schema: one },
+        400: medusaErr('invalid_data'),
+        403: medusaErr('forbidden'),
+        404: medusaErr('not_found'),
+      },
     },
     manage,
     async (ctx, { body }) => {
@@ -281,7 +328,10 @@ export function createAdminApiKeysRouter(s: Services): Router {
       tags: ['admin', 'api-keys'],
       summary: 'Link (add) and unlink (remove) sales channels of a publishable key',
       security: SECURITY,
-      body: z.strictObject({ add: z.array(z.string().max(100)).max(500).optional(), remove: z.array(z.string().max(100)).max(500).optional() }),
+      body: z.strictObject({
+        add: z.array(z.string().max(100)).max(500).optional(),
+        remove: z.array(z.string().max(100)).max(500).optional(),
+      }),
       responses: { 200: { description: 'The key', schema: one }, 400: medusaErr('invalid_data'), 404: medusaErr('not_found') },
     },
     manage,
@@ -291,11 +341,13 @@ export function createAdminApiKeysRouter(s: Services): Router {
       const { missing } = await s.salesChannels.resolve(body.add ?? []);
       if (missing.length) throw new InvalidRequestError(`Sales channels with IDs ${missing.join(', ')} do not exist`);
       const updated = await s.apiKeys.changeSalesChannels(key.id, body.add ?? [], body.remove ?? []);
-      await audit('api_key.sales_channels_changed', principalOf(ctx), updated, { add: (body.add ?? []).join(','), remove: (body.remove ?? []).join(',') });
+      await audit('api_key.sales_channels_changed', principalOf(ctx), updated, {
+        add: (body.add ?? []).join(','),
+        remove: (body.remove ?? []).join(','),
+      });
       ctx.body = { api_key: await viewOne(updated) };
     },
   );
 
   return router;
 }
-

@@ -18,7 +18,10 @@ export function createAdminAuthRouter(s: Services): Router {
       summary: 'Exchange a back-office user email and password for an admin JWT (ADMIN_TOKEN_TTL)',
       body: passwordLoginBody,
       responses: {
-        200: { description: 'The JWT (also as access_token, for v1 clients) and the user', schema: z.object({ token: z.string(), access_token: z.string(), user: userSchema }) },
+        200: {
+          description: 'The JWT (also as access_token, for v1 clients) and the user',
+          schema: z.object({ token: z.string(), access_token: z.string(), user: userSchema }),
+        },
         400: medusaErr('invalid_data'),
         401: medusaErr('Unauthorized'),
       },

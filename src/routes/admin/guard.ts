@@ -16,8 +16,10 @@ export function adminGuard(authenticate: Authenticate): Middleware {
     if (ctx.path === '/admin/auth' || ctx.path.startsWith('/admin/auth/')) return next();
     const p = await authenticate(ctx);
     if (!p || p.kind === 'registration') throw new InvalidTokenError('Authentication is required');
-    if ((p.kind !== 'user' && p.kind !== 'api_key') || !p.role) throw new ForbiddenError(`A ${p.kind} credential cannot be used on the admin API`);
-    if (p.role === 'member' && !READ_METHODS.has(ctx.method)) throw new ForbiddenError(p.kind === 'api_key' ? 'This API key has read-only access' : 'Members have read-only access');
+    if ((p.kind !== 'user' && p.kind !== 'api_key') || !p.role)
+      throw new ForbiddenError(`A ${p.kind} credential cannot be used on the admin API`);
+    if (p.role === 'member' && !READ_METHODS.has(ctx.method))
+      throw new ForbiddenError(p.kind === 'api_key' ? 'This API key has read-only access' : 'Members have read-only access');
     return next();
   };
 }

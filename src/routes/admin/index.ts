@@ -15,5 +15,11 @@ export function adminBefore(s: Services): Middleware[] {
 }
 
 export function createAdminRouters(s: Services): Router[] {
-  return [createAdminAuthRouter(s), createAdminUsersRouter(s), createAdminApiKeysRouter(s), createAdminSalesChannelsRouter(s), createAdminOAuthClientsRouter(s)];
+  return [
+    createAdminAuthRouter(s),
+    createAdminUsersRouter(s),
+    createAdminApiKeysRouter(s),
+    createAdminSalesChannelsRouter(s),
+    createAdminOAuthClientsRouter(s),
+  ];
 }

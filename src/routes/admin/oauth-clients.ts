@@ -50,8 +50,17 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
       tags: TAGS,
       summary: 'List OAuth clients (offset, limit)',
       security: SECURITY,
-      query: z.looseObject({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(20) }),
-      responses: { 200: { description: 'A page of clients', schema: z.object({ oauth_clients: z.array(oauthClientSchema), count: z.number(), offset: z.number(), limit: z.number() }) }, 403: medusaErr('forbidden') },
+      query: z.looseObject({
+        offset: z.coerce.number().int().min(0).default(0),
+        limit: z.coerce.number().int().min(1).max(1000).default(20),
+      }),
+      responses: {
+        200: {
+          description: 'A page of clients',
+          schema: z.object({ oauth_clients: z.array(oauthClientSchema), count: z.number(), offset: z.number(), limit: z.number() }),
+        },
+        403: medusaErr('forbidden'),
+      },
     },
     ...guard,
     async (ctx, { query }) => {
@@ -67,10 +76,15 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
       method: 'post',
       path: '/admin/oauth-clients',
       tags: TAGS,
-      summary: 'Register a client; a confidential client\'s secret is in this response only',
+      summary: "Register a client; a confidential client's secret is in this response only",
       security: SECURITY,
       body: createBody,
-      responses: { 200: { description: 'The client, with its clear secret', schema: one }, 400: medusaErr('invalid_data'), 403: medusaErr('forbidden'), 409: medusaErr('duplicate_error') },
+      responses: {
+        200: { description: 'The client, with its clear secret', schema: one },
+        400: medusaErr('invalid_data'),
+        403: medusaErr('forbidden'),
+        409: medusaErr('duplicate_error'),
+      },
     },
     ...guard,
     async (ctx, { body }) => {
@@ -118,7 +132,12 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
       summary: 'Update a client (name, redirect URIs, grant types, scopes, login actor, auth method)',
       security: SECURITY,
       body: updateBody,
-      responses: { 200: { description: 'The client', schema: one }, 400: medusaErr('invalid_data'), 403: medusaErr('forbidden'), 404: medusaErr('not_found') },
+      responses: {
+        200: { description: 'The client', schema: one },
+        400: medusaErr('invalid_data'),
+        403: medusaErr('forbidden'),
+        404: medusaErr('not_found'),
+      },
     },
     ...guard,
     async (ctx, { body }) => {
@@ -146,7 +165,12 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
       summary: 'Replace the secret (shown in this response only); the old one stops working at once',
       security: SECURITY,
       body: z.strictObject({ client_secret: z.string().min(16).max(512).optional() }),
-      responses: { 200: { description: 'The client, with its new clear secret', schema: one }, 400: medusaErr('invalid_data'), 403: medusaErr('forbidden'), 404: medusaErr('not_found') },
+      responses: {
+        200: { description: 'The client, with its new clear secret', schema: one },
+        400: medusaErr('invalid_data'),
+        403: medusaErr('forbidden'),
+        404: medusaErr('not_found'),
+      },
     },
     ...guard,
     async (ctx, { body }) => {

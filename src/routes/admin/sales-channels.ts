@@ -7,15 +7,17 @@ import type { Services } from '../../services.ts';
 import { medusaErr } from '../medusa-shapes.ts';
 import { pageQuery } from './users.ts';
 
-const channelSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  description: z.string().nullable(),
-  is_disabled: z.boolean(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  deleted_at: z.null(),
-}).meta({ id: 'SalesChannel', description: 'What publishable keys link to' });
+const channelSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    is_disabled: z.boolean(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    deleted_at: z.null(),
+  })
+  .meta({ id: 'SalesChannel', description: 'What publishable keys link to' });
 const SECURITY = ['bearer', 'basic', 'session'];
 
 /** A minimal /admin/sales-channels: what publishable keys link to. Creating one is for admins. */
@@ -33,7 +35,12 @@ export function createAdminSalesChannelsRouter(s: Services): Router {
       summary: 'List sales channels',
       security: SECURITY,
       query: pageQuery,
-      responses: { 200: { description: 'A page', schema: z.object({ sales_channels: z.array(channelSchema), count: z.number(), offset: z.number(), limit: z.number() }) } },
+      responses: {
+        200: {
+          description: 'A page',
+          schema: z.object({ sales_channels: z.array(channelSchema), count: z.number(), offset: z.number(), limit: z.number() }),
+        },
+      },
     },
     async (ctx, { query }) => {
       const page = await s.salesChannels.list({ offset: query.offset, limit: query.limit });
@@ -50,7 +57,11 @@ export function createAdminSalesChannelsRouter(s: Services): Router {
       tags: ['admin'],
       summary: 'Create a sales channel (admin only)',
       security: SECURITY,
-      body: z.strictObject({ name: z.string().trim().min(1).max(255), description: z.string().max(2000).nullable().optional(), is_disabled: z.boolean().optional() }),
+      body: z.strictObject({
+        name: z.string().trim().min(1).max(255),
+        description: z.string().max(2000).nullable().optional(),
+        is_disabled: z.boolean().optional(),
+      }),
       responses: { 200: { description: 'The channel', schema: z.object({ sales_channel: channelSchema }) }, 403: medusaErr('forbidden') },
     },
     requireRole('admin'),

@@ -48,7 +48,10 @@ export function createAdminUsersRouter(s: Services): Router {
       security: ['bearer', 'basic', 'session'],
       query: pageQuery,
       responses: {
-        200: { description: 'A page of users', schema: z.object({ users: z.array(userSchema), count: z.number(), offset: z.number(), limit: z.number() }) },
+        200: {
+          description: 'A page of users',
+          schema: z.object({ users: z.array(userSchema), count: z.number(), offset: z.number(), limit: z.number() }),
+        },
         403: medusaErr('forbidden'),
       },
     },
@@ -76,11 +79,23 @@ export function createAdminUsersRouter(s: Services): Router {
         last_name: z.string().max(200).nullable().optional(),
         role: z.enum(['admin', 'member', 'developer']).default('member'),
       }),
-      responses: { 200: { description: 'The user', schema: z.object({ user: userSchema }) }, 400: medusaErr('invalid_data (names the password rule that failed)'), 403: medusaErr('forbidden'), 409: medusaErr('duplicate_error') },
+      responses: {
+        200: { description: 'The user', schema: z.object({ user: userSchema }) },
+        400: medusaErr('invalid_data (names the password rule that failed)'),
+        403: medusaErr('forbidden'),
+        409: medusaErr('duplicate_error'),
+      },
     },
     requireRole('admin'),
     async (ctx, { body }) => {
-      const user = await s.accounts.create({ actorType: 'user', email: body.email, password: body.password, firstName: body.first_name, lastName: body.last_name, role: body.role });
+      const user = await s.accounts.create({
+        actorType: 'user',
+        email: body.email,
+        password: body.password,
+        firstName: body.first_name,
+        lastName: body.last_name,
+        role: body.role,
+      });
       s.logger.info({ event: 'user.created', userId: user.id, by: principalOf(ctx).id }, 'user created');
       ctx.body = { user: userView(user) };
     },
@@ -94,10 +109,14 @@ export function createAdminUsersRouter(s: Services): Router {
       path: '/admin/users/:id/sign-out',
       tags: ['admin'],
       summary: 'End every sign-in of a user (admin only)',
-      description: 'For a compromised account: tokens, refresh tokens, cookie sessions and the OAuth server session end. API keys and OAuth grants kept past the sign-in (offline_access) stay: revoke them separately.',
+      description:
+        'For a compromised account: tokens, refresh tokens, cookie sessions and the OAuth server session end. API keys and OAuth grants kept past the sign-in (offline_access) stay: revoke them separately.',
       security: ['bearer', 'basic', 'session'],
       responses: {
-        200: { description: 'Signed out', schema: z.object({ id: z.string(), object: z.literal('user'), signed_out: z.literal(true), sign_ins_ended: z.number().int() }) },
+        200: {
+          description: 'Signed out',
+          schema: z.object({ id: z.string(), object: z.literal('user'), signed_out: z.literal(true), sign_ins_ended: z.number().int() }),
+        },
         403: medusaErr('forbidden'),
         404: medusaErr('not_found'),
       },
@@ -108,7 +127,10 @@ export function createAdminUsersRouter(s: Services): Router {
       const account = await s.accounts.get(id!);
       if (!account || account.actor_type !== 'user') throw new NotFoundError(`User with id: ${id} was not found`);
       const ended = await s.signIns.endAll(account.id);
-      s.logger.info({ event: 'user.signed_out', userId: account.id, signInsEnded: ended, by: principalOf(ctx).id }, 'user signed out everywhere');
+      s.logger.info(
+        { event: 'user.signed_out', userId: account.id, signInsEnded: ended, by: principalOf(ctx).id },
+        'user signed out everywhere',
+      );
       ctx.body = { id: account.id, object: 'user', signed_out: true, sign_ins_ended: ended };
     },
   );

@@ -16,12 +16,25 @@ import type { Principal } from '../../principal/principal.ts';
 import { normalizeEmail } from '../../accounts/accounts.ts';
 import { assertPasswordPolicy, PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 
-const emailPass = z.object({ email: z.email().max(320).meta({ examples: ['shopper@example.com'] }), password: z.string().min(1).max(1024) }).meta({ id: 'EmailPassword' });
+const emailPass = z
+  .object({
+    email: z
+      .email()
+      .max(320)
+      .meta({ examples: ['shopper@example.com'] }),
+    password: z.string().min(1).max(1024),
+  })
+  .meta({ id: 'EmailPassword' });
 /** A password being set: the length and content rules are the password policy's, with its messages. */
 const newPassword = z.object({ password: z.string().max(4 * PASSWORD_MAX_LENGTH) });
 const tokenResponse = z.object({ token: z.string().describe('A JWT, sent as `Authorization: Bearer …`') }).meta({ id: 'MedusaToken' });
 const authContext = z
-  .object({ actor_id: z.string(), actor_type: z.enum(['user', 'customer']), auth_identity_id: z.string(), app_metadata: z.record(z.string(), z.unknown()) })
+  .object({
+    actor_id: z.string(),
+    actor_type: z.enum(['user', 'customer']),
+    auth_identity_id: z.string(),
+    app_metadata: z.record(z.string(), z.unknown()),
+  })
   .meta({ id: 'AuthContext', description: 'Who the session speaks for, as Medusa names it' });
 
 /** The Medusa v2 routes `@medusajs/js-sdk` calls: emailpass login/register, refresh, session, password reset. */
@@ -39,7 +52,11 @@ export function createMedusaAuthRouter(s: Services): Router {
         tags: ['auth'],
         summary: `Log a ${actor} in with email and password`,
         body: emailPass,
-        responses: { 200: { description: 'A JWT', schema: tokenResponse }, 400: medusaErr('invalid_data'), 401: medusaErr('Invalid email or password') },
+        responses: {
+          200: { description: 'A JWT', schema: tokenResponse },
+          400: medusaErr('invalid_data'),
+          401: medusaErr('Invalid email or password'),
+        },
       },
       async (ctx, { body }) => {
         const account = await s.passwordLogin(ctx, actor, body.email, body.password);
@@ -69,7 +86,11 @@ export function createMedusaAuthRouter(s: Services): Router {
         // Known and unknown emails get the same work (one hash, one pending identity) and the same
         // answer. A taken email's registration can never become an actor: step two's account
         // creation finds the email taken, as for two people registering one email at once.
-        const identity = await s.pendingIdentities.create({ actor_type: actor, email: normalizeEmail(body.email), password_hash: await s.passwords.hash(body.password) });
+        const identity = await s.pendingIdentities.create({
+          actor_type: actor,
+          email: normalizeEmail(body.email),
+          password_hash: await s.passwords.hash(body.password),
+        });
         ctx.body = { token: await s.jwt.issueRegistration(identity.id, actor) };
       },
     );
@@ -90,7 +111,8 @@ export function createMedusaAuthRouter(s: Services): Router {
       async (ctx, { body }) => {
         const identifier = body.identifier ?? body.email;
         // Past a quota the request is dropped silently: the answer never says whether it counted.
-        if (identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier))) s.passwordResets.requestInBackground(actor, identifier);
+        if (identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier)))
+          s.passwordResets.requestInBackground(actor, identifier);
         ctx.status = 201;
         ctx.body = '';
       },
@@ -104,7 +126,8 @@ export function createMedusaAuthRouter(s: Services): Router {
         path: `/auth/${actor}/emailpass/update`,
         tags: ['auth'],
         summary: 'Set a new password with a reset token',
-        description: 'The reset token comes as `Authorization: Bearer …` (or `?token=` for older clients). A password the policy refuses leaves the token usable. Success ends every sign-in of the account.',
+        description:
+          'The reset token comes as `Authorization: Bearer …` (or `?token=` for older clients). A password the policy refuses leaves the token usable. Success ends every sign-in of the account.',
         body: newPassword.extend({ email: z.string().max(320).optional() }),
         query: z.object({ token: z.string().max(256).optional() }),
         responses: {
@@ -114,7 +137,12 @@ export function createMedusaAuthRouter(s: Services): Router {
         },
       },
       async (ctx, { body, query }) => {
-        await s.passwordResets.complete({ token: readBearer(ctx) ?? query.token ?? '', actorType: actor, email: body.email, password: body.password });
+        await s.passwordResets.complete({
+          token: readBearer(ctx) ?? query.token ?? '',
+          actorType: actor,
+          email: body.email,
+          password: body.password,
+        });
         ctx.body = { success: true };
       },
     );
@@ -129,7 +157,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       tags: ['auth'],
       summary: 'A fresh token of the same Medusa sign-in',
       description:
-        'For a Medusa token or cookie session: same lineage, scopes no wider (and narrowed to the current role), never past the sign-in\'s end (REFRESH_TOKEN_TTL after sign-in). A registration token becomes a customer token once, after the customer exists. /v1 tokens (refreshed at /v1/auth/refresh), OAuth tokens and API keys are refused.',
+        "For a Medusa token or cookie session: same lineage, scopes no wider (and narrowed to the current role), never past the sign-in's end (REFRESH_TOKEN_TTL after sign-in). A registration token becomes a customer token once, after the customer exists. /v1 tokens (refreshed at /v1/auth/refresh), OAuth tokens and API keys are refused.",
       security: ['bearer', 'session'],
       responses: { 200: { description: 'A JWT', schema: tokenResponse }, 401: medusaErr('Unauthorized') },
     },
@@ -173,9 +201,12 @@ export function createMedusaAuthRouter(s: Services): Router {
       tags: ['auth'],
       summary: 'Turn a Medusa Bearer JWT into a cookie session',
       description:
-        'A signed httpOnly cookie naming a server-side session. The session belongs to the token\'s sign-in: it ends with it (logout, sign-out everywhere, password reset) and lives no longer than the token.',
+        "A signed httpOnly cookie naming a server-side session. The session belongs to the token's sign-in: it ends with it (logout, sign-out everywhere, password reset) and lives no longer than the token.",
       security: ['bearer'],
-      responses: { 200: { description: 'The session auth context', schema: z.object({ user: authContext }) }, 401: medusaErr('Unauthorized') },
+      responses: {
+        200: { description: 'The session auth context', schema: z.object({ user: authContext }) },
+        401: medusaErr('Unauthorized'),
+      },
     },
     requirePrincipal(s.authenticate, ['user', 'customer']),
     async (ctx) => {
@@ -191,10 +222,19 @@ export function createMedusaAuthRouter(s: Services): Router {
         auth_identity_id: authIdentityIdOf(account.id),
         app_metadata: appMetadataOf(actorType, account.id),
       };
-      const ttl = Math.min(actorType === 'user' ? s.config.ttl.admin : s.config.ttl.customer, Math.floor((p.expiresAt.getTime() - Date.now()) / 1000));
+      const ttl = Math.min(
+        actorType === 'user' ? s.config.ttl.admin : s.config.ttl.customer,
+        Math.floor((p.expiresAt.getTime() - Date.now()) / 1000),
+      );
       if (ttl <= 0) throw new InvalidTokenError();
       const { id } = await s.sessions.create(
-        { ...context, ...(standing.role ? { role: standing.role } : {}), scopes: standing.scopes, sid: signIn.sid, sign_in_ends_at: signIn.endsAt.toISOString() },
+        {
+          ...context,
+          ...(standing.role ? { role: standing.role } : {}),
+          scopes: standing.scopes,
+          sid: signIn.sid,
+          sign_in_ends_at: signIn.endsAt.toISOString(),
+        },
         ttl,
       );
       writeSessionCookie(ctx, id, { maxAgeSeconds: ttl });
@@ -210,7 +250,8 @@ export function createMedusaAuthRouter(s: Services): Router {
       path: '/auth/session',
       tags: ['auth'],
       summary: 'Sign out: end the cookie session and its sign-in',
-      description: 'A copy of the cookie stops working too. A Bearer JWT sent along is revoked with its sign-in (login lineage or refresh family).',
+      description:
+        'A copy of the cookie stops working too. A Bearer JWT sent along is revoked with its sign-in (login lineage or refresh family).',
       security: ['session'],
       responses: { 200: { description: 'Ended', schema: z.object({ success: z.literal(true) }) } },
     },
@@ -236,7 +277,6 @@ export function createMedusaAuthRouter(s: Services): Router {
 
   return router;
 }
-
 
 /** Before every /auth route: CORS from AUTH_CORS (defaults to ADMIN_CORS). */
 export function authBefore(s: Services): Middleware[] {

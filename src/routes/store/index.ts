@@ -43,7 +43,10 @@ export function createStoreRouter(s: Services): Router {
       headers: PK_HEADER,
       body: passwordLoginBody,
       responses: {
-        200: { description: 'The JWT and the customer', schema: z.object({ token: z.string(), access_token: z.string(), customer: customerSchema }) },
+        200: {
+          description: 'The JWT and the customer',
+          schema: z.object({ token: z.string(), access_token: z.string(), customer: customerSchema }),
+        },
         400: medusaErr('not_allowed (publishable key) or invalid_data'),
         401: medusaErr('Unauthorized'),
       },
@@ -71,7 +74,11 @@ export function createStoreRouter(s: Services): Router {
         first_name: z.string().max(200).nullable().optional(),
         last_name: z.string().max(200).nullable().optional(),
       }),
-      responses: { 200: { description: 'The customer', schema: z.object({ customer: customerSchema }) }, 400: medusaErr('invalid_data'), 401: medusaErr('Unauthorized') },
+      responses: {
+        200: { description: 'The customer', schema: z.object({ customer: customerSchema }) },
+        400: medusaErr('invalid_data'),
+        401: medusaErr('Unauthorized'),
+      },
     },
     requirePrincipal(s.authenticate, ['customer', 'registration']),
     async (ctx, { body }) => {
@@ -80,7 +87,8 @@ export function createStoreRouter(s: Services): Router {
       const identity = await s.pendingIdentities.get(p.id);
       if (!identity || identity.actor_type !== 'customer') throw new InvalidTokenError();
       if (identity.actor_id) throw new InvalidRequestError('Request already authenticated as a customer.');
-      if (body.email && body.email.trim().toLowerCase() !== identity.email) throw new InvalidRequestError('email: must be the email that was registered');
+      if (body.email && body.email.trim().toLowerCase() !== identity.email)
+        throw new InvalidRequestError('email: must be the email that was registered');
       const customer = await s.accounts.create({
         actorType: 'customer',
         email: identity.email,

@@ -11,19 +11,40 @@ import type { Services } from '../../services.ts';
 import { forwardAuthHeaders, forwardedRequest, requiredScopes, verifyQuery } from './forward-auth.ts';
 
 export const loginBody = z.strictObject({
-  username: z.string().min(1).max(320).describe('The account\'s email').meta({ examples: ['admin@example.com'] }),
-  password: z.string().min(1).max(1024).meta({ examples: ['correct horse battery staple'] }),
+  username: z
+    .string()
+    .min(1)
+    .max(320)
+    .describe("The account's email")
+    .meta({ examples: ['admin@example.com'] }),
+  password: z
+    .string()
+    .min(1)
+    .max(1024)
+    .meta({ examples: ['correct horse battery staple'] }),
   actor_type: z.enum(['user', 'customer']).default('user').describe('A back-office user or a customer: each has its own accounts'),
 });
-export const refreshBody = z.strictObject({ refresh_token: z.string().min(1).max(512).describe('The refresh token of the last pair; each is used once') });
-export const logoutBody = z.strictObject({ everywhere: z.boolean().default(false).describe('End every sign-in of the account, not only this one') });
+export const refreshBody = z.strictObject({
+  refresh_token: z.string().min(1).max(512).describe('The refresh token of the last pair; each is used once'),
+});
+export const logoutBody = z.strictObject({
+  everywhere: z.boolean().default(false).describe('End every sign-in of the account, not only this one'),
+});
 
 export const tokenPairSchema = z
   .object({
-    token: z.string().describe('The access token: a signed JWT (ACCESS_TOKEN_TTL), sent as `Authorization: Bearer …`').meta({ examples: ['eyJhbGciOiJSUzI1NiIsImtpZCI6Ij…'] }),
+    token: z
+      .string()
+      .describe('The access token: a signed JWT (ACCESS_TOKEN_TTL), sent as `Authorization: Bearer …`')
+      .meta({ examples: ['eyJhbGciOiJSUzI1NiIsImtpZCI6Ij…'] }),
     token_type: z.literal('Bearer'),
     expires_at: z.iso.datetime().describe('When the access token expires'),
-    expires_in: z.number().int().min(1).describe('Seconds until the access token expires').meta({ examples: [900] }),
+    expires_in: z
+      .number()
+      .int()
+      .min(1)
+      .describe('Seconds until the access token expires')
+      .meta({ examples: [900] }),
     refresh_token: z.string().describe('Rotates on every use (REFRESH_TOKEN_TTL); a reused one revokes its whole family'),
   })
   .meta({ id: 'TokenPair', description: 'A first-party JWT and the refresh token that renews it' });
@@ -31,7 +52,10 @@ export const tokenPairSchema = z
 export const verifyResponseSchema = z
   .object({
     authenticated: z.literal(true),
-    user_id: z.string().describe('The subject: user, customer or client id (an API key: its creator)').meta({ examples: ['user_01JD3X9Q5T6V7W8X9Y0Z1A2B3C'] }),
+    user_id: z
+      .string()
+      .describe('The subject: user, customer or client id (an API key: its creator)')
+      .meta({ examples: ['user_01JD3X9Q5T6V7W8X9Y0Z1A2B3C'] }),
     actor_type: z.enum(['user', 'customer', 'api-key', 'client']),
     scopes: z.array(z.string()).meta({ examples: [['read', 'write']] }),
     expires_at: z.iso.datetime().nullable().describe('When the credential expires; null for an API key without expiry'),
@@ -43,7 +67,10 @@ export const verifyResponseSchema = z
 
 export const v1ErrorSchema = z
   .object({
-    error: z.string().describe('A stable code').meta({ examples: ['invalid_token'] }),
+    error: z
+      .string()
+      .describe('A stable code')
+      .meta({ examples: ['invalid_token'] }),
     message: z.string().describe('What went wrong, for a person'),
     code: z.number().int().min(400).max(599).describe('The HTTP status'),
     timestamp: z.iso.datetime(),
@@ -111,7 +138,8 @@ export function createV1AuthRouter(s: Services): Router {
       path: '/v1/auth/refresh',
       tags: ['v1'],
       summary: 'Rotate a refresh token into a new pair',
-      description: 'Each refresh token is used once. Presenting one again (a stolen copy, or a client that retried) revokes the whole family: every token of that sign-in.',
+      description:
+        'Each refresh token is used once. Presenting one again (a stolen copy, or a client that retried) revokes the whole family: every token of that sign-in.',
       body: refreshBody,
       responses: { 200: { description: 'New token pair', schema: tokenPairSchema }, 400: err('Invalid body'), 401: err('invalid_token') },
     },
@@ -128,7 +156,8 @@ export function createV1AuthRouter(s: Services): Router {
       path: '/v1/auth/logout',
       tags: ['v1'],
       summary: 'Revoke this token and its refresh family',
-      description: 'With `{"everywhere": true}`, every sign-in of the account ends: other devices, cookie sessions, the OAuth server session. Only first-party /v1 tokens are logged out here.',
+      description:
+        'With `{"everywhere": true}`, every sign-in of the account ends: other devices, cookie sessions, the OAuth server session. Only first-party /v1 tokens are logged out here.',
       security: ['bearer'],
       body: logoutBody,
       responses: { 204: { description: 'Logged out' }, 400: err('Invalid body'), 401: err('invalid_token') },
@@ -174,9 +203,15 @@ export function createV1AuthRouter(s: Services): Router {
             },
           },
           400: err('invalid_request'),
-          401: { ...err('invalid_token or token_expired'), headers: { 'WWW-Authenticate': 'Bearer realm="portcullis"[, error="invalid_token", error_description="…"]' } },
-          403: { ...err('insufficient_scope: the credential lacks a scope named in ?scope='), headers: { 'WWW-Authenticate': 'Bearer realm="portcullis", error="insufficient_scope", scope="…"' } },
-          429: err('rate_limit_exceeded: the credential\'s quota is spent (Retry-After)'),
+          401: {
+            ...err('invalid_token or token_expired'),
+            headers: { 'WWW-Authenticate': 'Bearer realm="portcullis"[, error="invalid_token", error_description="…"]' },
+          },
+          403: {
+            ...err('insufficient_scope: the credential lacks a scope named in ?scope='),
+            headers: { 'WWW-Authenticate': 'Bearer realm="portcullis", error="insufficient_scope", scope="…"' },
+          },
+          429: err("rate_limit_exceeded: the credential's quota is spent (Retry-After)"),
         },
       },
       bearerChallenge('portcullis'),

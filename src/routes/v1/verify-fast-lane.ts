@@ -22,7 +22,12 @@ import { verifyResponse } from './auth.ts';
  * Why not only make the pipeline cheaper: most of a verify's cost was Node's per-header
  * validation (setHeader) and Koa's response bookkeeping; writing the head as one array skips both.
  */
-export function verifyFastLane(deps: { resolvers: readonly CredentialResolver[]; rateLimiter: RateLimiter; logger: Logger; metrics?: Metrics }): Middleware {
+export function verifyFastLane(deps: {
+  resolvers: readonly CredentialResolver[];
+  rateLimiter: RateLimiter;
+  logger: Logger;
+  metrics?: Metrics;
+}): Middleware {
   const { rateLimiter, logger } = deps;
   // The resolvers authenticate() asks, in its order, that remember what they verified; each counts its answers.
   const lanes = deps.resolvers.flatMap((r) => (r.known ? [{ known: r.known, answered: deps.metrics?.fastLaneAnswers(r.name) }] : []));

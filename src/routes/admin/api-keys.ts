@@ -5,7 +5,7 @@ import type { ApiKeyRecord, ListFilters } from '../../api-keys/api-keys.ts';
 import { parseRateLimit } from '../../api-keys/tokens.ts';
 import { apiKeyViews } from '../../api-keys/view.ts';
 import { ForbiddenError, InvalidRequestError } from '../../errors.ts';
-import { principalOf, requireRole } from '../../http/guards.ts';
+import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Services } from '../../services.ts';
@@ -111,6 +111,9 @@ export function createAdminApiKeysRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
   const manage = requireRole('developer');
+  // A new key is minted by a signed-in user only: one minted by a key would outlive that key's
+  // expiry, quota and revocation (a leaked key would survive its revoke through its children).
+  const mintedByUser = requirePrincipal(s.authenticate, ['user']);
 
   const view = (records: ApiKeyRecord[], clearTokens?: Map<string, string>) => apiKeyViews(s, records, clearTokens);
   const viewOne = async (k: ApiKeyRecord, token?: string) => (await view([k], token ? new Map([[k.id, token]]) : undefined))[0]!;
@@ -178,9 +181,10 @@ export function createAdminApiKeysRouter(s: Services): Router {
       responses: {
         200: { description: 'The key with its clear token', schema: one },
         400: medusaErr('invalid_data'),
-        403: medusaErr('forbidden'),
+        403: medusaErr('forbidden (also for an API key: keys are created by signed-in users)'),
       },
     },
+    mintedByUser,
     manage,
     async (ctx, { body }) => {
       const p = principalOf(ctx);
@@ -279,10 +283,11 @@ export function createAdminApiKeysRouter(s: Services): Router {
       responses: {
         200: { description: 'The new key with its clear token', schema: one },
         400: medusaErr('invalid_data'),
-        403: medusaErr('forbidden'),
+        403: medusaErr('forbidden (also for an API key)'),
         404: medusaErr('not_found'),
       },
     },
+    mintedByUser,
     manage,
     async (ctx, { body }) => {
       const p = principalOf(ctx);

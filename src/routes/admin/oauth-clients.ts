@@ -36,6 +36,8 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
   const guard = [requirePrincipal(s.authenticate, ['user', 'api_key']), requireRole('developer')];
+  // A client secret is a credential: minted by a signed-in user only, never by an API key (it would outlive the key).
+  const mintGuard = [requirePrincipal(s.authenticate, ['user']), requireRole('developer')];
 
   /** Who changed which client (never its secret). */
   const audit = (event: string, ctx: Parameters<typeof principalOf>[0], clientId: string) =>
@@ -82,11 +84,11 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
       responses: {
         200: { description: 'The client, with its clear secret', schema: one },
         400: medusaErr('invalid_data'),
-        403: medusaErr('forbidden'),
+        403: medusaErr('forbidden (also for an API key)'),
         409: medusaErr('duplicate_error'),
       },
     },
-    ...guard,
+    ...mintGuard,
     async (ctx, { body }) => {
       const { client, secret } = await s.oauthClients.create({
         clientId: body.client_id,
@@ -168,11 +170,11 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
       responses: {
         200: { description: 'The client, with its new clear secret', schema: one },
         400: medusaErr('invalid_data'),
-        403: medusaErr('forbidden'),
+        403: medusaErr('forbidden (also for an API key)'),
         404: medusaErr('not_found'),
       },
     },
-    ...guard,
+    ...mintGuard,
     async (ctx, { body }) => {
       const { client, secret } = await s.oauthClients.rotateSecret(ctx.params.id, body.client_secret);
       await audit('oauth_client.secret_rotated', ctx, client.client_id);

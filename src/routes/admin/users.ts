@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { InvalidTokenError, NotFoundError } from '../../errors.ts';
-import { principalOf, requireRole } from '../../http/guards.ts';
+import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { medusaErr, userSchema, userView } from '../medusa-shapes.ts';
@@ -82,10 +82,12 @@ export function createAdminUsersRouter(s: Services): Router {
       responses: {
         200: { description: 'The user', schema: z.object({ user: userSchema }) },
         400: medusaErr('invalid_data (names the password rule that failed)'),
-        403: medusaErr('forbidden'),
+        403: medusaErr('forbidden (also for an API key)'),
         409: medusaErr('duplicate_error'),
       },
     },
+    // A password is a credential: a signed-in admin sets it, never an API key (it would outlive the key).
+    requirePrincipal(s.authenticate, ['user']),
     requireRole('admin'),
     async (ctx, { body }) => {
       const user = await s.accounts.create({

@@ -70,10 +70,40 @@ const csv = (fallback: string) =>
         .filter(Boolean),
     );
 
+/** On/off, in the usual spellings (any case); anything else is refused by name, never taken as off. */
 const flag = z
   .string()
   .optional()
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+  .transform((v, ctx) => {
+    const word = (v ?? '').trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(word)) return true;
+    if (['', '0', 'false', 'no', 'off'].includes(word)) return false;
+    ctx.addIssue({ code: 'custom', message: `got "${v}"` });
+    return z.NEVER;
+  });
+
+/** A CORS list entry: `*`, an origin (scheme://host[:port]) or a `/regular expression/flags` that compiles. */
+const corsEntry = (entry: string): boolean => {
+  if (entry === '*') return true;
+  const pattern = /^\/(.+)\/([dgimsuy]*)$/.exec(entry);
+  if (pattern) {
+    try {
+      new RegExp(pattern[1]!, pattern[2]!.replace(/[gy]/g, ''));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    const url = new URL(entry);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/+$/, '');
+  } catch {
+    return false;
+  }
+};
+
+/** Comma-separated CORS entries; one that can never match (a typo, a bad pattern) stops the server. */
+const corsList = (fallback: string) => csv(fallback).refine((list) => list.every(corsEntry));
 
 const trustProxy = z
   .string()
@@ -122,9 +152,17 @@ export const envSchema = z.object({
     .int()
     .min(1024)
     .default(100 * 1024),
-  ADMIN_CORS: csv('http://localhost:7000,http://localhost:7001,http://localhost:5173'),
-  STORE_CORS: csv('http://localhost:8000'),
-  AUTH_CORS: optionalString,
+  ADMIN_CORS: corsList('http://localhost:7000,http://localhost:7001,http://localhost:5173'),
+  STORE_CORS: corsList('http://localhost:8000'),
+  AUTH_CORS: optionalString.refine(
+    (v) =>
+      v === undefined ||
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+        .every(corsEntry),
+  ),
   OAUTH_SCOPES: csv('openid,profile,email,offline_access,read,write'),
   OAUTH_ACCESS_TOKEN_TTL: duration('3600'),
   OAUTH_RESOURCE_AUDIENCE: optionalString,
@@ -138,6 +176,7 @@ export const envSchema = z.object({
 const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
 const SECRET = 'at least 32 characters (openssl rand -base64 48)';
 const RATE = 'N/s, N/m, N/h or N/d with N a positive whole number, e.g. 1000/h';
+const CORS = 'comma-separated origins (https://shop.example.com), /regular expressions/ or *';
 
 /**
  * What each variable accepts, in the words of its one-line error (whatever check failed: zod's
@@ -149,6 +188,7 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   PUBLIC_URL: 'an http(s) URL without query or fragment, e.g. https://auth.example.com',
   REDIS_URL: 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379',
   REDIS_COMMAND_TIMEOUT_MS: 'milliseconds, a whole number from 50 to 60000',
+  REDIS_CLUSTER: '1/true/yes/on or 0/false/no/off',
   REDIS_PREFIX: 'letters, digits and _ . : - only, e.g. pc:',
   COOKIE_SECRET: SECRET,
   API_KEY_PEPPER: SECRET,
@@ -167,6 +207,9 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   RATE_LIMIT_JWT: RATE,
   RATE_LIMIT_OAUTH_AUTHORIZE: RATE,
   NOTIFY_WEBHOOK_URL: 'an http(s) URL',
+  ADMIN_CORS: CORS,
+  STORE_CORS: CORS,
+  AUTH_CORS: CORS,
 };
 
 export interface Config {

@@ -24,7 +24,15 @@ export interface ProviderPages {
  * Every feature oidc-provider v9 turns on by default is named here with our decision (README,
  * "OAuth features enabled"); the others stay off as the library ships them.
  */
-export function featuresConfiguration(config: Config, scopes: ScopeSets, pages: ProviderPages): Features {
+export function featuresConfiguration(
+  config: Config,
+  scopes: ScopeSets,
+  pages: ProviderPages,
+  deps: {
+    /** Which API scopes an account's role allows now (ROLE_SCOPES); none for an account that is gone. */
+    scopeAllowedFor?: (accountId: string) => Promise<(scope: string) => boolean>;
+  } = {},
+): Features {
   const audience = config.oauth.resourceAudience;
   const offered = new Set([...scopes.oidc, ...scopes.resource]);
   const oidcScopes = new Set(scopes.oidc);
@@ -71,10 +79,15 @@ export function featuresConfiguration(config: Config, scopes: ScopeSets, pages: 
               .find((s) => s && !offered.has(s))
           : undefined;
         if (unknown) throw new errors.InvalidScope('requested scope is not offered', unknown);
-        refuseScopeNarrowedToNothing(ctx, oidcScopes, new Set((client.metadata().api_scopes as string[] | undefined) ?? []));
         const allowed = new Set((client.metadata().api_scopes as string[] | undefined) ?? []);
+        // An app acts for the signed-in account, never with more than its role allows now: asked
+        // at authorization (the session's account), at the code exchange and at every refresh (the
+        // token's account). Client credentials have no account: the client's scopes.
+        const accountId = ctx.oidc.account?.accountId ?? ctx.oidc.session?.accountId;
+        const roleAllows = accountId && deps.scopeAllowedFor ? await deps.scopeAllowedFor(accountId) : () => true;
+        refuseScopeNarrowedToNothing(ctx, oidcScopes, new Set([...allowed].filter((s) => roleAllows(s))));
         return {
-          scope: scopes.resource.filter((s) => allowed.has(s)).join(' '),
+          scope: scopes.resource.filter((s) => allowed.has(s) && roleAllows(s)).join(' '),
           audience,
           accessTokenTTL: config.ttl.oauthAccess,
           accessTokenFormat: 'jwt',

@@ -54,6 +54,7 @@ export function createProvider(d: ProviderDeps): Provider {
   const scopes = splitScopes(config.oauth.scopes);
   const outage = createOutageGuard(d.logger);
   const findAccount = createFindAccount(d.accounts);
+  const roleGoverned = new Set(Object.values(config.roleScopes).flat());
   const configuration: Configuration = {
     adapter: createOAuthAdapterFactory({
       store: d.store,
@@ -77,7 +78,15 @@ export function createProvider(d: ProviderDeps): Provider {
     scopes: scopes.oidc,
     claims: CLAIMS,
     findAccount: (ctx, sub, token) => outage.call(async () => findAccount(ctx, sub, token)),
-    features: featuresConfiguration(config, scopes, d.pages),
+    features: featuresConfiguration(config, scopes, d.pages, {
+      // A scope some role holds (ROLE_SCOPES) is the account's only if its role holds it now; a
+      // scope no role names (an OAuth-only scope of OAUTH_SCOPES) is the client's and the consent's.
+      scopeAllowedFor: async (id) => {
+        const account = await d.accounts.active(id);
+        const held = new Set(account ? config.roleScopes[account.actor_type === 'user' ? (account.role ?? 'member') : 'customer'] : []);
+        return (scope) => held.has(scope) || !roleGoverned.has(scope);
+      },
+    }),
     ttl: ttlConfiguration(config),
     interactions: interactionsConfiguration(),
     clients: [],

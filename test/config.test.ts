@@ -92,12 +92,21 @@ describe('configuration', () => {
     for (const off of ['', '0', 'false', 'FALSE', 'no', 'off']) assert.equal(await cluster(off), false, off);
     assert.equal((await loadConfig(base)).redisCluster, false, 'off by default');
     for (const bad of ['maybe', 'enabled', '2', 'cluster']) {
-      await assert.rejects(loadConfig({ ...base, REDIS_CLUSTER: bad }), (err: Error) => err instanceof ConfigError && /^REDIS_CLUSTER: expected 1\/true\/yes\/on or 0\/false\/no\/off/.test(err.message), bad);
+      await assert.rejects(
+        loadConfig({ ...base, REDIS_CLUSTER: bad }),
+        (err: Error) => err instanceof ConfigError && /^REDIS_CLUSTER: expected 1\/true\/yes\/on or 0\/false\/no\/off/.test(err.message),
+        bad,
+      );
     }
   });
 
   it('refuses a CORS entry that can never match (not an origin, a broken pattern) by name', async () => {
-    const ok = await loadConfig({ ...base, ADMIN_CORS: 'https://admin.example.com, http://localhost:7000/,/\\.example\\.com$/i', STORE_CORS: '*', AUTH_CORS: 'https://auth.example.com' });
+    const ok = await loadConfig({
+      ...base,
+      ADMIN_CORS: 'https://admin.example.com, http://localhost:7000/,/\\.example\\.com$/i',
+      STORE_CORS: '*',
+      AUTH_CORS: 'https://auth.example.com',
+    });
     assert.deepEqual(ok.cors.admin, ['https://admin.example.com', 'http://localhost:7000/', '/\\.example\\.com$/i']);
     const cases: [Record<string, string>, string][] = [
       [{ ADMIN_CORS: 'admin.example.com' }, 'ADMIN_CORS'],
@@ -107,7 +116,11 @@ describe('configuration', () => {
       [{ AUTH_CORS: 'https://auth.example.com,auth' }, 'AUTH_CORS'],
     ];
     for (const [env, name] of cases) {
-      await assert.rejects(loadConfig({ ...base, ...env }), (err: Error) => err instanceof ConfigError && err.message.startsWith(`${name}: expected`), JSON.stringify(env));
+      await assert.rejects(
+        loadConfig({ ...base, ...env }),
+        (err: Error) => err instanceof ConfigError && err.message.startsWith(`${name}: expected`),
+        JSON.stringify(env),
+      );
     }
   });
 

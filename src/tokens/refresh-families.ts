@@ -145,7 +145,10 @@ export function createRefreshFamilies(deps: {
           // The family lives on while it is used: so does its entry among the account's sign-ins,
           // or sign-out everywhere, an admin's sign-out and a password reset would miss it once it
           // is older than its first REFRESH_TOKEN_TTL.
-          await Promise.all([store.expire(keys.refreshFamily(familyId), refreshTtl), deps.signIns.add(family.sub, 'family', familyId, Date.now() + refreshTtl * 1000)]);
+          await Promise.all([
+            store.expire(keys.refreshFamily(familyId), refreshTtl),
+            deps.signIns.add(family.sub, 'family', familyId, Date.now() + refreshTtl * 1000),
+          ]);
           return pair;
         }
         // Lost the race: someone rotated this token a moment ago. Treat ours as a reuse.

@@ -14,20 +14,31 @@ const PASSWORD = 'correct horse battery';
  * role allows now (ROLE_SCOPES), at the code exchange and at every refresh. A read-only member's
  * token never says `write` to /v1/auth/verify (a gateway's `?scope=write`), whatever the client asks.
  */
-describe('OAuth access tokens hold no scope the account\'s role lacks', () => {
+describe("OAuth access tokens hold no scope the account's role lacks", () => {
   let srv: TestServer;
   let rp: client.Configuration;
-  const verify = (token: string, scope?: string) => http(`${srv.url}/v1/auth/verify${scope ? `?scope=${scope}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+  const verify = (token: string, scope?: string) =>
+    http(`${srv.url}/v1/auth/verify${scope ? `?scope=${scope}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
   const signIn = async (email: string, scope = 'openid read write') => {
     const result = await authorize(rp, new Browser(), { email, password: PASSWORD, scope });
-    return client.authorizationCodeGrant(rp, result.callback, { pkceCodeVerifier: result.codeVerifier, expectedState: result.state, expectedNonce: result.nonce });
+    return client.authorizationCodeGrant(rp, result.callback, {
+      pkceCodeVerifier: result.codeVerifier,
+      expectedState: result.state,
+      expectedNonce: result.nonce,
+    });
   };
 
   before(async () => {
     srv = await startTestServer();
     await srv.services.accounts.create({ actorType: 'user', email: 'member@example.com', password: PASSWORD, role: 'member' });
     await srv.services.accounts.create({ actorType: 'user', email: 'developer@example.com', password: PASSWORD, role: 'developer' });
-    const created = await srv.services.oauthClients.create({ clientId: 'backoffice-app', name: 'Back office', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], loginActor: 'user' });
+    const created = await srv.services.oauthClients.create({
+      clientId: 'backoffice-app',
+      name: 'Back office',
+      redirectUris: [REDIRECT_URI],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      loginActor: 'user',
+    });
     rp = await relyingParty(srv.url, { clientId: 'backoffice-app', clientSecret: created.secret! });
   });
   after(() => srv.close());

@@ -11,7 +11,7 @@ const REFRESH_TTL_SECONDS = 3;
  * Sign-out everywhere, an admin's sign-out and a password reset end it however old it is: the
  * record of the account's sign-ins must follow the family's life, not the login's first TTL.
  */
-describe('a refresh family kept alive by rotation still ends with the account\'s sign-ins', () => {
+describe("a refresh family kept alive by rotation still ends with the account's sign-ins", () => {
   let srv: TestServer;
   let targetId: string;
   const api = (path: string, init: Parameters<typeof http>[1] = {}) => http(`${srv.url}${path}`, init);
@@ -35,14 +35,19 @@ describe('a refresh family kept alive by rotation still ends with the account\'s
   before(async () => {
     srv = await startTestServer({ env: { REFRESH_TOKEN_TTL: String(REFRESH_TTL_SECONDS) } });
     await srv.services.accounts.create({ actorType: 'user', email: 'old-device@example.com', password: PASSWORD, role: 'admin' });
-    targetId = (await srv.services.accounts.create({ actorType: 'user', email: 'target@example.com', password: PASSWORD, role: 'member' })).id;
+    targetId = (await srv.services.accounts.create({ actorType: 'user', email: 'target@example.com', password: PASSWORD, role: 'member' }))
+      .id;
   });
   after(() => srv.close());
 
   it('sign-out everywhere ends a family older than REFRESH_TOKEN_TTL', async () => {
     const old = await keptAlive('old-device@example.com');
     const fresh = await login('old-device@example.com');
-    const out = await api('/v1/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${fresh.token}` }, json: { everywhere: true } });
+    const out = await api('/v1/auth/logout', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fresh.token}` },
+      json: { everywhere: true },
+    });
     assert.equal(out.status, 204);
     assert.equal((await api('/v1/auth/verify', { headers: { authorization: `Bearer ${old.token}` } })).status, 401);
     assert.equal((await api('/v1/auth/refresh', { method: 'POST', json: { refresh_token: old.refresh_token } })).status, 401);

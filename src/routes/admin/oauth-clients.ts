@@ -1,6 +1,9 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { ForbiddenError } from '../../errors.ts';
 import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts';
+import type { Principal } from '../../principal/principal.ts';
+import { scopeCeiling } from './guard.ts';
 import { defineRoute } from '../../http/route.ts';
 import { GRANT_TYPES } from '../../oauth/clients.ts';
 import { oauthClientSchema, oauthClientView } from '../../oauth/client-view.ts';
@@ -38,6 +41,13 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
   const guard = [requirePrincipal(s.authenticate, ['user', 'api_key']), requireRole('developer')];
   // A client secret is a credential: minted by a signed-in user only, never by an API key (it would outlive the key).
   const mintGuard = [requirePrincipal(s.authenticate, ['user']), requireRole('developer')];
+  const roleGoverned = new Set(Object.values(s.config.roleScopes).flat());
+  /** A client (its client-credentials tokens) holds no scope some role has and its registrar's role lacks, as for API keys. */
+  function checkScopes(p: Principal, scopes: string[]) {
+    const ceiling = scopeCeiling(p, s.config.roleScopes);
+    const beyond = scopes.filter((sc) => roleGoverned.has(sc) && !ceiling.includes(sc));
+    if (beyond.length) throw new ForbiddenError(`A client cannot hold scopes its registrar does not have: ${beyond.join(' ')}`);
+  }
 
   /** Who changed which client (never its secret). */
   const audit = (event: string, ctx: Parameters<typeof principalOf>[0], clientId: string) =>
@@ -90,6 +100,7 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
     },
     ...mintGuard,
     async (ctx, { body }) => {
+      checkScopes(principalOf(ctx), body.scopes ?? s.config.oauth.scopes);
       const { client, secret } = await s.oauthClients.create({
         clientId: body.client_id,
         clientSecret: body.client_secret,
@@ -143,6 +154,7 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
     },
     ...guard,
     async (ctx, { body }) => {
+      if (body.scopes) checkScopes(principalOf(ctx), body.scopes);
       const client = await s.oauthClients.update(ctx.params.id, {
         name: body.name,
         redirectUris: body.redirect_uris,

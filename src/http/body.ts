@@ -87,7 +87,8 @@ export function bodyParser(opts: { limit: number; forms?: boolean }): Middleware
     const text = decode(raw);
     if (type === 'application/x-www-form-urlencoded' && opts.forms !== false) {
       ctx.request.body = parseForm(text);
-    } else if (type === 'application/json' || type === '+json') {
+    } else if (type === 'application/json' || (typeof type === 'string' && type.endsWith('+json'))) {
+      // (type-is answers a `+json` match with the real type, e.g. application/merge-patch+json.)
       try {
         ctx.request.body = JSON.parse(text);
       } catch {

@@ -23,6 +23,11 @@ describe('body parsing', () => {
     assert.deepEqual(await parse(json('{"a":"é"}', 'application/json; charset=UTF-8')), { a: 'é' });
   });
 
+  it('parses a structured +json media type as JSON (application/merge-patch+json, application/problem+json)', async () => {
+    assert.deepEqual(await parse(json('{"title":"x"}', 'application/merge-patch+json')), { title: 'x' });
+    assert.ok((await parse(json('{"a":1}', 'application/vnd.example+xml'))) instanceof UnsupportedMediaTypeError);
+  });
+
   it('takes an empty body as {} (the js-sdk posts JSON with no body), and never reads one on GET', async () => {
     assert.deepEqual(await parse({ headers: { 'content-type': 'application/json' } }), {});
     assert.deepEqual(await parse({ method: 'GET', headers: { 'content-type': 'text/plain' }, body: 'ignored' }), {});

@@ -47,7 +47,10 @@ export function createAdminGrantsRouter(s: Services): Router {
     const grant = await s.oauthGrants.get(grantId);
     if (!grant || !owns(grant)) throw new NotFoundError('The grant was not found');
     await s.oauthGrants.revoke(grant.id);
-    s.logger.info({ event: 'oauth_grant.revoked', grantId: grant.id, clientId: grant.client_id, by: principalOf(ctx).id });
+    await s.audit.record('oauth_grant.revoked', {
+      actor: principalOf(ctx),
+      subject: { grant_id: grant.id, client_id: grant.client_id, ...(grant.account_id ? { account_id: grant.account_id } : {}) },
+    });
     ctx.body = { id: grant.id, object: 'oauth_grant', deleted: true };
   }
 

@@ -89,7 +89,10 @@ export function createAdminSignInsRouter(s: Services): Router {
       async (ctx) => {
         const account = await accountOf(ctx.params.id, actorType, label);
         if (!(await s.signIns.endOne(account.id, ctx.params.session_id))) throw new NotFoundError('The sign-in was not found');
-        s.logger.info({ event: `${label}.sign_in_ended`, accountId: account.id, signInId: ctx.params.session_id, by: principalOf(ctx).id });
+        await s.audit.record(`${label}.sign_in_ended`, {
+          actor: principalOf(ctx),
+          subject: { [`${label}_id`]: account.id, sign_in_id: ctx.params.session_id },
+        });
         ctx.body = { id: ctx.params.session_id, object: 'session', deleted: true };
       },
     );

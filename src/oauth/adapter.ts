@@ -1,10 +1,10 @@
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { Provider, errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { OAuthClients } from './clients.ts';
 import { clientMetadata } from './client-metadata.ts';
 import { GRANTABLE, type OAuthGrants } from './grants.ts';
-import type { EndSignIn, SignIns } from '../accounts/sign-ins.ts';
+import type { EndSignIn, SignInClient, SignIns } from '../accounts/sign-ins.ts';
 import type { Revocations } from '../tokens/revocations.ts';
 import type { RecordRef } from './record-refs.ts';
 import type { OutageGuard } from './unavailable.ts';
@@ -31,6 +31,14 @@ function storable(model: string, payload: AdapterPayload): AdapterPayload {
     rest.session = session as AdapterPayload['session'];
   }
   return rest;
+}
+
+/** Where the request saving a model comes from (the provider runs on our context: ctx.ip follows TRUST_PROXY). */
+function requestClient(): SignInClient | undefined {
+  const ctx = Provider.ctx;
+  if (!ctx) return undefined;
+  const userAgent = ctx.get('user-agent');
+  return { ip: ctx.ip, ...(userAgent ? { userAgent } : {}) };
 }
 
 /** The adapter's methods with the store's unavailability turned into `temporarily_unavailable`. */
@@ -121,11 +129,12 @@ export function createOAuthAdapterFactory(deps: {
         if (model === 'Session' && payload.uid)
           work.push(store.put(keys.oauthSessionUid(payload.uid), recordRef, ttlOpt(expiresIn)).then(() => undefined));
         if (model === 'Session' && typeof payload.accountId === 'string' && expiresIn)
-          work.push(deps.signIns.add(payload.accountId, 'oauth-session', recordRef, Date.now() + expiresIn * 1000));
+          work.push(deps.signIns.add(payload.accountId, 'oauth-session', recordRef, Date.now() + expiresIn * 1000, requestClient()));
         if (payload.userCode)
           work.push(store.put(keys.oauthUserCode(refOf('UserCode', payload.userCode)), recordRef, ttlOpt(expiresIn)).then(() => undefined));
         if (GRANTABLE.has(model) && payload.grantId) work.push(grants.addMember(payload.grantId, model, recordRef, ttl));
         if (model === 'Grant' && payload.clientId) work.push(grants.trackForClient(payload.clientId, id, ttl));
+        if (model === 'Grant' && typeof payload.accountId === 'string') work.push(grants.trackForAccount(payload.accountId, id, ttl));
         await Promise.all(work);
       },
 
@@ -173,6 +182,9 @@ export function createOAuthAdapterFactory(deps: {
         if (!payload) return;
         if (model === 'Session' && payload.uid && (await store.get(keys.oauthSessionUid(payload.uid))) === recordRef)
           await store.delete(keys.oauthSessionUid(payload.uid));
+        // A session renamed at login or ended at logout is no live sign-in any more.
+        if (model === 'Session' && typeof payload.accountId === 'string')
+          await deps.signIns.forget(payload.accountId, 'oauth-session', recordRef);
         if (payload.userCode) await store.delete(keys.oauthUserCode(refOf('UserCode', payload.userCode)));
         if (GRANTABLE.has(model) && payload.grantId) await grants.removeMember(payload.grantId, model, recordRef);
       },

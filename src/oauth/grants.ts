@@ -13,6 +13,33 @@ export const GRANTABLE = new Set([
 ]);
 
 const member = (model: string, id: string) => `${model}:${id}`;
+// A field of a grant's member index that is not a member: when it last received a refresh token.
+const REFRESHED_AT = 'refreshed_at';
+
+/** A grant as an operator sees it. */
+export interface GrantView {
+  id: string;
+  client_id: string;
+  account_id: string | null;
+  scopes: string[];
+  created_at: string | null;
+  last_refreshed_at: string | null;
+  expires_at: string | null;
+}
+
+interface StoredGrant {
+  accountId?: string;
+  clientId?: string;
+  iat?: number;
+  exp?: number;
+  openid?: { scope?: string };
+  resources?: Record<string, string>;
+}
+
+function scopesOf(grant: StoredGrant): string[] {
+  const all = [grant.openid?.scope ?? '', ...Object.values(grant.resources ?? {})].join(' ').split(' ').filter(Boolean);
+  return [...new Set(all)];
+}
 
 /**
  * Grant bookkeeping on the store: which records each grant owns (a hash sharing the grant's hash
@@ -25,10 +52,38 @@ export function createOAuthGrants(deps: { store: Store; revocations: Revocations
 
   async function deleteMembers(grantId: string, only?: string): Promise<void> {
     const membersKey = keys.oauthGrantMembers(grantId);
-    const fields = Object.keys(await store.hashGetAll(membersKey)).filter((f) => !only || f.startsWith(`${only}:`));
+    const fields = Object.keys(await store.hashGetAll(membersKey)).filter((f) => f.includes(':') && (!only || f.startsWith(`${only}:`)));
     // One key per delete: members carry their own hash tag (their id), so this stays cluster-safe.
     await Promise.all(fields.map((f) => store.delete(keys.oauthModel(f.slice(0, f.indexOf(':')), f.slice(f.indexOf(':') + 1)))));
     if (fields.length) await store.hashDelete(membersKey, fields);
+  }
+
+  async function view(grantId: string): Promise<GrantView | null> {
+    const [raw, [refreshedAt]] = await Promise.all([
+      store.get(keys.oauthModel('Grant', grantId)),
+      store.hashGet(keys.oauthGrantMembers(grantId), [REFRESHED_AT]),
+    ]);
+    if (!raw) return null;
+    const grant = JSON.parse(raw) as StoredGrant;
+    if (!grant.clientId) return null;
+    return {
+      id: grantId,
+      client_id: grant.clientId,
+      account_id: grant.accountId ?? null,
+      scopes: scopesOf(grant),
+      created_at: grant.iat ? new Date(grant.iat * 1000).toISOString() : null,
+      last_refreshed_at: refreshedAt ? new Date(Number(refreshedAt)).toISOString() : null,
+      expires_at: grant.exp ? new Date(grant.exp * 1000).toISOString() : null,
+    };
+  }
+
+  /** The live grants named in an index hash; ids whose grant has expired are dropped from it. */
+  async function viewsOf(indexKey: string): Promise<GrantView[]> {
+    const ids = Object.keys(await store.hashGetAll(indexKey));
+    const views = await Promise.all(ids.map(view));
+    const gone = ids.filter((_, i) => !views[i]);
+    if (gone.length) await store.hashDelete(indexKey, gone);
+    return views.filter((v): v is GrantView => v !== null).sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
   }
 
   return {
@@ -36,7 +91,7 @@ export function createOAuthGrants(deps: { store: Store; revocations: Revocations
       const expiresAt = ttlSeconds === undefined ? 0 : Date.now() + ttlSeconds * 1000;
       await store.hashSet(
         keys.oauthGrantMembers(grantId),
-        { [member(model, id)]: String(expiresAt) },
+        { [member(model, id)]: String(expiresAt), ...(model === 'RefreshToken' ? { [REFRESHED_AT]: String(Date.now()) } : {}) },
         ttlSeconds === undefined ? {} : { ttlSeconds },
       );
     },
@@ -50,6 +105,19 @@ export function createOAuthGrants(deps: { store: Store; revocations: Revocations
         ttlSeconds === undefined ? {} : { ttlSeconds },
       );
     },
+    async trackForAccount(accountId: string, grantId: string, ttlSeconds: number | undefined): Promise<void> {
+      await store.hashSet(
+        keys.oauthAccountGrants(accountId),
+        { [grantId]: String(Date.now()) },
+        ttlSeconds === undefined ? {} : { ttlSeconds },
+      );
+    },
+    /** One grant, or null when it does not exist (or has expired). */
+    get: view,
+    /** The live grants a client holds, newest first. */
+    listForClient: (clientId: string) => viewsOf(keys.oauthClientGrants(clientId)),
+    /** The live grants an account gave, newest first. */
+    listForAccount: (accountId: string) => viewsOf(keys.oauthAccountGrants(accountId)),
     /** Refuse the grant's JWT access tokens from now on (they are stored nowhere). */
     recordRevocation: (grantId: string) => revocations.revokeLineage(grantId),
     /** Delete one model's records of a grant (oidc-provider's revokeByGrantId). */
@@ -62,8 +130,9 @@ export function createOAuthGrants(deps: { store: Store; revocations: Revocations
       await deleteMembers(grantId);
       await store.delete(grantKey, keys.oauthGrantMembers(grantId));
       if (raw) {
-        const clientId = (JSON.parse(raw) as { clientId?: string }).clientId;
+        const { clientId, accountId } = JSON.parse(raw) as StoredGrant;
         if (clientId) await store.hashDelete(keys.oauthClientGrants(clientId), [grantId]);
+        if (accountId) await store.hashDelete(keys.oauthAccountGrants(accountId), [grantId]);
       }
     },
     /** Every grant a client holds (when the client is deleted). */

@@ -5,7 +5,7 @@ import { InvalidTokenError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { CredentialResolver } from './principal.ts';
-import type { SignIns } from '../accounts/sign-ins.ts';
+import type { SignInClient, SignIns } from '../accounts/sign-ins.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import { currentStanding } from '../accounts/standing.ts';
 import type { Config } from '../config.ts';
@@ -43,6 +43,7 @@ export function createSessions(deps: { store: Store; signIns: SignIns }) {
     async create(
       context: Omit<SessionRecord, 'created_at' | 'expires_at'>,
       ttlSeconds: number,
+      client?: SignInClient,
     ): Promise<{ id: string; session: SessionRecord }> {
       const id = `sess_${randomBytes(32).toString('base64url')}`;
       const now = Date.now();
@@ -52,12 +53,16 @@ export function createSessions(deps: { store: Store; signIns: SignIns }) {
         expires_at: new Date(now + ttlSeconds * 1000).toISOString(),
       };
       await store.put(keys.session(idHash(id)), JSON.stringify(session), { ttlSeconds });
-      await signIns.add(context.actor_id, 'session', idHash(id), now + ttlSeconds * 1000);
+      await signIns.add(context.actor_id, 'session', idHash(id), now + ttlSeconds * 1000, client);
       return { id, session };
     },
     async get(id: string): Promise<SessionRecord | null> {
       const raw = await store.get(keys.session(idHash(id)));
       return raw ? (JSON.parse(raw) as SessionRecord) : null;
+    },
+    /** Note a use of the session for the admin's sign-in list (at most once a minute; a failure here refuses nothing). */
+    async touch(id: string, session: SessionRecord): Promise<void> {
+      await signIns.touch(session.actor_id, 'session', idHash(id)).catch(() => undefined);
     },
     async destroy(id: string): Promise<void> {
       await store.delete(keys.session(idHash(id)));
@@ -111,6 +116,7 @@ export function sessionResolver(deps: {
       ]);
       if (revoked || !account || account.actor_type !== session.actor_type) throw new InvalidTokenError('The session has ended');
       const standing = currentStanding(account, { role: session.role, scopes: session.scopes }, deps.roleScopes);
+      await deps.sessions.touch(credential.value, session);
       return {
         kind: session.actor_type,
         id: session.actor_id,

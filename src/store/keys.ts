@@ -9,6 +9,8 @@ export const keys = {
   accountIndex: (actorType: string) => `account-index:${actorType}`,
   /** Sorted set of an account's live sign-ins (`<kind>:<ref>`, score = expiry ms): what a password reset ends. */
   accountSignIns: (accountId: string) => `signins:${accountId}`,
+  /** One sign-in's record (kind, created, last used, client address, user agent), by its opaque admin id. */
+  signInRecord: (accountId: string, signInId: string) => `signin:${accountId}:${signInId}`,
 
   // first-party refresh-token families: one hash tag per family
   refreshFamily: (familyId: string) => `rtf:{${familyId}}`,
@@ -50,6 +52,8 @@ export const keys = {
   oauthSessionUid: (uid: string) => `oidc:session-uid:{${uid}}`,
   oauthUserCode: (userCode: string) => `oidc:user-code:{${userCode}}`,
   oauthClientGrants: (clientId: string) => `oidc:client-grants:{${clientId}}`,
+  /** Hash: field = grant id, value = when it was first stored (ms); what an admin lists and withdraws per account. */
+  oauthAccountGrants: (accountId: string) => `oidc:account-grants:{${accountId}}`,
   /** Registered OAuth clients (our registry; the provider reads it through the Client adapter). */
   oauthClient: (clientId: string) => `oauth-client:${clientId}`,
   oauthClientIndex: () => 'oauth-client-index',

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import type { Account, ActorType } from '../accounts/accounts.ts';
-import type { SignIns } from '../accounts/sign-ins.ts';
+import type { SignInClient, SignIns } from '../accounts/sign-ins.ts';
 import { currentStanding, type Standing } from '../accounts/standing.ts';
 import type { Config } from '../config.ts';
 import { InvalidTokenError } from '../errors.ts';
@@ -36,7 +36,7 @@ export function createActorTokens(deps: { jwt: JwtService; signIns: SignIns; rol
      * (`sign_in_exp`). With `from` (a refresh), the same sign-in: same `sid`, no more than it was
      * granted nor than the account's role allows now, and never past its end.
      */
-    async issue(account: Account, from?: MedusaSignIn): Promise<IssuedJwt> {
+    async issue(account: Account, from?: MedusaSignIn, client?: SignInClient): Promise<IssuedJwt> {
       const actorType = account.actor_type;
       const nowMs = Date.now();
       const signIn: MedusaSignIn = from ?? {
@@ -63,7 +63,7 @@ export function createActorTokens(deps: { jwt: JwtService; signIns: SignIns; rol
         },
       });
       // The sign-in is recorded (and its record kept as long as its latest token), so a password reset ends it.
-      await signIns.add(account.id, 'lineage', signIn.sid, issued.expiresAt.getTime());
+      await signIns.add(account.id, 'lineage', signIn.sid, issued.expiresAt.getTime(), client);
       return issued;
     },
   };

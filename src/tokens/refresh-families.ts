@@ -6,7 +6,7 @@ import type { Store } from '../store/port.ts';
 import type { ActorType } from '../accounts/accounts.ts';
 import type { JwtService } from './jwt.ts';
 import type { Revocations } from './revocations.ts';
-import type { SignIns } from '../accounts/sign-ins.ts';
+import type { SignInClient, SignIns } from '../accounts/sign-ins.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import { currentStanding, type Standing } from '../accounts/standing.ts';
 import type { Config, Role } from '../config.ts';
@@ -115,11 +115,11 @@ export function createRefreshFamilies(deps: {
 
   return {
     /** A login: a new family and its first pair. */
-    async start(family: Omit<FamilyRecord, 'createdAt'>): Promise<TokenPair> {
+    async start(family: Omit<FamilyRecord, 'createdAt'>, client?: SignInClient): Promise<TokenPair> {
       const familyId = ulid();
       const record: FamilyRecord = { ...family, createdAt: Date.now() };
       await store.put(keys.refreshFamily(familyId), JSON.stringify(record), { ttlSeconds: refreshTtl });
-      await deps.signIns.add(family.sub, 'family', familyId, record.createdAt + refreshTtl * 1000);
+      await deps.signIns.add(family.sub, 'family', familyId, record.createdAt + refreshTtl * 1000, client);
       return mint(familyId, record);
     },
 

@@ -36,6 +36,42 @@ describe('sign-ins: each kind ends the way its own module registered', () => {
     await store.close();
   });
 
+  it('keeps when and where each sign-in started; "last used" moves at most once a minute; ending it drops its record', async () => {
+    const store = createMemoryStore();
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const signIns = createSignIns({ store, now: () => clock });
+    signIns.registerEnd('session', async () => {});
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+    await signIns.add('usr_1', 'session', 'hash-a', clock + 3_600_000, { ip: '203.0.113.9', userAgent: ua });
+    const [started] = await signIns.list('usr_1');
+    assert.equal(started!.kind, 'session');
+    assert.equal(started!.ip, '203.0.113.9');
+    assert.equal(started!.user_agent!.browser, 'Firefox 128.0');
+    assert.equal(started!.user_agent!.os, 'Linux');
+    assert.equal(started!.created_at, '2026-01-01T00:00:00.000Z');
+    assert.equal(started!.last_used_at, started!.created_at);
+    assert.doesNotMatch(started!.id, /hash-a/);
+
+    clock += 30_000;
+    await signIns.touch('usr_1', 'session', 'hash-a');
+    assert.equal((await signIns.list('usr_1'))[0]!.last_used_at, '2026-01-01T00:00:00.000Z', 'not within the minute');
+    clock += 31_000;
+    await signIns.touch('usr_1', 'session', 'hash-a');
+    assert.equal((await signIns.list('usr_1'))[0]!.last_used_at, '2026-01-01T00:01:01.000Z');
+    // A later start of the same sign-in (a refresh) keeps where it started.
+    clock += 61_000;
+    await signIns.add('usr_1', 'session', 'hash-a', clock + 3_600_000, { ip: '198.51.100.1' });
+    const extended = (await signIns.list('usr_1'))[0]!;
+    assert.equal(extended.ip, '203.0.113.9');
+    assert.equal(extended.expires_at, new Date(clock + 3_600_000).toISOString());
+
+    assert.equal(await signIns.endOne('usr_1', 'si_unknown'), false);
+    assert.equal(await signIns.endOne('usr_1', started!.id), true);
+    assert.deepEqual(await signIns.list('usr_1'), []);
+    assert.equal(await store.get(keys.signInRecord('usr_1', started!.id)), null);
+    await store.close();
+  });
+
   it('services.ts registers an end for every kind of sign-in', async () => {
     const srv = await startTestServer({ store: 'memory' });
     try {

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { InvalidCredentialsError } from '../../errors.ts';
+import { signInClientOf } from '../../http/sign-in-client.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { medusaErr, passwordLoginBody, userSchema, userView } from '../medusa-shapes.ts';
@@ -29,7 +30,7 @@ export function createAdminAuthRouter(s: Services): Router {
     async (ctx, { body }) => {
       const account = await s.passwordLogin(ctx, 'user', body.email, body.password);
       if (!account) throw new InvalidCredentialsError();
-      const { token } = await s.actorTokens.issue(account);
+      const { token } = await s.actorTokens.issue(account, undefined, signInClientOf(ctx));
       ctx.body = { token, access_token: token, user: userView(account) };
     },
   );

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { cors } from '../../http/cors.ts';
 import { AppError, InvalidEmailOrPasswordError, InvalidTokenError } from '../../errors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
+import { signInClientOf } from '../../http/sign-in-client.ts';
 import { defineRoute } from '../../http/route.ts';
 import { readBearer } from '../../principal/read-credential.ts';
 import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
@@ -61,7 +62,7 @@ export function createMedusaAuthRouter(s: Services): Router {
       async (ctx, { body }) => {
         const account = await s.passwordLogin(ctx, actor, body.email, body.password);
         if (!account) throw new InvalidEmailOrPasswordError();
-        ctx.body = { token: (await s.actorTokens.issue(account)).token };
+        ctx.body = { token: (await s.actorTokens.issue(account, undefined, signInClientOf(ctx))).token };
       },
     );
 
@@ -236,6 +237,7 @@ export function createMedusaAuthRouter(s: Services): Router {
           sign_in_ends_at: signIn.endsAt.toISOString(),
         },
         ttl,
+        signInClientOf(ctx),
       );
       writeSessionCookie(ctx, id, { maxAgeSeconds: ttl });
       ctx.body = { user: context };

@@ -5,6 +5,7 @@ import { InvalidCredentialsError, InvalidRequestError, InvalidTokenError } from 
 import { cors } from '../../http/cors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { requirePublishableKey } from '../../http/publishable-key.ts';
+import { signInClientOf } from '../../http/sign-in-client.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { actorAccount, customerSchema, customerView, isRegistrationPrincipal, medusaErr, passwordLoginBody } from '../medusa-shapes.ts';
@@ -54,7 +55,7 @@ export function createStoreRouter(s: Services): Router {
     async (ctx, { body }) => {
       const account = await s.passwordLogin(ctx, 'customer', body.email, body.password);
       if (!account) throw new InvalidCredentialsError();
-      const { token } = await s.actorTokens.issue(account);
+      const { token } = await s.actorTokens.issue(account, undefined, signInClientOf(ctx));
       ctx.body = { token, access_token: token, customer: customerView(account) };
     },
   );
@@ -99,7 +100,7 @@ export function createStoreRouter(s: Services): Router {
       await s.pendingIdentities.link(identity, customer.id);
       // From here the registration token is one of the customer's sign-ins: a password reset or
       // sign-out everywhere ends it.
-      await s.signIns.add(customer.id, 'lineage', p.sid!, p.expiresAt!.getTime());
+      await s.signIns.add(customer.id, 'lineage', p.sid!, p.expiresAt!.getTime(), signInClientOf(ctx));
       ctx.body = { customer: customerView(customer) };
     },
   );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Context } from 'koa';
 import { InsufficientScopeError, InvalidCredentialsError, InvalidTokenError } from '../../errors.ts';
 import { requirePrincipal, principalOf } from '../../http/guards.ts';
+import { signInClientOf } from '../../http/sign-in-client.ts';
 import { defineRoute } from '../../http/route.ts';
 import { validate } from '../../http/validate.ts';
 import { bearerChallenge } from '../../http/www-authenticate.ts';
@@ -120,13 +121,16 @@ export function createV1AuthRouter(s: Services): Router {
       const account = await s.passwordLogin(ctx, body.actor_type, body.username, body.password);
       if (!account) throw new InvalidCredentialsError();
       const scope = s.config.roleScopes[account.actor_type === 'user' ? (account.role ?? 'member') : 'customer'];
-      ctx.body = await s.refreshFamilies.start({
-        sub: account.id,
-        actorType: account.actor_type,
-        scope,
-        accessTtl: s.config.ttl.access,
-        extra: account.role ? { role: account.role } : undefined,
-      });
+      ctx.body = await s.refreshFamilies.start(
+        {
+          sub: account.id,
+          actorType: account.actor_type,
+          scope,
+          accessTtl: s.config.ttl.access,
+          extra: account.role ? { role: account.role } : undefined,
+        },
+        signInClientOf(ctx),
+      );
     },
   );
 

@@ -9,6 +9,8 @@ export const keys = {
   accountIndex: (actorType: string) => `account-index:${actorType}`,
   /** Sorted set of an account's live sign-ins (`<kind>:<ref>`, score = expiry ms): what a password reset ends. */
   accountSignIns: (accountId: string) => `signins:${accountId}`,
+  /** Held (seconds) while a change that could remove an admin checks that another admin remains. */
+  adminRoleLock: () => 'lock:admin-role',
 
   // first-party refresh-token families: one hash tag per family
   refreshFamily: (familyId: string) => `rtf:{${familyId}}`,

@@ -8,6 +8,7 @@ import { adminGuard } from './guard.ts';
 import { createAdminSalesChannelsRouter } from './sales-channels.ts';
 import { createAdminUsersRouter } from './users.ts';
 import { createAdminOAuthClientsRouter } from './oauth-clients.ts';
+import { createAdminCustomersRouter } from './customers.ts';
 
 /** CORS (ADMIN_CORS; AUTH_CORS too for /admin/auth/*), then the admin guard: before every /admin route. */
 export function adminBefore(s: Services): Middleware[] {
@@ -21,5 +22,6 @@ export function createAdminRouters(s: Services): Router[] {
     createAdminApiKeysRouter(s),
     createAdminSalesChannelsRouter(s),
     createAdminOAuthClientsRouter(s),
+    createAdminCustomersRouter(s),
   ];
 }

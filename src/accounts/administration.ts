@@ -74,9 +74,10 @@ export function createAccountAdministration(deps: {
         if (!updated) throw new NotFoundError(`${actorType === 'user' ? 'User' : 'Customer'} with id: ${id} was not found`);
         return updated;
       });
+      // Sign-ins end before the keys are suspended: no live sign-in can make a key the suspension misses.
       if (changes.disabled === true && !before.disabled) {
-        await apiKeys.suspendCreatedBy(id, true);
         await signIns.endAll(id);
+        await apiKeys.suspendCreatedBy(id, true);
       } else if (changes.disabled === false && before.disabled) {
         await apiKeys.suspendCreatedBy(id, false);
       }
@@ -90,8 +91,8 @@ export function createAccountAdministration(deps: {
         // The account goes first, so nothing it holds can be renewed while the rest is ended.
         await accounts.delete(id);
       });
-      await apiKeys.revokeCreatedBy(id, by);
       await signIns.endAll(id);
+      await apiKeys.revokeCreatedBy(id, by);
       return account;
     },
   };

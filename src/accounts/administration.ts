@@ -39,24 +39,36 @@ export function createAccountAdministration(deps: {
     return account;
   }
 
-  /** Run `change` while no other admin-removing change runs; refuse it when it would leave no active admin. */
-  async function keepingAnAdmin<T>(account: Account, after: Account | null, change: () => Promise<T>): Promise<T> {
-    if (!isActiveAdmin(account) || (after && isActiveAdmin(after))) return change();
+  /**
+   * Read the account and run `change` on it. When the change could take an admin away (`removes`),
+   * both happen under the lock, and the change is refused if the account is the last active admin:
+   * the account is read under the lock, so a promotion or demotion racing with it is seen.
+   */
+  async function keepingAnAdmin<T>(
+    actorType: ActorType,
+    id: string,
+    removes: boolean,
+    change: (current: Account) => Promise<T>,
+  ): Promise<T> {
+    if (actorType !== 'user' || !removes) return change(await mustGet(actorType, id));
     const token = randomUUID();
     for (let attempt = 0; !(await store.put(keys.adminRoleLock(), token, { ttlSeconds: LOCK_TTL_SECONDS, ifAbsent: true })); attempt++) {
       if (attempt >= LOCK_ATTEMPTS) throw new ServiceUnavailableError('Another change of an admin is in progress, retry');
       await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
     }
     try {
-      const { accounts: admins } = await accounts.search('user', {
-        role: 'admin',
-        disabled: false,
-        order: { field: 'created_at', desc: false },
-        offset: 0,
-        limit: Number.MAX_SAFE_INTEGER,
-      });
-      if (!admins.some((a) => a.id !== account.id)) throw new LastAdminError();
-      return await change();
+      const current = await mustGet(actorType, id);
+      if (isActiveAdmin(current)) {
+        const { accounts: admins } = await accounts.search('user', {
+          role: 'admin',
+          disabled: false,
+          order: { field: 'created_at', desc: false },
+          offset: 0,
+          limit: Number.MAX_SAFE_INTEGER,
+        });
+        if (!admins.some((a) => a.id !== id)) throw new LastAdminError();
+      }
+      return await change(current);
     } finally {
       // Released only if still ours (it expires on its own when this instance dies holding it).
       if ((await store.get(keys.adminRoleLock()).catch(() => null)) === token) await store.delete(keys.adminRoleLock()).catch(() => {});
@@ -68,14 +80,15 @@ export function createAccountAdministration(deps: {
 
     /** Change an account; what the change implies (sign-ins ended, keys stopped or restored) follows before it returns. */
     async update(actorType: ActorType, id: string, changes: AccountChanges): Promise<{ before: Account; after: Account }> {
-      const before = await mustGet(actorType, id);
-      const after = await keepingAnAdmin(before, { ...before, ...changes }, async () => {
+      const removes = (changes.role !== undefined && changes.role !== 'admin') || changes.disabled === true;
+      const { before, after } = await keepingAnAdmin(actorType, id, removes, async (current) => {
         const updated = await accounts.update(id, changes);
         if (!updated) throw new NotFoundError(`${actorType === 'user' ? 'User' : 'Customer'} with id: ${id} was not found`);
-        return updated;
+        return { before: current, after: updated };
       });
       // Sign-ins end before the keys are suspended: no live sign-in can make a key the suspension misses.
-      if (changes.disabled === true && !before.disabled) {
+      // Repeated on a repeated disable, so one interrupted half way is completed by asking again.
+      if (changes.disabled === true) {
         await signIns.endAll(id);
         await apiKeys.suspendCreatedBy(id, true);
       } else if (changes.disabled === false && before.disabled) {
@@ -86,10 +99,10 @@ export function createAccountAdministration(deps: {
 
     /** Delete an account: its sign-ins end and its API keys are revoked (by `by`). */
     async delete(actorType: ActorType, id: string, by: string): Promise<Account> {
-      const account = await mustGet(actorType, id);
-      await keepingAnAdmin(account, null, async () => {
-        // The account goes first, so nothing it holds can be renewed while the rest is ended.
+      // The account goes first, so nothing it holds can be renewed while the rest is ended.
+      const account = await keepingAnAdmin(actorType, id, true, async (current) => {
         await accounts.delete(id);
+        return current;
       });
       await signIns.endAll(id);
       await apiKeys.revokeCreatedBy(id, by);

@@ -1,4 +1,5 @@
 import { createAccounts } from './accounts/accounts.ts';
+import { createAccountAdministration } from './accounts/administration.ts';
 import { createApiKeys } from './api-keys/api-keys.ts';
 import { createSalesChannels } from './api-keys/sales-channels.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
@@ -101,6 +102,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   });
 
   const audit = createAudit({ store, logger });
+  const accountAdministration = createAccountAdministration({ store, accounts, apiKeys, signIns });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
@@ -133,6 +135,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     oauthGrants,
     oauthClients,
     audit,
+    accountAdministration,
   };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

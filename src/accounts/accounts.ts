@@ -18,8 +18,24 @@ export interface Account {
   last_name: string | null;
   /** Back-office users only. */
   role?: Role;
+  /** A disabled account cannot sign in, renew a sign-in, or act through its API keys. */
+  disabled?: boolean;
+  metadata?: Record<string, unknown> | null;
   created_at: string;
   updated_at: string;
+}
+
+/** What an administrator may change on an account. */
+export type AccountChanges = Partial<Pick<Account, 'first_name' | 'last_name' | 'role' | 'disabled' | 'metadata'>>;
+
+/** How an administrator looks for accounts: filters over the (small) account index, then one page. */
+export interface AccountSearch {
+  q?: string;
+  role?: Role;
+  disabled?: boolean;
+  order: { field: 'created_at' | 'updated_at' | 'email'; desc: boolean };
+  offset: number;
+  limit: number;
 }
 
 interface StoredAccount extends Account {
@@ -107,12 +123,12 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
     },
 
     /**
-     * The account if it may still act: null when it is gone. Every renewal of a sign-in (refresh,
-     * a session's use, token to session) asks here, so a future `disabled` flag is checked in this one place.
+     * The account if it may still act: null when it is gone or disabled. Every renewal of a sign-in
+     * (refresh, a session's use, token to session, an API key's creator) asks here.
      */
     async active(id: string): Promise<Account | null> {
       const stored = await load(id);
-      return stored ? publicView(stored) : null;
+      return stored && !stored.disabled ? publicView(stored) : null;
     },
 
     async findByEmail(actorType: ActorType, email: string): Promise<Account | null> {
@@ -124,21 +140,51 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
     async authenticate(actorType: ActorType, email: string, password: string): Promise<Account | null> {
       const stored = await findStoredByEmail(actorType, email);
       const ok = await passwords.verify(stored?.password_hash, password);
-      return ok && stored ? publicView(stored) : null;
+      // A disabled account answers as a wrong password does: its state is not told to whoever knows the email.
+      return ok && stored && !stored.disabled ? publicView(stored) : null;
     },
 
-    async update(
-      id: string,
-      changes: Partial<Pick<Account, 'first_name' | 'last_name' | 'role'>> & { password?: string },
-    ): Promise<Account | null> {
+    async update(id: string, changes: AccountChanges & { password?: string }): Promise<Account | null> {
       if (changes.password !== undefined) assertPasswordPolicy(changes.password);
+      const { password, ...fields } = changes;
+      const passwordHash = password === undefined ? undefined : await passwords.hash(password);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const raw = await store.get(keys.account(id));
+        if (!raw) return null;
+        const stored = JSON.parse(raw) as StoredAccount;
+        const next: StoredAccount = { ...stored, ...fields, updated_at: new Date().toISOString() };
+        if (passwordHash !== undefined) next.password_hash = passwordHash;
+        // Compare-and-swap: a concurrent change (a password reset, a role) is read again, not overwritten.
+        if (await store.compareAndSwap(keys.account(id), raw, JSON.stringify(next))) return publicView(next);
+      }
+      return null;
+    },
+
+    /** Remove the account, its email claim and its listing entry; the removed account, or null. */
+    async delete(id: string): Promise<Account | null> {
       const stored = await load(id);
       if (!stored) return null;
-      const { password, ...fields } = changes;
-      const next: StoredAccount = { ...stored, ...fields, updated_at: new Date().toISOString() };
-      if (password !== undefined) next.password_hash = await passwords.hash(password);
-      await store.put(keys.account(id), JSON.stringify(next));
-      return publicView(next);
+      await store.delete(keys.account(id));
+      await store.indexRemove(keys.accountIndex(stored.actor_type), [id]);
+      await store.delete(keys.accountEmail(stored.actor_type, stored.email));
+      return publicView(stored);
+    },
+
+    async search(actorType: ActorType, f: AccountSearch): Promise<{ accounts: Account[]; count: number }> {
+      const total = await store.indexCount(keys.accountIndex(actorType));
+      const ids = await store.indexRange(keys.accountIndex(actorType), { offset: 0, limit: total });
+      const q = f.q?.trim().toLowerCase();
+      const matches = (await Promise.all(ids.map((id) => load(id))))
+        .filter((a): a is StoredAccount => a !== null)
+        .filter(
+          (a) =>
+            (!q || [a.email, a.first_name, a.last_name].some((v) => v?.toLowerCase().includes(q))) &&
+            (f.role === undefined || (a.role ?? 'member') === f.role) &&
+            (f.disabled === undefined || Boolean(a.disabled) === f.disabled),
+        );
+      const { field, desc } = f.order;
+      matches.sort((a, b) => (a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : 0) * (desc ? -1 : 1));
+      return { accounts: matches.slice(f.offset, f.offset + f.limit).map(publicView), count: matches.length };
     },
 
     /** The stamp of the account's current password (see `replacePassword`); null for no account. */

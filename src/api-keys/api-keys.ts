@@ -26,6 +26,8 @@ export interface ApiKeyRecord {
   /** May lie in the future (scheduled revoke): the key works until then. */
   revoked_at: string | null;
   revoked_by: string | null;
+  /** Set while the creator's account is disabled: the key is refused, and works again when it is enabled. */
+  suspended?: boolean;
 }
 
 export class ApiKeyNotFoundError extends NotFoundError {
@@ -153,7 +155,7 @@ export function createApiKeys(deps: { store: Store; pepper: string; now?: () => 
       const key = JSON.parse(raw) as ApiKeyRecord;
       if (!sameHash(key.token_hash, hash) || key.type !== tokenType) return null;
       const at = now();
-      if (isRevoked(key, at) || isExpired(key, at)) return null;
+      if (isRevoked(key, at) || isExpired(key, at) || key.suspended) return null;
       return key;
     },
 
@@ -180,6 +182,34 @@ export function createApiKeys(deps: { store: Store; pepper: string; now?: () => 
         if (isRevoked(k, now())) throw new InvalidRequestError(`The API key ${id} is already revoked`);
         return { ...k, revoked_at: revokeTime(k, now() + revokeInSeconds * 1000), revoked_by: by };
       });
+    },
+
+    /**
+     * Suspend (or restore) every key a user created, on the key records themselves: verifying a key
+     * stays one read, and a disabled creator's keys are refused at once on every instance.
+     */
+    async suspendCreatedBy(createdBy: string, suspended: boolean): Promise<number> {
+      const { keys: owned } = await this.list({
+        createdBy,
+        order: { field: 'created_at', desc: false },
+        offset: 0,
+        limit: Number.MAX_SAFE_INTEGER,
+      });
+      for (const k of owned) await mutate(k.id, (r) => ({ ...r, suspended }));
+      return owned.length;
+    },
+
+    /** Revoke now every key of a removed user that is not revoked yet. */
+    async revokeCreatedBy(createdBy: string, by: string): Promise<number> {
+      const { keys: owned } = await this.list({
+        createdBy,
+        revoked: false,
+        order: { field: 'created_at', desc: false },
+        offset: 0,
+        limit: Number.MAX_SAFE_INTEGER,
+      });
+      for (const k of owned) await mutate(k.id, (r) => ({ ...r, revoked_at: new Date(now()).toISOString(), revoked_by: by }));
+      return owned.length;
     },
 
     /** Only revoked keys may be deleted (Medusa's rule), so deleting never silently cuts off a client. */

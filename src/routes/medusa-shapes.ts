@@ -13,6 +13,8 @@ export const userSchema = z
     first_name: z.string().nullable(),
     last_name: z.string().nullable(),
     role: z.enum(['admin', 'member', 'developer']).describe('What the user may do in the back office'),
+    disabled: z.boolean().describe('A disabled account cannot sign in, and its API keys are refused until it is enabled'),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -48,12 +50,23 @@ export function userView(a: Account) {
     first_name: a.first_name,
     last_name: a.last_name,
     role: a.role ?? 'member',
+    disabled: a.disabled ?? false,
+    metadata: a.metadata ?? null,
     created_at: a.created_at,
     updated_at: a.updated_at,
   };
 }
 export function customerView(a: Account) {
-  return { id: a.id, email: a.email, first_name: a.first_name, last_name: a.last_name, created_at: a.created_at, updated_at: a.updated_at };
+  return {
+    id: a.id,
+    email: a.email,
+    first_name: a.first_name,
+    last_name: a.last_name,
+    disabled: a.disabled ?? false,
+    metadata: a.metadata ?? null,
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+  };
 }
 
 /** A registration token's principal (no actor yet), as opposed to a logged-in actor's. */

@@ -11,6 +11,8 @@ export const keys = {
   accountSignIns: (accountId: string) => `signins:${accountId}`,
   /** One sign-in's record (kind, created, last used, client address, user agent), by its opaque admin id. */
   signInRecord: (accountId: string, signInId: string) => `signin:${accountId}:${signInId}`,
+  /** Held (seconds) while a change that could remove an admin checks that another admin remains. */
+  adminRoleLock: () => 'lock:admin-role',
 
   // first-party refresh-token families: one hash tag per family
   refreshFamily: (familyId: string) => `rtf:{${familyId}}`,

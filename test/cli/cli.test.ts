@@ -111,6 +111,79 @@ describe('portcullis CLI against Redis', () => {
     assert.match(res.stderr, /already exists/);
   });
 
+  it('lists, gets, re-roles, disables, enables, signs out and deletes users, keeping the last admin', async () => {
+    const json = async (args: string[]) => {
+      const res = await cli(args, env);
+      assert.equal(res.code, 0, `${args.join(' ')}: ${res.stderr}`);
+      return JSON.parse(res.stdout);
+    };
+    const user = await json([
+      'user',
+      'create',
+      '--email',
+      'cli-ops@example.com',
+      '--password',
+      'correct horse battery',
+      '--role',
+      'developer',
+    ]);
+    const listed = await json(['user', 'list', '--q', 'cli-ops']);
+    assert.deepEqual(Object.keys(listed).sort(), ['count', 'users']);
+    assert.equal(listed.count, 1);
+    assert.equal(listed.users[0].id, user.id);
+    assert.equal((await json(['user', 'get', 'CLI-OPS@example.com'])).id, user.id);
+    assert.equal((await json(['user', 'set-role', user.id, 'member'])).role, 'member');
+
+    const signIn = await login('cli-ops@example.com', 'correct horse battery');
+    assert.equal(signIn.status, 200);
+    assert.equal((await json(['user', 'disable', user.id])).disabled, true);
+    const auth = { authorization: `Bearer ${signIn.json.token}` };
+    assert.equal((await http(`${srv.url}/v1/auth/verify`, { headers: auth })).status, 401, 'disabling ended the sign-in');
+    assert.equal((await login('cli-ops@example.com', 'correct horse battery')).status, 401);
+    assert.equal((await json(['user', 'list', '--disabled', 'true'])).count, 1);
+    assert.equal((await json(['user', 'enable', user.id])).disabled, false);
+    const again = await login('cli-ops@example.com', 'correct horse battery');
+    assert.equal(again.status, 200);
+    assert.equal((await json(['user', 'sign-out', user.id])).signed_out, true);
+    assert.equal((await http(`${srv.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${again.json.token}` } })).status, 401);
+    assert.deepEqual(await json(['user', 'delete', user.id]), { id: user.id, object: 'user', deleted: true });
+    const gone = await cli(['user', 'get', user.id], env);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /was not found/);
+
+    // The only admin of this namespace (created by the first test) cannot be demoted, disabled or deleted.
+    const admins = await json(['user', 'list', '--role', 'admin']);
+    assert.equal(admins.count, 1);
+    for (const args of [
+      ['set-role', admins.users[0].id, 'member'],
+      ['disable', admins.users[0].id],
+      ['delete', admins.users[0].id],
+    ]) {
+      const res = await cli(['user', ...args], env);
+      assert.equal(res.code, 1, args.join(' '));
+      assert.match(res.stderr, /last active admin/);
+    }
+    assert.equal((await json(['user', 'get', admins.users[0].id])).role, 'admin');
+  });
+
+  it('lists, gets and deletes customers', async () => {
+    const created = JSON.parse(
+      (await cli(['customer', 'create', '--email', 'cli-shopper@example.com', '--password', 'long enough pw'], env)).stdout,
+    );
+    const listed = JSON.parse((await cli(['customer', 'list', '--q', 'cli-shopper'], env)).stdout);
+    assert.deepEqual(listed, { customers: [created], count: 1 });
+    assert.equal(JSON.parse((await cli(['customer', 'get', created.id], env)).stdout).email, 'cli-shopper@example.com');
+    assert.deepEqual(JSON.parse((await cli(['customer', 'delete', 'cli-shopper@example.com'], env)).stdout), {
+      id: created.id,
+      object: 'customer',
+      deleted: true,
+    });
+    assert.equal((await login('cli-shopper@example.com', 'long enough pw', 'customer')).status, 401);
+    const bad = await cli(['customer', 'set-role', created.id, 'admin'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Usage/);
+  });
+
   it('answers usage errors with exit 2 and the usage on stderr', async () => {
     const cases = [
       ['user', 'create', '--email', 'x@example.com'], // no password

@@ -53,7 +53,17 @@ describe('Medusa-style authentication (the reference document, end to end)', () 
         body: '{"email": "admin@example.com", "password": "supersecret"}',
       });
       assert.equal(res.status, 200);
-      assert.deepEqual(Object.keys(res.json.user).sort(), ['created_at', 'email', 'first_name', 'id', 'last_name', 'role', 'updated_at']);
+      assert.deepEqual(Object.keys(res.json.user).sort(), [
+        'created_at',
+        'disabled',
+        'email',
+        'first_name',
+        'id',
+        'last_name',
+        'metadata',
+        'role',
+        'updated_at',
+      ]);
       assert.match(res.json.user.id, /^user_/);
       assert.equal(res.json.user.email, 'admin@example.com');
       assert.equal(res.json.user.first_name, 'Jane');

@@ -10,6 +10,7 @@ import { createAdminUsersRouter } from './users.ts';
 import { createAdminOAuthClientsRouter } from './oauth-clients.ts';
 import { createAdminSignInsRouter } from './sign-ins.ts';
 import { createAdminGrantsRouter } from './grants.ts';
+import { createAdminCustomersRouter } from './customers.ts';
 
 /** CORS (ADMIN_CORS; AUTH_CORS too for /admin/auth/*), then the admin guard: before every /admin route. */
 export function adminBefore(s: Services): Middleware[] {
@@ -25,5 +26,6 @@ export function createAdminRouters(s: Services): Router[] {
     createAdminOAuthClientsRouter(s),
     createAdminSignInsRouter(s),
     createAdminGrantsRouter(s),
+    createAdminCustomersRouter(s),
   ];
 }

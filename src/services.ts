@@ -29,6 +29,7 @@ import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
+import { createWebhookNotifier } from './notify/webhook.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -87,7 +88,14 @@ export async function createServices(config: Config, store: Store, logger: Logge
   });
   const loginThrottle = createLoginThrottle({ store });
   const anonymousQuotas = createAnonymousQuotas({ store });
-  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
+  const audit = createAudit({
+    store,
+    logger,
+    retentionMs: config.auditRetention * 1000,
+    notify: createWebhookNotifier({ url: config.notifyWebhookUrl, logger }),
+  });
+
+  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login, audit });
 
   // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
@@ -99,8 +107,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
     revocations,
     production: config.env === 'production',
   });
-
-  const audit = createAudit({ store, logger });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();

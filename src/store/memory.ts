@@ -186,11 +186,9 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       }
       return id;
     },
-    async streamRange(stream, { start = '-', end: until = '+', count, reverse }) {
-      // A bare `<ms>` end includes every id of that millisecond, as in Redis.
-      const end = until === '+' || until.includes('-') ? until : `${until}-${Number.MAX_SAFE_INTEGER}`;
+    async streamRange(stream, { start = '-', end = '+', count, reverse }) {
       const entries = [...(hashOf(stream, false)?.value ?? [])]
-        .filter(([id]) => (start === '-' || compareStreamIds(id, start) >= 0) && (end === '+' || compareStreamIds(id, end) <= 0))
+        .filter(([id]) => afterStart(id, start) && beforeEnd(id, end))
         .map(([id, json]) => ({ id, fields: JSON.parse(json) as Record<string, string> }));
       if (reverse) entries.reverse();
       return entries.slice(0, Math.max(0, count));
@@ -212,4 +210,15 @@ function compareStreamIds(a: string, b: string): number {
   const [am, as = '0'] = a.split('-').map(Number);
   const [bm, bs = '0'] = b.split('-').map(Number);
   return am !== bm ? am! - bm! : Number(as) - Number(bs);
+}
+/** Whether `id` is within a range's start (`-`, `<ms>`, `<ms>-<seq>`, or exclusive `(<id>`), as XRANGE reads it. */
+function afterStart(id: string, start: string): boolean {
+  if (start === '-') return true;
+  return start.startsWith('(') ? compareStreamIds(id, start.slice(1)) > 0 : compareStreamIds(id, start) >= 0;
+}
+/** Likewise for its end; a bare `<ms>` end includes every id of that millisecond. */
+function beforeEnd(id: string, end: string): boolean {
+  if (end === '+') return true;
+  if (end.startsWith('(')) return compareStreamIds(id, end.slice(1)) < 0;
+  return compareStreamIds(id, end.includes('-') ? end : `${end}-${Number.MAX_SAFE_INTEGER}`) <= 0;
 }

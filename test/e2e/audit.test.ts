@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { createClient } from 'redis';
+import { dropPrefix, http, privatePrefix, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+
+const run = promisify(execFile);
+const PASSWORD = 'supersecret-audit';
+
+async function auditCli(prefix: string, ...args: string[]) {
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', ...args], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        REDIS_URL,
+        REDIS_PREFIX: prefix,
+        DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+        LOG_LEVEL: 'silent',
+      },
+    });
+    return { code: 0, stdout };
+  } catch (err) {
+    const e = err as { code: number; stdout: string };
+    return { code: e.code, stdout: e.stdout };
+  }
+}
+
+describe('audit trail', () => {
+  let srv: TestServer;
+  let adminId: string;
+  let adminToken: string;
+  const events = async (query = '') =>
+    (await http(`${srv.url}/admin/audit-events?limit=500${query}`, { headers: { authorization: `Bearer ${adminToken}` } })).json
+      .audit_events as any[];
+
+  before(async () => {
+    srv = await startTestServer();
+    adminId = (await srv.services.accounts.create({ actorType: 'user', email: 'admin@example.com', password: PASSWORD, role: 'admin' })).id;
+    await srv.services.accounts.create({ actorType: 'user', email: 'member@example.com', password: PASSWORD, role: 'member' });
+    const login = await http(`${srv.url}/admin/auth/token`, {
+      method: 'POST',
+      json: { email: 'admin@example.com', password: PASSWORD },
+      headers: { 'user-agent': 'audit-test/1.0', 'x-request-id': 'req-audit-1' },
+    });
+    assert.equal(login.status, 200);
+    adminToken = login.json.token;
+  });
+  after(() => srv.close());
+
+  it('records a password login once, with the account as actor and subject, its address, user agent and request id', async () => {
+    const found = (await events('&type=auth.login.succeeded')).filter((e) => e.subject?.id === adminId);
+    assert.equal(found.length, 1);
+    assert.deepEqual(found[0].actor, { type: 'user', id: adminId });
+    assert.equal(found[0].outcome, 'success');
+    assert.equal(found[0].ip, '127.0.0.1');
+    assert.equal(found[0].user_agent, 'audit-test/1.0');
+    assert.equal(found[0].request_id, 'req-audit-1');
+  });
+
+  it('records a failed login with its reason class for operators, anonymous, and the client still sees one answer', async () => {
+    const res = await http(`${srv.url}/admin/auth/token`, {
+      method: 'POST',
+      json: { email: 'admin@example.com', password: 'wrong-password-1' },
+    });
+    assert.equal(res.status, 401);
+    const found = await events('&type=auth.login.failed');
+    assert.equal(found.length, 1);
+    assert.equal(found[0].outcome, 'failure');
+    assert.deepEqual(found[0].actor, { type: 'anonymous', id: '' });
+    assert.equal(found[0].data.reason, 'invalid_credentials');
+  });
+
+  it('records API key changes with the admin as actor, and never a password, token or key in any event', async () => {
+    const created = await http(`${srv.url}/admin/api-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      json: { title: 'audit key', type: 'secret' },
+    });
+    assert.equal(created.status, 200);
+    const key = created.json.api_key;
+    const found = (await events('&type=api_key.created')).filter((e) => e.subject?.id === key.id);
+    assert.equal(found.length, 1);
+    assert.deepEqual(found[0].actor, { type: 'user', id: adminId });
+    const exported = await fetch(`${srv.url}/admin/audit-events/export`, { headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(exported.headers.get('content-type')?.startsWith('application/x-ndjson'), true);
+    const text = await exported.text();
+    assert.ok(text.trim().split('\n').length >= 3);
+    for (const secret of [PASSWORD, 'wrong-password-1', adminToken, key.token])
+      assert.equal(text.includes(secret), false, 'a secret in the audit trail');
+  });
+
+  it('filters by actor and pages with a cursor', async () => {
+    const first = await http(`${srv.url}/admin/audit-events?limit=1&actor_id=${adminId}`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(first.json.audit_events.length, 1);
+    assert.ok(first.json.next_cursor);
+    const second = await http(`${srv.url}/admin/audit-events?limit=1&actor_id=${adminId}&cursor=${first.json.next_cursor}`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(second.json.audit_events.length, 1);
+    assert.ok(second.json.audit_events[0].id < first.json.audit_events[0].id);
+  });
+
+  it('is for admins only: a member is refused', async () => {
+    const login = await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'member@example.com', password: PASSWORD } });
+    const res = await http(`${srv.url}/admin/audit-events`, { headers: { authorization: `Bearer ${login.json.token}` } });
+    assert.equal(res.status, 403);
+    assert.equal(res.json.type, 'forbidden');
+  });
+});
+
+describe('audit trail: the hash chain', () => {
+  it('50 events appended in parallel by two instances form one unbroken chain; verify names an edited and a deleted event', async () => {
+    const prefix = privatePrefix('audit-chain');
+    const a = await startTestServer({ prefix });
+    const b = await startTestServer({ prefix });
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          (i % 2 ? a : b).services.audit.record('test.event', { subject: { type: 'test', id: `t${i}` }, data: { n: i } }),
+        ),
+      );
+      const intact = await auditCli(prefix, 'verify');
+      assert.equal(intact.code, 0, intact.stdout);
+      assert.equal(JSON.parse(intact.stdout).checked, 50);
+
+      const stream = `${prefix}events:audit`;
+      const entries = await redis.xRange(stream, '-', '+');
+      assert.deepEqual(
+        entries.map((e) => e.message.seq),
+        Array.from({ length: 50 }, (_, i) => String(i + 1)),
+      );
+      // An attacker rewrites one event (same id, one field changed): a stream only grows, so rebuild it.
+      const victim = entries[20]!;
+      await redis.del(stream);
+      for (const e of entries) await redis.xAdd(stream, e.id, e === victim ? { ...e.message, subject_id: 'someone-else' } : e.message);
+      const tampered = await auditCli(prefix, 'verify');
+      assert.equal(tampered.code, 1);
+      assert.deepEqual(JSON.parse(tampered.stdout).broken, { id: victim.id, seq: '21', reason: 'tampered' });
+
+      await redis.xDel(stream, victim.id);
+      const missing = await auditCli(prefix, 'verify');
+      assert.equal(missing.code, 1);
+      assert.deepEqual(JSON.parse(missing.stdout).broken, { id: entries[21]!.id, seq: '22', reason: 'missing', after: entries[19]!.id });
+    } finally {
+      await redis.quit();
+      await a.close();
+      await b.close();
+      await dropPrefix(prefix);
+    }
+  });
+
+  it('trims events older than AUDIT_RETENTION', async () => {
+    const srv = await startTestServer({ env: { AUDIT_RETENTION: '1s' } });
+    try {
+      await srv.services.audit.record('test.old');
+      await new Promise((r) => setTimeout(r, 600));
+      await srv.services.audit.record('test.middle');
+      await new Promise((r) => setTimeout(r, 600));
+      await srv.services.audit.record('test.new');
+      const { events } = await srv.services.audit.list({ limit: 10 });
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['test.new', 'test.middle'],
+      );
+      assert.equal((await srv.services.audit.verify()).ok, true);
+    } finally {
+      await srv.close();
+    }
+  });
+});

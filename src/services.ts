@@ -49,8 +49,20 @@ export async function createServices(config: Config, store: Store, logger: Logge
     registrationTtlSeconds: config.ttl.customer,
   });
   const signIns = createSignIns({ store });
+  const audit = createAudit({
+    store,
+    logger,
+    retentionMs: config.auditRetention * 1000,
+    notify: createWebhookNotifier({ url: config.notifyWebhookUrl, logger }),
+  });
   const refreshFamilies = createRefreshFamilies({
     store,
+    onReuseDetected: (family) =>
+      audit.record('auth.refresh_token_reused', {
+        subject: { type: family.actorType, id: family.sub },
+        outcome: 'failure',
+        data: { family_revoked: true },
+      }),
     jwt,
     revocations,
     signIns,
@@ -88,12 +100,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
   });
   const loginThrottle = createLoginThrottle({ store });
   const anonymousQuotas = createAnonymousQuotas({ store });
-  const audit = createAudit({
-    store,
-    logger,
-    retentionMs: config.auditRetention * 1000,
-    notify: createWebhookNotifier({ url: config.notifyWebhookUrl, logger }),
-  });
 
   const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login, audit });
 

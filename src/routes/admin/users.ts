@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { InvalidTokenError, NotFoundError } from '../../errors.ts';
 import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts';
+import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { medusaErr, userSchema, userView } from '../medusa-shapes.ts';
@@ -129,10 +130,12 @@ export function createAdminUsersRouter(s: Services): Router {
       const account = await s.accounts.get(id!);
       if (!account || account.actor_type !== 'user') throw new NotFoundError(`User with id: ${id} was not found`);
       const ended = await s.signIns.endAll(account.id);
-      s.logger.info(
-        { event: 'user.signed_out', userId: account.id, signInsEnded: ended, by: principalOf(ctx).id },
-        'user signed out everywhere',
-      );
+      await s.audit.record('user.signed_out', {
+        actor: principalOf(ctx),
+        subject: { type: 'user', id: account.id },
+        request: auditRequest(ctx),
+        data: { sign_ins_ended: ended },
+      });
       ctx.body = { id: account.id, object: 'user', signed_out: true, sign_ins_ended: ended };
     },
   );

@@ -104,6 +104,94 @@ describe('audit trail', () => {
     assert.ok(second.json.audit_events[0].id < first.json.audit_events[0].id);
   });
 
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const only = async (type: string, subjectId: string) => {
+    const found = (await events(`&type=${type}`)).filter((e) => e.subject?.id === subjectId);
+    assert.equal(found.length, 1, `${type} for ${subjectId}: ${JSON.stringify(found)}`);
+    return found[0];
+  };
+  const newUser = async (email: string) =>
+    (await srv.services.accounts.create({ actorType: 'user', email, password: PASSWORD, role: 'member' })).id;
+  const v1Login = async (email: string) =>
+    (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: email, password: PASSWORD } })).json;
+
+  it('records a /v1 logout and a sign-out everywhere, by the account itself', async () => {
+    const id = await newUser('logout@example.com');
+    const first = await v1Login('logout@example.com');
+    assert.equal((await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: bearer(first.token), json: {} })).status, 204);
+    assert.deepEqual((await only('auth.logout', id)).actor, { type: 'user', id });
+    const second = await v1Login('logout@example.com');
+    const out = await http(`${srv.url}/v1/auth/logout`, { method: 'POST', headers: bearer(second.token), json: { everywhere: true } });
+    assert.equal(out.status, 204);
+    assert.deepEqual((await only('auth.signed_out_everywhere', id)).actor, { type: 'user', id });
+  });
+
+  it('records a reused refresh token (its family revoked) as a failure about the account', async () => {
+    const id = await newUser('reuse@example.com');
+    const pair = await v1Login('reuse@example.com');
+    const refresh = () => http(`${srv.url}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: pair.refresh_token } });
+    assert.equal((await refresh()).status, 200);
+    assert.equal((await refresh()).status, 401);
+    const event = await only('auth.refresh_token_reused', id);
+    assert.equal(event.outcome, 'failure');
+    assert.equal(event.data.family_revoked, true);
+  });
+
+  it("records an admin's sign-out of a user, with the admin as actor", async () => {
+    const id = await newUser('signed-out@example.com');
+    const res = await http(`${srv.url}/admin/users/${id}/sign-out`, { method: 'POST', headers: bearer(adminToken), json: {} });
+    assert.equal(res.status, 200);
+    assert.deepEqual((await only('user.signed_out', id)).actor, { type: 'user', id: adminId });
+  });
+
+  it('records a sales channel created by an admin', async () => {
+    const res = await http(`${srv.url}/admin/sales-channels`, {
+      method: 'POST',
+      headers: bearer(adminToken),
+      json: { name: 'Audit shop' },
+    });
+    assert.equal(res.status, 200);
+    const event = await only('sales_channel.created', res.json.sales_channel.id);
+    assert.deepEqual(event.actor, { type: 'user', id: adminId });
+    assert.equal(event.data.name, 'Audit shop');
+  });
+
+  it('records a registration, a password reset requested and completed (never the reset token)', async () => {
+    const pk = (await http(`${srv.url}/admin/api-keys`, { method: 'POST', headers: bearer(adminToken), json: { title: 'shop' } })).json
+      .api_key.token;
+    const email = 'registered@example.com';
+    const reg = await http(`${srv.url}/auth/customer/emailpass/register`, { method: 'POST', json: { email, password: PASSWORD } });
+    const created = await http(`${srv.url}/store/customers`, {
+      method: 'POST',
+      headers: { ...bearer(reg.json.token), 'x-publishable-api-key': pk },
+      json: { email },
+    });
+    assert.equal(created.status, 200);
+    const customerId = created.json.customer.id;
+    assert.deepEqual((await only('customer.registered', customerId)).actor, { type: 'customer', id: customerId });
+
+    await http(`${srv.url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: email } });
+    const requested = (await events('&type=auth.password_reset.requested')).filter((e) => e.data.email === email);
+    assert.equal(requested.length, 1);
+    let resetToken: string | undefined;
+    for (let i = 0; i < 40 && !resetToken; i++) {
+      const published = await srv.store.streamRange('events:auth', { count: 50 });
+      resetToken = published.find((e) => e.fields.entity_id === email)?.fields.token;
+      if (!resetToken) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(resetToken);
+    const updated = await http(`${srv.url}/auth/customer/emailpass/update`, {
+      method: 'POST',
+      headers: bearer(resetToken),
+      json: { password: 'a brand new password' },
+    });
+    assert.equal(updated.status, 200);
+    const completed = await only('auth.password_reset.completed', customerId);
+    assert.deepEqual(completed.actor, { type: 'customer', id: customerId });
+    const exported = await (await fetch(`${srv.url}/admin/audit-events/export`, { headers: bearer(adminToken) })).text();
+    for (const secret of [resetToken, reg.json.token, 'a brand new password', pk]) assert.equal(exported.includes(secret), false);
+  });
+
   it('is for admins only: a member is refused', async () => {
     const login = await http(`${srv.url}/admin/auth/token`, { method: 'POST', json: { email: 'member@example.com', password: PASSWORD } });
     const res = await http(`${srv.url}/admin/audit-events`, { headers: { authorization: `Bearer ${login.json.token}` } });

@@ -77,7 +77,12 @@ export function createPasswordResets(deps: {
      * password is refused without using the token up (the user picks another and retries); then
      * the token is spent, and every sign-in of the account ends. InvalidResetTokenError otherwise.
      */
-    async complete(input: { token: string; actorType: ActorType; email?: string; password: string }): Promise<{ accountId: string; signInsEnded: number }> {
+    async complete(input: {
+      token: string;
+      actorType: ActorType;
+      email?: string;
+      password: string;
+    }): Promise<{ accountId: string; signInsEnded: number }> {
       const { token } = input;
       if (!token || token.length > 256) throw new InvalidResetTokenError();
       const opened = parse(await store.get(keys.passwordReset(hash(token))));

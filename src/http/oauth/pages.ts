@@ -250,7 +250,7 @@ export function createPagesRouter(d: PagesDeps): Router {
         actor,
         subject: { type: 'oauth_grant', id: grantId },
         request: auditRequest(ctx),
-        data: { client_id: String(details.params.client_id), scope: [...missing.missingOIDCScope ?? []].join(' ') },
+        data: { client_id: String(details.params.client_id), scope: [...(missing.missingOIDCScope ?? [])].join(' ') },
       });
       const to = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
       redirect(ctx, to);

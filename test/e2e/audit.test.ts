@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { decodeJwt } from 'jose';
+import * as client from 'openid-client';
 import { createClient } from 'redis';
 import { dropPrefix, http, privatePrefix, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { Browser } from '../oauth/browser.ts';
+import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 
 const run = promisify(execFile);
 const PASSWORD = 'supersecret-audit';
@@ -257,6 +261,45 @@ describe('audit trail: the hash chain', () => {
         ['test.new', 'test.middle'],
       );
       assert.equal((await srv.services.audit.verify()).ok, true);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('audit trail: OAuth grants', () => {
+  it('records a grant given at the consent page (by the account) and withdrawn at the revocation endpoint (by the client)', async () => {
+    const srv = await startTestServer();
+    try {
+      const customer = await srv.services.accounts.create({ actorType: 'customer', email: 'oauth@example.com', password: PASSWORD });
+      const { secret } = await srv.services.oauthClients.create({
+        clientId: 'audited-app',
+        name: 'Audited',
+        redirectUris: [REDIRECT_URI],
+        grantTypes: ['authorization_code', 'refresh_token'],
+      });
+      const rp = await relyingParty(srv.url, { clientId: 'audited-app', clientSecret: secret! });
+      const a = await authorize(rp, new Browser(), { email: 'oauth@example.com', password: PASSWORD, scope: 'openid read' });
+      const tokens = await client.authorizationCodeGrant(rp, a.callback, {
+        pkceCodeVerifier: a.codeVerifier,
+        expectedState: a.state,
+        expectedNonce: a.nonce,
+      });
+      const grantId = decodeJwt(tokens.access_token).grant_id as string;
+      const list = async (type: string) => (await srv.services.audit.list({ type, subjectId: grantId, limit: 10 })).events;
+
+      const given = await list('oauth.grant.given');
+      assert.equal(given.length, 1);
+      assert.deepEqual([given[0]!.actor_type, given[0]!.actor_id], ['customer', customer.id]);
+      assert.equal(JSON.parse(given[0]!.data!).client_id, 'audited-app');
+
+      await client.tokenRevocation(rp, tokens.refresh_token!);
+      const revoked = await list('oauth.grant.revoked');
+      assert.equal(revoked.length, 1);
+      assert.deepEqual([revoked[0]!.actor_type, revoked[0]!.actor_id], ['oauth_client', 'audited-app']);
+      const all = JSON.stringify((await srv.services.audit.list({ limit: 100 })).events);
+      for (const secretValue of [secret!, tokens.access_token, tokens.refresh_token!, PASSWORD])
+        assert.equal(all.includes(secretValue), false);
     } finally {
       await srv.close();
     }

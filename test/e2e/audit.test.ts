@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { createClient } from 'redis';
 import { dropPrefix, http, privatePrefix, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { eventually, startWebhookSink } from '../helpers/webhook-sink.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 
@@ -302,6 +303,24 @@ describe('audit trail: OAuth grants', () => {
         assert.equal(all.includes(secretValue), false);
     } finally {
       await srv.close();
+    }
+  });
+});
+
+describe('audit trail: the webhook', () => {
+  it('pushes each event to NOTIFY_WEBHOOK_URL', async () => {
+    const sink = await startWebhookSink();
+    const srv = await startTestServer({ env: { NOTIFY_WEBHOOK_URL: sink.url } });
+    try {
+      await srv.services.accounts.create({ actorType: 'user', email: 'hooked@example.com', password: PASSWORD });
+      await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'hooked@example.com', password: 'not the password' } });
+      const hook = await eventually(() => sink.events.find((e) => e.event === 'auth.login.failed'));
+      assert.equal(hook.data.outcome, 'failure');
+      assert.equal(JSON.parse(hook.data.data).reason, 'invalid_credentials');
+      assert.equal(JSON.stringify(hook).includes('not the password'), false);
+    } finally {
+      await srv.close();
+      sink.server.close();
     }
   });
 });

@@ -218,15 +218,44 @@ describe('audit trail: the hash chain', () => {
           (i % 2 ? a : b).services.audit.record('test.event', { subject: { type: 'test', id: `t${i}` }, data: { n: i } }),
         ),
       );
+      // The CLI writes to the same chain (an API key created from the shell).
+      await a.services.accounts.create({ actorType: 'user', email: 'cli@example.com', password: PASSWORD, role: 'admin' });
+      const cli = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          'api-key',
+          'create',
+          '--title',
+          'shell',
+          '--type',
+          'secret',
+          '--created-by',
+          'cli@example.com',
+        ],
+        {
+          env: {
+            ...process.env,
+            NODE_ENV: 'test',
+            REDIS_URL,
+            REDIS_PREFIX: prefix,
+            DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+            LOG_LEVEL: 'silent',
+          },
+        },
+      );
+      assert.ok(JSON.parse(cli.stdout).id);
       const intact = await auditCli(prefix, 'verify');
       assert.equal(intact.code, 0, intact.stdout);
-      assert.equal(JSON.parse(intact.stdout).checked, 50);
+      assert.equal(JSON.parse(intact.stdout).checked, 51);
 
       const stream = `${prefix}events:audit`;
       const entries = await redis.xRange(stream, '-', '+');
       assert.deepEqual(
         entries.map((e) => e.message.seq),
-        Array.from({ length: 50 }, (_, i) => String(i + 1)),
+        Array.from({ length: 51 }, (_, i) => String(i + 1)),
       );
       // An attacker rewrites one event (same id, one field changed): a stream only grows, so rebuild it.
       const victim = entries[20]!;

@@ -48,12 +48,13 @@ export async function createServices(config: Config, store: Store, logger: Logge
     audience: config.audience,
     registrationTtlSeconds: config.ttl.customer,
   });
+  const webhook = createWebhookNotifier({ url: config.notifyWebhookUrl, logger });
   const signIns = createSignIns({ store });
   const audit = createAudit({
     store,
     logger,
     retentionMs: config.auditRetention * 1000,
-    notify: createWebhookNotifier({ url: config.notifyWebhookUrl, logger }),
+    notify: webhook,
   });
   const refreshFamilies = createRefreshFamilies({
     store,
@@ -75,7 +76,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
   const pendingIdentities = createPendingIdentities({ store });
-  const passwordResets = createPasswordResets({ store, accounts, signIns, logger, notifyWebhookUrl: config.notifyWebhookUrl });
+  const passwordResets = createPasswordResets({ store, accounts, signIns, logger, notify: webhook });
   // Each kind of sign-in ends the way the module that stores it says ("sign out everywhere", a password reset).
   signIns.registerEnd('lineage', (sid) => revocations.revokeLineage(sid));
   signIns.registerEnd('family', refreshFamilies.revokeFamily);

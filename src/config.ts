@@ -171,6 +171,7 @@ export const envSchema = z.object({
   RATE_LIMIT_JWT: z.string().default('2000/h').refine(isRatePolicy),
   RATE_LIMIT_OAUTH_AUTHORIZE: z.string().default('60/m').refine(isRatePolicy),
   NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  AUDIT_RETENTION: duration('90d'),
 });
 
 const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
@@ -207,6 +208,7 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   RATE_LIMIT_JWT: RATE,
   RATE_LIMIT_OAUTH_AUTHORIZE: RATE,
   NOTIFY_WEBHOOK_URL: 'an http(s) URL',
+  AUDIT_RETENTION: DURATION,
   ADMIN_CORS: CORS,
   STORE_CORS: CORS,
   AUTH_CORS: CORS,
@@ -247,6 +249,8 @@ export interface Config {
   /** `oauthAuthorize`: anonymous /oauth/authorize, /oauth/par and /oauth/end-session requests per client address. */
   rateLimits: { apiKey: string; oauth: string; jwt: string; oauthAuthorize: string };
   notifyWebhookUrl?: string;
+  /** Seconds an audit event is kept in the `events:audit` stream. */
+  auditRetention: number;
   /** Where development secrets were generated, if any were. */
   devSecretsFile?: string;
 }
@@ -421,6 +425,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       oauthAuthorize: e.RATE_LIMIT_OAUTH_AUTHORIZE,
     },
     notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL,
+    auditRetention: e.AUDIT_RETENTION,
     devSecretsFile,
   };
 }

@@ -40,6 +40,17 @@ async function main(): Promise<void> {
   const app = await createApp(services);
   const running = await listen(app, config.port, config.host);
   logger.info({ url: running.url, issuer: config.issuer, store: store.kind }, 'portcullis listening');
+  // What an operator checks after a start: which keys sign, and whether production's checks held
+  // (configuration refuses unsafe production settings, so a production start means they passed).
+  await services.audit.record('system.started', {
+    data: {
+      signing_keys: services.keystore.publicJwks.keys.map((k) => `${k.kid ?? ''} ${k.alg ?? ''}`.trim()),
+      production: config.env === 'production',
+      development_secrets: !!config.devSecretsFile,
+      public_url_https: isSecureOrigin(config.publicUrl),
+      store: store.kind,
+    },
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -30,6 +30,7 @@ import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
+import { createWebhookNotifier } from './notify/webhook.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -48,9 +49,22 @@ export async function createServices(config: Config, store: Store, logger: Logge
     audience: config.audience,
     registrationTtlSeconds: config.ttl.customer,
   });
+  const webhook = createWebhookNotifier({ url: config.notifyWebhookUrl, logger });
   const signIns = createSignIns({ store });
+  const audit = createAudit({
+    store,
+    logger,
+    retentionMs: config.auditRetention * 1000,
+    notify: webhook,
+  });
   const refreshFamilies = createRefreshFamilies({
     store,
+    onReuseDetected: (family) =>
+      audit.record('auth.refresh_token_reused', {
+        subject: { type: family.actorType, id: family.sub },
+        outcome: 'failure',
+        data: { family_revoked: true },
+      }),
     jwt,
     revocations,
     signIns,
@@ -63,7 +77,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
   const pendingIdentities = createPendingIdentities({ store });
-  const passwordResets = createPasswordResets({ store, accounts, signIns, logger, notifyWebhookUrl: config.notifyWebhookUrl });
+  const passwordResets = createPasswordResets({ store, accounts, signIns, logger, notify: webhook });
   // Each kind of sign-in ends the way the module that stores it says ("sign out everywhere", a password reset).
   signIns.registerEnd('lineage', (sid) => revocations.revokeLineage(sid));
   signIns.registerEnd('family', refreshFamilies.revokeFamily);
@@ -88,7 +102,8 @@ export async function createServices(config: Config, store: Store, logger: Logge
   });
   const loginThrottle = createLoginThrottle({ store });
   const anonymousQuotas = createAnonymousQuotas({ store });
-  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login });
+
+  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login, audit });
 
   // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
@@ -101,7 +116,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
     production: config.env === 'production',
   });
 
-  const audit = createAudit({ store, logger });
   const accountAdministration = createAccountAdministration({ store, accounts, apiKeys, signIns });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.

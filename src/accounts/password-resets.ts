@@ -8,7 +8,6 @@ import { normalizeEmail, type Accounts, type ActorType } from './accounts.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
 
 const RESET_TTL_SECONDS = 15 * 60;
-const WEBHOOK_TIMEOUT_MS = 5000;
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 interface ResetRecord {
@@ -30,9 +29,10 @@ export function createPasswordResets(deps: {
   accounts: Accounts;
   signIns: SignIns;
   logger: Logger;
-  notifyWebhookUrl?: string;
+  /** NOTIFY_WEBHOOK_URL's sender (src/notify/webhook.ts): the reset token reaches the mailer there. */
+  notify?: (name: string, data: Record<string, unknown>) => void;
 }) {
-  const { store, accounts, signIns, logger, notifyWebhookUrl } = deps;
+  const { store, accounts, signIns, logger } = deps;
   async function request(actorType: ActorType, identifier: string): Promise<void> {
     const account = await accounts.findByEmail(actorType, identifier);
     if (!account) return;
@@ -52,7 +52,8 @@ export function createPasswordResets(deps: {
     };
     await store.publish(keys.eventStream('auth'), event);
     logger.info({ event: 'auth.password_reset', accountId: account.id }, 'password reset requested');
-    if (notifyWebhookUrl) void notify(notifyWebhookUrl, logger, event);
+    const { event: name, ...data } = event;
+    deps.notify?.(name, data);
   }
 
   const parse = (raw: string | null): ResetRecord | null => {
@@ -77,7 +78,12 @@ export function createPasswordResets(deps: {
      * password is refused without using the token up (the user picks another and retries); then
      * the token is spent, and every sign-in of the account ends. InvalidResetTokenError otherwise.
      */
-    async complete(input: { token: string; actorType: ActorType; email?: string; password: string }): Promise<void> {
+    async complete(input: {
+      token: string;
+      actorType: ActorType;
+      email?: string;
+      password: string;
+    }): Promise<{ accountId: string; signInsEnded: number }> {
       const { token } = input;
       if (!token || token.length > 256) throw new InvalidResetTokenError();
       const opened = parse(await store.get(keys.passwordReset(hash(token))));
@@ -96,21 +102,7 @@ export function createPasswordResets(deps: {
         { event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended },
         'password updated with a reset token',
       );
+      return { accountId: reset.account_id, signInsEnded: ended };
     },
   };
-}
-
-async function notify(url: string, logger: Logger, event: Record<string, string>): Promise<void> {
-  const { event: name, ...data } = event;
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ event: name, data }),
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    if (!res.ok) logger.warn({ event: name, status: res.status }, 'notify webhook refused the event');
-  } catch (err) {
-    logger.warn({ event: name, error: (err as Error).name }, 'notify webhook unreachable');
-  }
 }

@@ -1,38 +1,205 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { Principal } from '../principal/principal.ts';
 import { keys } from '../store/keys.ts';
-import type { Store } from '../store/port.ts';
+import type { ChainTip, Store, StreamEntry } from '../store/port.ts';
 
-/** Who did it: the principal of the request (an API key acts for its creator, and is named too). */
-type AuditActor = Pick<Principal, 'id' | 'method' | 'keyId'>;
+/** Who did it. An API key acts for its creator (`on_behalf_of`); no credential at all is `anonymous`. */
+export interface AuditActor {
+  type: 'user' | 'customer' | 'api_key' | 'oauth_client' | 'anonymous';
+  id: string;
+  on_behalf_of?: string;
+}
+
+/** What it is about, e.g. `{type: 'api_key', id: 'apk_…'}`. */
+export interface AuditSubject {
+  type: string;
+  id: string;
+}
+
+/** Where the request came from; the HTTP side builds it (`auditRequest(ctx)`), domain code passes it on. */
+export interface AuditRequest {
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+}
+
+export interface AuditEntry {
+  /** A Principal (the request's credential) or an explicit actor; omitted = anonymous. */
+  actor?: AuditActor | Pick<Principal, 'kind' | 'id' | 'method' | 'keyId'>;
+  subject?: AuditSubject;
+  outcome?: 'success' | 'failure';
+  request?: AuditRequest;
+  /** Details: ids, names, reason classes. Never a secret, password, token or key. */
+  data?: Record<string, string | number | boolean | string[] | undefined>;
+}
+
+/** An event as stored and served: every field a string, `data` as JSON. */
+export type AuditEvent = Record<string, string> & { id: string; type: string; hash: string; prev_hash: string; seq: string };
+
+/** The cap on the stream's length, whatever the retention (about; Redis trims whole nodes). */
+const AUDIT_STREAM_MAX_LEN = 1_000_000;
+const VERIFY_PAGE = 1000;
+
+const ANONYMOUS: AuditActor = { type: 'anonymous', id: '' };
+
+function actorOf(actor: AuditEntry['actor']): AuditActor {
+  if (!actor) return ANONYMOUS;
+  if ('type' in actor) return actor;
+  if (actor.method === 'api_key' && actor.keyId) return { type: 'api_key', id: actor.keyId, on_behalf_of: actor.id };
+  if (actor.kind === 'client') return { type: 'oauth_client', id: actor.id };
+  if (actor.kind === 'customer') return { type: 'customer', id: actor.id };
+  return { type: 'user', id: actor.id };
+}
+
+/** The event's fields in key order, without its own hash: what its hash (and its successor's `prev_hash`) is taken over. */
+export function canonicalJson(fields: Record<string, string>): string {
+  const { hash: _hash, ...rest } = fields;
+  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
- * The audit trail: who changed what, as a line in the log and an entry in the `events:audit` stream.
- * Fields are flat strings (a stream entry's shape): the event, what it is about (`subject`), who
- * did it, when, and the change (`data`). Never a secret: callers pass ids, not tokens. A store
- * failure loses the stream entry, not the change (the log line is written first).
+ * The audit trail: every security-relevant event, as a log line and an entry in the `events:audit`
+ * stream. Each entry carries `prev_hash`, the SHA-256 of the entry before it, and `seq`, so an edited,
+ * removed or inserted entry breaks the chain (`verify`). The store appends atomically against the
+ * current last entry, so any number of instances extend one chain. A store failure loses the
+ * stream entry, not the change (the log line is written first).
  */
-export function createAudit(deps: { store: Store; logger: Logger }) {
-  const { store, logger } = deps;
+export function createAudit(deps: {
+  store: Store;
+  logger: Logger;
+  retentionMs: number;
+  notify?: (name: string, data: Record<string, unknown>) => void;
+}) {
+  const { store, logger, retentionMs, notify } = deps;
+  const stream = keys.eventStream('audit');
+
+  function fieldsOf(type: string, entry: AuditEntry): Record<string, string> {
+    const actor = actorOf(entry.actor);
+    const data = Object.fromEntries(Object.entries(entry.data ?? {}).filter(([, v]) => v !== undefined));
+    return {
+      v: '1',
+      time: new Date().toISOString(),
+      type,
+      outcome: entry.outcome ?? 'success',
+      actor_type: actor.type,
+      actor_id: actor.id,
+      ...(actor.on_behalf_of ? { actor_on_behalf_of: actor.on_behalf_of } : {}),
+      subject_type: entry.subject?.type ?? '',
+      subject_id: entry.subject?.id ?? '',
+      ip: entry.request?.ip ?? '',
+      user_agent: (entry.request?.userAgent ?? '').slice(0, 512),
+      request_id: entry.request?.requestId ?? '',
+      data: JSON.stringify(data),
+    };
+  }
+
+  const chained = (fields: Record<string, string>) => (tip: ChainTip | null) => {
+    const linked = { ...fields, seq: String((tip?.seq ?? 0) + 1), prev_hash: tip?.hash ?? '' };
+    return { ...linked, hash: sha256(canonicalJson(linked)) };
+  };
+
   return {
-    async record(
-      event: string,
-      entry: { actor: AuditActor; subject: Record<string, string>; data?: Record<string, string> },
-    ): Promise<void> {
-      const { actor } = entry;
-      const fields = {
-        event,
-        ...entry.subject,
-        actor_id: actor.id,
-        auth_method: actor.method,
-        ...(actor.keyId ? { via_key_id: actor.keyId } : {}),
-        at: new Date().toISOString(),
-        ...entry.data,
+    async record(type: string, entry: AuditEntry = {}): Promise<void> {
+      const fields = fieldsOf(type, entry);
+      logger.info({ audit: fields }, type);
+      try {
+        const id = await store.appendChained(stream, chained(fields), { maxLen: AUDIT_STREAM_MAX_LEN, retentionMs });
+        notify?.(type, { id, ...fields });
+      } catch (err) {
+        logger.warn({ err, event: type }, 'audit event not recorded in the stream');
+      }
+    },
+
+    /** Events newest first (or oldest first), from `cursor` (exclusive), filtered. */
+    async list(q: AuditQuery): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+      const events: AuditEvent[] = [];
+      const reverse = q.order !== 'asc';
+      let start = q.since ? String(q.since.getTime()) : '-';
+      let end = q.until ? String(q.until.getTime()) : '+';
+      if (q.cursor) {
+        if (reverse) end = `(${q.cursor}`;
+        else start = `(${q.cursor}`;
+      }
+      // Filters are applied to bounded pages of the stream, never a scan of keys; a page that
+      // filters everything out only moves the cursor on.
+      for (let pages = 0; pages < MAX_PAGES_PER_LIST && events.length < q.limit; pages++) {
+        const page = await store.streamRange(stream, { start, end, count: LIST_PAGE, reverse });
+        for (const e of page) {
+          const event = toEvent(e);
+          if (matches(event, q)) events.push(event);
+          if (events.length === q.limit) return { events, nextCursor: event.id };
+        }
+        if (page.length < LIST_PAGE) return { events, nextCursor: null };
+        const last = page.at(-1)!.id;
+        if (reverse) end = `(${last}`;
+        else start = `(${last}`;
+      }
+      return { events, nextCursor: reverse ? end.slice(1) : start.slice(1) };
+    },
+
+    /**
+     * Walk the whole stream, oldest first: each entry's hash must match its content, its `prev_hash`
+     * the hash of the entry before, its `seq` one more. The first entry may follow one that retention
+     * trimmed (its predecessor is reported, not counted as broken).
+     */
+    async verify(): Promise<VerifyResult> {
+      let previous: AuditEvent | null = null;
+      let checked = 0;
+      let first: AuditEvent | null = null;
+      let start = '-';
+      for (;;) {
+        const page = await store.streamRange(stream, { start, count: VERIFY_PAGE });
+        for (const e of page) {
+          const event = toEvent(e);
+          checked++;
+          const { id: _id, ...stored } = event;
+          if (sha256(canonicalJson(stored)) !== event.hash)
+            return { ok: false, checked, broken: { id: event.id, seq: event.seq, reason: 'tampered' } };
+          if (previous) {
+            if (event.prev_hash !== previous.hash) {
+              const reason = Number(event.seq) > Number(previous.seq) + 1 ? 'missing' : 'broken_link';
+              return { ok: false, checked, broken: { id: event.id, seq: event.seq, reason, after: previous.id } };
+            }
+          } else first = event;
+          previous = event;
+        }
+        if (page.length < VERIFY_PAGE) break;
+        start = `(${page.at(-1)!.id}`;
+      }
+      return {
+        ok: true,
+        checked,
+        ...(first ? { first: { id: first.id, seq: first.seq, trimmed_before: first.prev_hash !== '' } } : {}),
       };
-      logger.info(fields, event);
-      await store
-        .publish(keys.eventStream('audit'), fields)
-        .catch((err: unknown) => logger.warn({ err, event }, 'audit event not published'));
     },
   };
 }
+
+export interface AuditQuery {
+  type?: string;
+  actorId?: string;
+  subjectId?: string;
+  since?: Date;
+  until?: Date;
+  cursor?: string;
+  limit: number;
+  order?: 'asc' | 'desc';
+}
+
+export type VerifyResult =
+  | { ok: true; checked: number; first?: { id: string; seq: string; trimmed_before: boolean } }
+  | { ok: false; checked: number; broken: { id: string; seq: string; reason: 'tampered' | 'missing' | 'broken_link'; after?: string } };
+
+const LIST_PAGE = 500;
+/** How many pages one list request reads at most before it answers with what it found and a cursor. */
+const MAX_PAGES_PER_LIST = 20;
+
+const toEvent = (e: StreamEntry) => ({ id: e.id, ...e.fields }) as AuditEvent;
+const matches = (e: AuditEvent, q: AuditQuery) =>
+  (!q.type || e.type === q.type || (q.type.endsWith('.*') && e.type.startsWith(q.type.slice(0, -1)))) &&
+  (!q.actorId || e.actor_id === q.actorId || e.actor_on_behalf_of === q.actorId) &&
+  (!q.subjectId || e.subject_id === q.subjectId);
+
+export type Audit = ReturnType<typeof createAudit>;

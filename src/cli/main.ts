@@ -10,6 +10,7 @@ import { jwksCommand } from './commands/jwks.ts';
 import { userCommand } from './commands/user.ts';
 import { apiKeyCommand } from './commands/api-key.ts';
 import { clientCommand } from './commands/client.ts';
+import { auditCommand } from './commands/audit.ts';
 
 // The commands: one line each.
 register(userCommand);
@@ -17,6 +18,7 @@ register(customerCommand);
 register(jwksCommand);
 register(apiKeyCommand);
 register(clientCommand);
+register(auditCommand);
 
 /** Not a usage error, but the CLI cannot work in this setup (e.g. no REDIS_URL). */
 class CliError extends Error {}

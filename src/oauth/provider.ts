@@ -1,4 +1,5 @@
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Audit } from '../audit/audit.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -43,6 +44,7 @@ export interface ProviderDeps {
   oauthGrants: OAuthGrants;
   signIns: SignIns;
   pages: ProviderPages;
+  audit: Audit;
 }
 
 /**
@@ -148,6 +150,13 @@ export function createProvider(d: ProviderDeps): Provider {
   };
 
   provider.on('server_error', (_ctx: unknown, err: Error) => d.logger.error({ err }, 'oauth: server error'));
-  provider.on('grant.revoked', (_ctx: unknown, grantId: string) => d.logger.info({ grantId }, 'oauth: grant revoked'));
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    void d.audit.record('oauth.grant.revoked', {
+      actor: ctx.oidc?.client ? { type: 'oauth_client', id: ctx.oidc.client.clientId } : undefined,
+      subject: { type: 'oauth_grant', id: grantId },
+      request: { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, requestId: (ctx.state as { requestId?: string }).requestId },
+      data: { via: ctx.oidc?.route ?? '' },
+    });
+  });
   return provider;
 }

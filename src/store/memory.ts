@@ -14,6 +14,12 @@ type Entry =
 export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Store {
   const data = new Map<string, Entry>();
   let streamSeq = 0;
+  let streamMs = 0;
+  // Stream ids as Redis makes them (`<ms>-<seq>`), never going back even if the clock does.
+  const nextStreamId = () => {
+    streamMs = Math.max(streamMs, Date.now());
+    return `${streamMs}-${streamSeq++}`;
+  };
 
   const live = (key: string): Entry | undefined => {
     const e = data.get(key);
@@ -159,11 +165,33 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
     },
     async publish(stream, fields, maxLen = 10_000) {
       // An in-process stream is only visible here; kept as a capped list so it stays bounded.
-      const id = `${Date.now()}-${streamSeq++}`;
+      const id = nextStreamId();
       const e = hashOf(stream, true)!;
       e.value.set(id, JSON.stringify(fields));
       while (e.value.size > maxLen) e.value.delete(e.value.keys().next().value as string);
       return id;
+    },
+    async appendChained(stream, build, o) {
+      const e = hashOf(stream, true)!;
+      const lastId = [...e.value.keys()].at(-1);
+      const last = lastId === undefined ? undefined : (JSON.parse(e.value.get(lastId)!) as Record<string, string>);
+      const fields = build(last ? { hash: last.hash ?? '', seq: Number(last.seq ?? 0) } : null);
+      const id = nextStreamId();
+      e.value.set(id, JSON.stringify(fields));
+      while (e.value.size > o.maxLen) e.value.delete(e.value.keys().next().value as string);
+      if (o.retentionMs !== undefined) {
+        const oldest = Date.now() - o.retentionMs;
+        for (const key of e.value.keys()) if (key !== id && streamIdMs(key) < oldest) e.value.delete(key);
+        e.expiresAt = Date.now() + Math.max(1, o.retentionMs);
+      }
+      return id;
+    },
+    async streamRange(stream, { start = '-', end = '+', count, reverse }) {
+      const entries = [...(hashOf(stream, false)?.value ?? [])]
+        .filter(([id]) => afterStart(id, start) && beforeEnd(id, end))
+        .map(([id, json]) => ({ id, fields: JSON.parse(json) as Record<string, string> }));
+      if (reverse) entries.reverse();
+      return entries.slice(0, Math.max(0, count));
     },
     async ping() {},
     async ready() {
@@ -174,4 +202,23 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       data.clear();
     },
   };
+}
+
+const streamIdMs = (id: string) => Number(id.split('-')[0]);
+/** Order of two stream ids (`<ms>-<seq>`; a bare `<ms>` is its first id). */
+function compareStreamIds(a: string, b: string): number {
+  const [am, as = '0'] = a.split('-').map(Number);
+  const [bm, bs = '0'] = b.split('-').map(Number);
+  return am !== bm ? am! - bm! : Number(as) - Number(bs);
+}
+/** Whether `id` is within a range's start (`-`, `<ms>`, `<ms>-<seq>`, or exclusive `(<id>`), as XRANGE reads it. */
+function afterStart(id: string, start: string): boolean {
+  if (start === '-') return true;
+  return start.startsWith('(') ? compareStreamIds(id, start.slice(1)) > 0 : compareStreamIds(id, start) >= 0;
+}
+/** Likewise for its end; a bare `<ms>` end includes every id of that millisecond. */
+function beforeEnd(id: string, end: string): boolean {
+  if (end === '+') return true;
+  if (end.startsWith('(')) return compareStreamIds(id, end.slice(1)) < 0;
+  return compareStreamIds(id, end.includes('-') ? end : `${end}-${Number.MAX_SAFE_INTEGER}`) <= 0;
 }

@@ -25,6 +25,20 @@ export interface RateLimitResult {
   resetMs: number;
 }
 
+/** The chain fields of a hash-chained stream's last entry. */
+export interface ChainTip {
+  hash: string;
+  seq: number;
+}
+export interface AppendChainedOptions {
+  maxLen: number;
+  retentionMs?: number;
+}
+export interface StreamEntry {
+  id: string;
+  fields: Record<string, string>;
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
 
@@ -72,6 +86,16 @@ export interface Store {
 
   /** Append to a stream (capped), for events other services read. */
   publish(stream: string, fields: Record<string, string>, maxLen?: number): Promise<string>;
+  /**
+   * Append to a hash-chained stream, atomically from any number of processes: `build` gets the
+   * stream's last entry's `hash` and `seq` fields (null on an empty stream) and returns the new
+   * entry, which is added only if that entry is still the last (else `build` runs again with the
+   * new last one). Trimmed to about `maxLen` entries and, with `retentionMs`, to entries younger
+   * than that (the stream itself expires after `retentionMs` without an append). Returns its id.
+   */
+  appendChained(stream: string, build: (tip: ChainTip | null) => Record<string, string>, opts: AppendChainedOptions): Promise<string>;
+  /** Stream entries with ids in [start, end] ('-' / '+' = unbounded), oldest first or (reverse) newest first. */
+  streamRange(stream: string, opts: { start?: string; end?: string; count: number; reverse?: boolean }): Promise<StreamEntry[]>;
 
   ping(): Promise<void>;
   /**

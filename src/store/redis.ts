@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType } from 'redis';
-import { StoreUnavailableError, type Store } from './port.ts';
+import { StoreUnavailableError, type ChainTip, type Store } from './port.ts';
 import { sharedReadiness } from './readiness.ts';
 
 const SCRIPTS = {
@@ -37,9 +37,35 @@ const SCRIPTS = {
       redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.max(1, math.ceil(newTat - now)))
     end
     return {1, math.max(0, math.floor((period - (newTat - now)) / interval)), 0, math.ceil(newTat - now)}`,
+  // Append to a hash-chained stream only if its last entry is still the one the caller chained to.
+  // KEYS[1] ARGV: expected last hash ('' = empty stream), maxLen, retentionMs ('' none), field, value...
+  // Returns {1, id} or {0, lastHash, lastSeq}. Trimming follows the append, so the chain's last
+  // link always survives; MINID is exact (cheap: it stops at the first young entry).
+  appendChained: `
+    local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+    local hash, seq = '', '0'
+    if #last > 0 then
+      local f = last[1][2]
+      for i = 1, #f, 2 do
+        if f[i] == 'hash' then hash = f[i + 1] elseif f[i] == 'seq' then seq = f[i + 1] end
+      end
+    end
+    if hash ~= ARGV[1] then return {0, hash, seq} end
+    local entry = {}
+    for i = 4, #ARGV do entry[#entry + 1] = ARGV[i] end
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(entry))
+    if ARGV[3] ~= '' then
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      redis.call('XTRIM', KEYS[1], 'MINID', tostring(now - tonumber(ARGV[3])))
+      redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    end
+    return {1, id}`,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
+/** Each attempt lost a race to another process's append; past this many the store is unhealthy. */
+const MAX_CHAIN_ATTEMPTS = 100;
 const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, src]) => [name, createHash('sha1').update(src).digest('hex')]),
 ) as Record<ScriptName, string>;
@@ -218,6 +244,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
         resolve(value);
       }, failed);
     });
+  const chainTips = new Map<string, ChainTip>();
+  const appendQueues = new Map<string, Promise<unknown>>();
   const run = (name: ScriptName, keys: string[], args: (string | number)[]) =>
     guard(async () => {
       const options = { keys: keys.map(p), arguments: args.map(String) };
@@ -268,6 +296,38 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     },
     publish: (stream, fields, maxLen = 10_000) =>
       guard(() => client.xAdd(p(stream), '*', fields, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } })),
+    appendChained: (stream, build, o) => {
+      // One process appends to a stream one entry at a time (its tip is then usually right the
+      // first time); the script refuses a stale tip, so other processes interleave safely.
+      const previous = appendQueues.get(stream) ?? Promise.resolve();
+      const next = previous.then(async () => {
+        let tip = chainTips.get(stream) ?? null;
+        for (let attempt = 0; attempt < MAX_CHAIN_ATTEMPTS; attempt++) {
+          const fields = build(tip);
+          const args = [tip?.hash ?? '', o.maxLen, o.retentionMs === undefined ? '' : Math.max(1, Math.ceil(o.retentionMs))];
+          const res = (await run('appendChained', [stream], [...args, ...Object.entries(fields).flat()])) as (string | number)[];
+          if (res[0] === 1) {
+            chainTips.set(stream, { hash: fields.hash ?? '', seq: Number(fields.seq ?? 0) });
+            return String(res[1]);
+          }
+          tip = res[1] === '' ? null : { hash: String(res[1]), seq: Number(res[2]) };
+        }
+        throw new StoreUnavailableError(new Error(`stream ${stream}: too many concurrent appends`));
+      });
+      appendQueues.set(
+        stream,
+        next.catch(() => undefined),
+      );
+      return next;
+    },
+    streamRange: (stream, { start = '-', end = '+', count, reverse }) =>
+      guard(async () => {
+        if (count <= 0) return [];
+        const entries = reverse
+          ? await client.xRevRange(p(stream), end, start, { COUNT: count })
+          : await client.xRange(p(stream), start, end, { COUNT: count });
+        return entries.map((e) => ({ id: e.id, fields: { ...(e.message as Record<string, string>) } }));
+      }),
     ping: () => guard(async () => void (await connection.ping())),
     ready: sharedReadiness(() => connection.ready(), { reuseMs: READY_REUSE_MS, timeoutMs: Math.min(READY_TIMEOUT_MS, commandTimeoutMs) }),
     close: async () => {

@@ -68,6 +68,8 @@ export function createRefreshFamilies(deps: {
   roleScopes: Config['roleScopes'];
   refreshTtl: number;
   reuseGraceSeconds: number;
+  /** A used token came back after the grace window (stolen, or a misbehaving client): its family is revoked. */
+  onReuseDetected?: (family: { sub: string; actorType: ActorType }) => Promise<void>;
 }) {
   const { store, jwt, revocations, refreshTtl, reuseGraceSeconds } = deps;
 
@@ -161,6 +163,7 @@ export function createRefreshFamilies(deps: {
         return open(current.successor, secret, familyId);
       }
       await revokeFamily(familyId);
+      await deps.onReuseDetected?.(family);
       throw new InvalidTokenError('The refresh token has already been used; its session has been revoked');
     },
 

@@ -86,10 +86,10 @@ describe('How API keys are kept', () => {
     await client.connect();
     const entries = (await client.xRange(`${srv.prefix}events:audit`, '-', '+'))
       .map((e) => e.message)
-      .filter((m) => m.api_key_id === key.id);
+      .filter((m) => m.subject_type === 'api_key' && m.subject_id === key.id);
     await client.close();
     assert.deepEqual(
-      entries.map((m) => m.event),
+      entries.map((m) => m.type),
       ['api_key.created', 'api_key.revoked', 'api_key.deleted'],
     );
     assert.ok(entries.every((m) => m.actor_id === key.created_by));

@@ -256,13 +256,13 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
     await redis.connect();
     const entries = (await redis.xRange(`${srv.prefix}events:audit`, '-', '+'))
       .map((e) => e.message)
-      .filter((m) => m.client_id === 'audited-app');
+      .filter((m) => m.subject_type === 'oauth_client' && m.subject_id === 'audited-app');
     await redis.close();
     assert.deepEqual(
-      entries.map((m) => m.event),
+      entries.map((m) => m.type),
       ['oauth_client.created', 'oauth_client.secret_rotated', 'oauth_client.deleted'],
     );
-    assert.ok(entries.every((m) => m.actor_id === developer?.id && m.auth_method === 'jwt' && !Number.isNaN(Date.parse(m.at!))));
+    assert.ok(entries.every((m) => m.actor_type === 'user' && m.actor_id === developer?.id && !Number.isNaN(Date.parse(m.time!))));
     const log = JSON.stringify(entries);
     assert.ok(!log.includes(created.json.oauth_client.client_secret) && !log.includes(rotated.json.oauth_client.client_secret));
   });

@@ -114,6 +114,9 @@ for (const storeKind of ['memory', 'redis'] as const) {
         const warned = srv.logs.some((l) => l.level === 'warn' && /embedded store/.test(l.msg));
         assert.equal(warned, storeKind === 'memory', 'the embedded store warns that data lives in this process only');
         assert.ok(srv.logs.some((l) => l.msg === 'bootstrap admin created'));
+        const started = await srv.waitForLog((l) => l.msg === 'system.started');
+        assert.equal(started.audit.type, 'system.started');
+        assert.ok(JSON.parse(started.audit.data).signing_keys.length >= 1, 'the audit trail names the signing keys loaded');
 
         const login = await http(`${srv.url}/v1/auth/login`, {
           method: 'POST',

@@ -356,6 +356,48 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
       assert.notEqual(first, second);
     });
 
+    it('appends to a hash-chained stream only after its current last entry, and reads it back in order', async () => {
+      const stream = 'events:chain';
+      const build = (tip: { hash: string; seq: number } | null) => {
+        const seq = (tip?.seq ?? 0) + 1;
+        return { seq: String(seq), prev: tip?.hash ?? '', hash: `h${seq}` };
+      };
+      await Promise.all(Array.from({ length: 20 }, () => store.appendChained(stream, build, { maxLen: 1000 })));
+      const entries = await store.streamRange(stream, { count: 100 });
+      assert.equal(entries.length, 20);
+      entries.forEach((e, i) => {
+        assert.equal(e.fields.seq, String(i + 1));
+        assert.equal(e.fields.prev, i === 0 ? '' : `h${i}`);
+      });
+      const newest = await store.streamRange(stream, { count: 2, reverse: true });
+      assert.deepEqual(
+        newest.map((e) => e.fields.seq),
+        ['20', '19'],
+      );
+      const middle = await store.streamRange(stream, { start: entries[5]!.id, end: entries[7]!.id, count: 100 });
+      assert.deepEqual(
+        middle.map((e) => e.fields.seq),
+        ['6', '7', '8'],
+      );
+    });
+
+    it('trims a hash-chained stream to its retention, keeping the newest entry', async () => {
+      const stream = 'events:chain-retention';
+      const build = (tip: { hash: string; seq: number } | null) => ({ seq: String((tip?.seq ?? 0) + 1), hash: `h${(tip?.seq ?? 0) + 1}` });
+      await store.appendChained(stream, build, { maxLen: 1000, retentionMs: 300 });
+      await store.appendChained(stream, build, { maxLen: 1000, retentionMs: 300 });
+      for (let i = 0; i < 2; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        await store.appendChained(stream, build, { maxLen: 1000, retentionMs: 300 });
+      }
+      const entries = await store.streamRange(stream, { count: 100 });
+      // The two oldest are 400 ms old, past the 300 ms retention; the chain goes on from them.
+      assert.deepEqual(
+        entries.map((e) => e.fields.seq),
+        ['3', '4'],
+      );
+    });
+
     it('answers ping', async () => {
       await store.ping();
     });

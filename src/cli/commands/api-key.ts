@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { parseRateLimit } from '../../api-keys/tokens.ts';
 import { apiKeyViews } from '../../api-keys/view.ts';
 import type { Services } from '../../services.ts';
-import { keys } from '../../store/keys.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from '../registry.ts';
 
@@ -74,13 +73,10 @@ export async function runApiKeyCommand(
         rateLimit: rateLimit ?? null,
         expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null,
       });
-      await s.store.publish(keys.eventStream('audit'), {
-        event: 'api_key.created',
-        api_key_id: key.id,
-        type,
-        actor_id: creator.id,
-        auth_method: 'cli',
-        at: new Date().toISOString(),
+      await s.audit.record('api_key.created', {
+        actor: { type: 'user', id: creator.id },
+        subject: { type: 'api_key', id: key.id },
+        data: { key_type: type, via: 'cli' },
       });
       const [view] = await apiKeyViews(s, [key], new Map([[key.id, token]]));
       print(view);
@@ -113,13 +109,10 @@ export async function runApiKeyCommand(
       const revokeIn = values['revoke-in'] === undefined ? 0 : Number(values['revoke-in']);
       if (!Number.isInteger(revokeIn) || revokeIn < 0) throw new UsageError('--revoke-in: whole seconds, 0 or more');
       const key = await s.apiKeys.revoke(id, by.id, revokeIn);
-      await s.store.publish(keys.eventStream('audit'), {
-        event: 'api_key.revoked',
-        api_key_id: key.id,
-        type: key.type,
-        actor_id: by.id,
-        auth_method: 'cli',
-        at: new Date().toISOString(),
+      await s.audit.record('api_key.revoked', {
+        actor: { type: 'user', id: by.id },
+        subject: { type: 'api_key', id: key.id },
+        data: { key_type: key.type, via: 'cli' },
       });
       print((await apiKeyViews(s, [key]))[0]);
       return 0;

@@ -26,6 +26,7 @@ export function createOAuth(s: Services): { provider: Middleware; pages: Router 
     // The throttled password login every login surface shares.
     login: (ctx, actorType, email, password) => s.passwordLogin(ctx, actorType, email, password),
     findAccount: (id) => s.accounts.get(id),
+    audit: s.audit,
   });
   const findAccount = createFindAccount(s.accounts);
   const mounted = mountProvider(provider, {

@@ -4,6 +4,8 @@ import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import { z } from 'zod';
 import type { Account } from '../../accounts/accounts.ts';
+import type { Audit } from '../../audit/audit.ts';
+import { auditRequest } from '../audit-request.ts';
 import { RateLimitedError, ServiceUnavailableError } from '../../errors.ts';
 import { defineRoute, type OperationRegistry } from '../route.ts';
 import type { ActorType } from '../../accounts/accounts.ts';
@@ -21,6 +23,7 @@ export interface PagesDeps {
   cookieSecret: string;
   login: LoginCheck;
   findAccount: (id: string) => Promise<Account | null>;
+  audit: Audit;
 }
 
 const formBody = z.looseObject({ csrf: z.string().max(200).optional() });
@@ -241,6 +244,14 @@ export function createPagesRouter(d: PagesDeps): Router {
       for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
         grant.addResourceScope(indicator, scopes.join(' '));
       const grantId = await grant.save();
+      const accountId = details.session.accountId;
+      const actor = { type: accountId.startsWith('cus_') ? 'customer' : 'user', id: accountId } as const;
+      await d.audit.record('oauth.grant.given', {
+        actor,
+        subject: { type: 'oauth_grant', id: grantId },
+        request: auditRequest(ctx),
+        data: { client_id: String(details.params.client_id), scope: [...(missing.missingOIDCScope ?? [])].join(' ') },
+      });
       const to = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
       redirect(ctx, to);
     },

@@ -9,7 +9,7 @@ import type { Services } from '../../services.ts';
  */
 export async function recordAccountChanges(s: Services, actor: Principal, before: Account, after: Account): Promise<void> {
   const prefix = after.actor_type;
-  const subject = { [`${prefix}_id`]: after.id };
+  const subject = { type: prefix, id: after.id };
   if (before.role !== after.role)
     await s.audit.record('user.role_changed', {
       actor,

@@ -6,6 +6,7 @@ import { parseRateLimit } from '../../api-keys/tokens.ts';
 import { apiKeyViews } from '../../api-keys/view.ts';
 import { ForbiddenError, InvalidRequestError } from '../../errors.ts';
 import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts';
+import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Principal } from '../../principal/principal.ts';
 import type { Services } from '../../services.ts';
@@ -119,8 +120,13 @@ export function createAdminApiKeysRouter(s: Services): Router {
   const viewOne = async (k: ApiKeyRecord, token?: string) => (await view([k], token ? new Map([[k.id, token]]) : undefined))[0]!;
 
   /** Who changed which key (never its token). */
-  const audit = (event: string, actor: Principal, key: ApiKeyRecord, data?: Record<string, string>) =>
-    s.audit.record(event, { actor, subject: { api_key_id: key.id, type: key.type }, data });
+  const audit = (event: string, ctx: Context, actor: Principal, key: ApiKeyRecord, data?: Record<string, string>) =>
+    s.audit.record(event, {
+      actor,
+      subject: { type: 'api_key', id: key.id },
+      request: auditRequest(ctx),
+      data: { key_type: key.type, ...data },
+    });
 
   function checkScopes(p: Principal, scopes: string[]) {
     const ceiling = scopeCeiling(p, s.config.roleScopes);
@@ -200,7 +206,7 @@ export function createAdminApiKeysRouter(s: Services): Router {
         expiresAt: body.expires_at ? new Date(body.expires_at).toISOString() : null,
         rateLimit: body.rate_limit ?? null,
       });
-      await audit('api_key.created', p, key);
+      await audit('api_key.created', ctx, p, key);
       ctx.body = { api_key: await viewOne(key, token) };
     },
   );
@@ -237,7 +243,7 @@ export function createAdminApiKeysRouter(s: Services): Router {
     manage,
     async (ctx, { body }) => {
       const key = await s.apiKeys.updateTitle(ctx.params.id, body.title);
-      await audit('api_key.updated', principalOf(ctx), key);
+      await audit('api_key.updated', ctx, principalOf(ctx), key);
       ctx.body = { api_key: await viewOne(key) };
     },
   );
@@ -263,7 +269,7 @@ export function createAdminApiKeysRouter(s: Services): Router {
     async (ctx, { body }) => {
       const p = principalOf(ctx);
       const key = await s.apiKeys.revoke(ctx.params.id, p.id, body.revoke_in ?? 0);
-      await audit('api_key.revoked', p, key, { revoked_at: key.revoked_at! });
+      await audit('api_key.revoked', ctx, p, key, { revoked_at: key.revoked_at! });
       ctx.body = { api_key: await viewOne(key) };
     },
   );
@@ -294,8 +300,8 @@ export function createAdminApiKeysRouter(s: Services): Router {
       const old = await s.apiKeys.mustGet(ctx.params.id);
       if (old.scopes) checkScopes(p, old.scopes);
       const { key, token, previous } = await s.apiKeys.roll(old.id, p.id, body.revoke_in ?? 0);
-      await audit('api_key.revoked', p, previous, { revoked_at: previous.revoked_at!, replaced_by: key.id });
-      await audit('api_key.created', p, key, { replaces: previous.id });
+      await audit('api_key.revoked', ctx, p, previous, { revoked_at: previous.revoked_at!, replaced_by: key.id });
+      await audit('api_key.created', ctx, p, key, { replaces: previous.id });
       ctx.body = { api_key: await viewOne(key, token) };
     },
   );
@@ -319,7 +325,7 @@ export function createAdminApiKeysRouter(s: Services): Router {
     async (ctx) => {
       const key = await s.apiKeys.mustGet(ctx.params.id);
       await s.apiKeys.delete(key.id);
-      await audit('api_key.deleted', principalOf(ctx), key);
+      await audit('api_key.deleted', ctx, principalOf(ctx), key);
       ctx.body = { id: key.id, object: 'api_key', deleted: true };
     },
   );
@@ -346,7 +352,7 @@ export function createAdminApiKeysRouter(s: Services): Router {
       const { missing } = await s.salesChannels.resolve(body.add ?? []);
       if (missing.length) throw new InvalidRequestError(`Sales channels with IDs ${missing.join(', ')} do not exist`);
       const updated = await s.apiKeys.changeSalesChannels(key.id, body.add ?? [], body.remove ?? []);
-      await audit('api_key.sales_channels_changed', principalOf(ctx), updated, {
+      await audit('api_key.sales_channels_changed', ctx, principalOf(ctx), updated, {
         add: (body.add ?? []).join(','),
         remove: (body.remove ?? []).join(','),
       });

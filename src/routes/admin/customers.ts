@@ -1,3 +1,4 @@
+import { auditRequest } from '../../http/audit-request.ts';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { principalOf, requireRole } from '../../http/guards.ts';
@@ -114,7 +115,7 @@ export function createAdminCustomersRouter(s: Services): Router {
     async (ctx) => {
       const actor = principalOf(ctx);
       const customer = await s.accountAdministration.delete('customer', ctx.params.id!, actor.id);
-      await s.audit.record('customer.deleted', { actor, subject: { customer_id: customer.id } });
+      await s.audit.record('customer.deleted', { actor, subject: { type: 'customer', id: customer.id } });
       ctx.body = { id: customer.id, object: 'customer', deleted: true };
     },
   );
@@ -149,8 +150,9 @@ export function createAdminCustomersRouter(s: Services): Router {
       const ended = await s.signIns.endAll(customer.id);
       await s.audit.record('customer.signed_out', {
         actor,
-        subject: { customer_id: customer.id },
-        data: { sign_ins_ended: String(ended) },
+        subject: { type: 'customer', id: customer.id },
+        request: auditRequest(ctx),
+        data: { sign_ins_ended: ended },
       });
       ctx.body = { id: customer.id, object: 'customer', signed_out: true, sign_ins_ended: ended };
     },

@@ -1,3 +1,4 @@
+import { auditRequest } from '../../http/audit-request.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -49,7 +50,9 @@ export function createAdminGrantsRouter(s: Services): Router {
     await s.oauthGrants.revoke(grant.id);
     await s.audit.record('oauth_grant.revoked', {
       actor: principalOf(ctx),
-      subject: { grant_id: grant.id, client_id: grant.client_id, ...(grant.account_id ? { account_id: grant.account_id } : {}) },
+      subject: { type: 'oauth_grant', id: grant.id },
+      request: auditRequest(ctx),
+      data: { client_id: grant.client_id, ...(grant.account_id ? { account_id: grant.account_id } : {}) },
     });
     ctx.body = { id: grant.id, object: 'oauth_grant', deleted: true };
   }

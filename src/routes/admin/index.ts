@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import { cors } from '../../http/cors.ts';
 import type { Services } from '../../services.ts';
 import { createAdminApiKeysRouter } from './api-keys.ts';
+import { createAdminAuditEventsRouter } from './audit-events.ts';
 import { createAdminAuthRouter } from './auth.ts';
 import { adminGuard } from './guard.ts';
 import { createAdminSalesChannelsRouter } from './sales-channels.ts';
@@ -27,5 +28,6 @@ export function createAdminRouters(s: Services): Router[] {
     createAdminSignInsRouter(s),
     createAdminGrantsRouter(s),
     createAdminCustomersRouter(s),
+    createAdminAuditEventsRouter(s),
   ];
 }

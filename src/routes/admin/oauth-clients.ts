@@ -4,6 +4,7 @@ import { ForbiddenError } from '../../errors.ts';
 import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts';
 import type { Principal } from '../../principal/principal.ts';
 import { scopeCeiling } from './guard.ts';
+import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import { GRANT_TYPES } from '../../oauth/clients.ts';
 import { oauthClientSchema, oauthClientView } from '../../oauth/client-view.ts';
@@ -51,7 +52,7 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
 
   /** Who changed which client (never its secret). */
   const audit = (event: string, ctx: Parameters<typeof principalOf>[0], clientId: string) =>
-    s.audit.record(event, { actor: principalOf(ctx), subject: { client_id: clientId } });
+    s.audit.record(event, { actor: principalOf(ctx), subject: { type: 'oauth_client', id: clientId }, request: auditRequest(ctx) });
 
   defineRoute(
     router,

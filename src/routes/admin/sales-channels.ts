@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.ts';
-import { requireRole } from '../../http/guards.ts';
+import { auditRequest } from '../../http/audit-request.ts';
+import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { medusaErr } from '../medusa-shapes.ts';
@@ -66,7 +67,14 @@ export function createAdminSalesChannelsRouter(s: Services): Router {
     },
     requireRole('admin'),
     async (ctx, { body }) => {
-      ctx.body = { sales_channel: await s.salesChannels.create(body) };
+      const channel = await s.salesChannels.create(body);
+      await s.audit.record('sales_channel.created', {
+        actor: principalOf(ctx),
+        subject: { type: 'sales_channel', id: channel.id },
+        request: auditRequest(ctx),
+        data: { name: channel.name },
+      });
+      ctx.body = { sales_channel: channel };
     },
   );
 

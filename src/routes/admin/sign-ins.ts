@@ -1,3 +1,4 @@
+import { auditRequest } from '../../http/audit-request.ts';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { ActorType } from '../../accounts/accounts.ts';
@@ -91,7 +92,9 @@ export function createAdminSignInsRouter(s: Services): Router {
         if (!(await s.signIns.endOne(account.id, ctx.params.session_id))) throw new NotFoundError('The sign-in was not found');
         await s.audit.record(`${label}.sign_in_ended`, {
           actor: principalOf(ctx),
-          subject: { [`${label}_id`]: account.id, sign_in_id: ctx.params.session_id },
+          subject: { type: label, id: account.id },
+          request: auditRequest(ctx),
+          data: { sign_in_id: ctx.params.session_id },
         });
         ctx.body = { id: ctx.params.session_id, object: 'session', deleted: true };
       },

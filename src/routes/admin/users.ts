@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PASSWORD_MAX_LENGTH } from '../../accounts/password-policy.ts';
 import { InvalidTokenError, NotFoundError } from '../../errors.ts';
 import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts';
+import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { recordAccountChanges } from './account-audit.ts';
@@ -207,7 +208,7 @@ export function createAdminUsersRouter(s: Services): Router {
     async (ctx) => {
       const actor = principalOf(ctx);
       const user = await s.accountAdministration.delete('user', ctx.params.id!, actor.id);
-      await s.audit.record('user.deleted', { actor, subject: { user_id: user.id } });
+      await s.audit.record('user.deleted', { actor, subject: { type: 'user', id: user.id }, request: auditRequest(ctx) });
       ctx.body = { id: user.id, object: 'user', deleted: true };
     },
   );
@@ -240,8 +241,9 @@ export function createAdminUsersRouter(s: Services): Router {
       const ended = await s.signIns.endAll(account.id);
       await s.audit.record('user.signed_out', {
         actor: principalOf(ctx),
-        subject: { user_id: account.id },
-        data: { sign_ins_ended: String(ended) },
+        subject: { type: 'user', id: account.id },
+        request: auditRequest(ctx),
+        data: { sign_ins_ended: ended },
       });
       ctx.body = { id: account.id, object: 'user', signed_out: true, sign_ins_ended: ended };
     },

@@ -5,6 +5,7 @@ import { cors } from '../../http/cors.ts';
 import { AppError, InvalidEmailOrPasswordError, InvalidTokenError } from '../../errors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { signInClientOf } from '../../http/sign-in-client.ts';
+import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import { readBearer } from '../../principal/read-credential.ts';
 import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
@@ -112,8 +113,14 @@ export function createMedusaAuthRouter(s: Services): Router {
       async (ctx, { body }) => {
         const identifier = body.identifier ?? body.email;
         // Past a quota the request is dropped silently: the answer never says whether it counted.
-        if (identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier)))
-          s.passwordResets.requestInBackground(actor, identifier);
+        const admitted = !!identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier));
+        if (admitted) s.passwordResets.requestInBackground(actor, identifier);
+        // Whether the account exists is not known here (the answer must not depend on it); the email is.
+        await s.audit.record('auth.password_reset.requested', {
+          request: auditRequest(ctx),
+          outcome: admitted ? 'success' : 'failure',
+          data: { actor_type: actor, email: identifier?.trim().toLowerCase().slice(0, 320), ...(admitted ? {} : { reason: 'throttled' }) },
+        });
         ctx.status = 201;
         ctx.body = '';
       },
@@ -138,11 +145,17 @@ export function createMedusaAuthRouter(s: Services): Router {
         },
       },
       async (ctx, { body, query }) => {
-        await s.passwordResets.complete({
+        const { accountId, signInsEnded } = await s.passwordResets.complete({
           token: readBearer(ctx) ?? query.token ?? '',
           actorType: actor,
           email: body.email,
           password: body.password,
+        });
+        await s.audit.record('auth.password_reset.completed', {
+          actor: { type: actor, id: accountId },
+          subject: { type: actor, id: accountId },
+          request: auditRequest(ctx),
+          data: { sign_ins_ended: signInsEnded },
         });
         ctx.body = { success: true };
       },
@@ -259,8 +272,9 @@ export function createMedusaAuthRouter(s: Services): Router {
     },
     async (ctx) => {
       const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+      let session: Awaited<ReturnType<typeof s.sessions.get>> = null;
       if (id) {
-        const session = await s.sessions.get(id);
+        session = await s.sessions.get(id);
         await s.sessions.destroy(id);
         if (session?.sid) await s.revocations.revokeLineage(session.sid);
       }
@@ -272,6 +286,19 @@ export function createMedusaAuthRouter(s: Services): Router {
         throw err;
       });
       if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.refreshFamilies.revokeFamily(bearer.sid);
+      const who = session
+        ? ({ type: session.actor_type, id: session.actor_id } as const)
+        : bearer && !isRegistrationPrincipal(bearer) && (bearer.kind === 'user' || bearer.kind === 'customer')
+          ? ({ type: bearer.kind, id: bearer.id } as const)
+          : undefined;
+      if (who) {
+        await s.audit.record('auth.logout', {
+          actor: who,
+          subject: who,
+          request: auditRequest(ctx),
+          data: { surface: 'auth', cookie_session: !!id },
+        });
+      }
       writeSessionCookie(ctx, null);
       ctx.body = { success: true };
     },

@@ -6,6 +6,7 @@ import { cors } from '../../http/cors.ts';
 import { principalOf, requirePrincipal } from '../../http/guards.ts';
 import { requirePublishableKey } from '../../http/publishable-key.ts';
 import { signInClientOf } from '../../http/sign-in-client.ts';
+import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { actorAccount, customerSchema, customerView, isRegistrationPrincipal, medusaErr, passwordLoginBody } from '../medusa-shapes.ts';
@@ -101,6 +102,11 @@ export function createStoreRouter(s: Services): Router {
       // From here the registration token is one of the customer's sign-ins: a password reset or
       // sign-out everywhere ends it.
       await s.signIns.add(customer.id, 'lineage', p.sid!, p.expiresAt!.getTime(), signInClientOf(ctx));
+      await s.audit.record('customer.registered', {
+        actor: { type: 'customer', id: customer.id },
+        subject: { type: 'customer', id: customer.id },
+        request: auditRequest(ctx),
+      });
       ctx.body = { customer: customerView(customer) };
     },
   );

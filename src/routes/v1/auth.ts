@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { InsufficientScopeError, InvalidCredentialsError, InvalidTokenError } from '../../errors.ts';
 import { requirePrincipal, principalOf } from '../../http/guards.ts';
 import { signInClientOf } from '../../http/sign-in-client.ts';
+import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import { validate } from '../../http/validate.ts';
 import { bearerChallenge } from '../../http/www-authenticate.ts';
@@ -173,6 +174,12 @@ export function createV1AuthRouter(s: Services): Router {
       if (body.everywhere) await s.signIns.endAll(principal.id);
       // (Also when ending everywhere: a lineage signed in before sign-ins were recorded ends with this token.)
       await s.refreshFamilies.revokeFamily(principal.sid);
+      await s.audit.record(body.everywhere ? 'auth.signed_out_everywhere' : 'auth.logout', {
+        actor: principal,
+        subject: { type: principal.kind, id: principal.id },
+        request: auditRequest(ctx),
+        data: { surface: 'v1' },
+      });
       ctx.status = 204;
     },
   );

@@ -1,83 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { dropPrefix, freePort, http, privatePrefix, REDIS_URL, redisBinariesMissing } from '../helpers/harness.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-interface RunningProcess {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  /** JSON log lines so far. */
-  logs: Record<string, any>[];
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
-  waitForLog(predicate: (line: Record<string, any>) => boolean): Promise<Record<string, any>>;
-}
-
-function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean = { ...process.env };
-  for (const name of [
-    'REDIS_URL',
-    'REDIS_PREFIX',
-    'NODE_ENV',
-    'PORT',
-    'PUBLIC_URL',
-    'JWKS',
-    'JWKS_FILE',
-    'COOKIE_SECRET',
-    'API_KEY_PEPPER',
-    'BOOTSTRAP_ADMIN_EMAIL',
-    'BOOTSTRAP_ADMIN_PASSWORD',
-  ])
-    delete clean[name];
-  return { ...clean, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', ...env };
-}
-
-/** `npm start`, as its script runs it: node --import tsx src/main.ts. */
-function spawnServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: baseEnv(env),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const logs: Record<string, any>[] = [];
-  const waiters: { predicate: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
-  child.stdout.on('data', (d) => {
-    out += d;
-    const lines = out.split('\n');
-    for (const raw of lines.slice(logs.length, -1)) {
-      const line = JSON.parse(raw);
-      logs.push(line);
-      for (const w of [...waiters]) {
-        if (!w.predicate(line)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitForLog = (predicate: (l: Record<string, any>) => boolean) =>
-    new Promise<Record<string, any>>((resolve, reject) => {
-      const found = logs.find(predicate);
-      if (found) return resolve(found);
-      waiters.push({ predicate, resolve });
-      void exited.then((code) => reject(new Error(`server exited (${code}) before the expected log line; stderr: ${err}`)));
-    });
-  return { child, logs, stdout: () => out, stderr: () => err, exited, waitForLog };
-}
-
-async function startServer(env: Record<string, string>): Promise<RunningProcess> {
-  const p = spawnServer(env);
-  const listening = await p.waitForLog((l) => l.msg === 'portcullis listening');
-  return { ...p, url: listening.url.replace('localhost', '127.0.0.1') };
-}
+import { spawnServerProcess, startServerProcess as startServer } from '../helpers/server-process.ts';
 
 /** A POST whose body arrives in two parts, so the request is in flight while we act. */
 function slowPost(url: string, body: string) {
@@ -140,7 +66,7 @@ for (const storeKind of ['memory', 'redis'] as const) {
         const finished = await inflight.response;
         assert.equal(finished.status, 200, finished.body);
         assert.ok(JSON.parse(finished.body).token);
-        assert.equal(await srv.exited, 0, srv.stderr());
+        assert.equal((await srv.exited).code, 0, srv.stderr());
         assert.ok(srv.logs.some((l) => l.msg === 'stopped'));
         for (const secret of ['bootstrap password', login.json.token, login.json.refresh_token])
           assert.ok(!srv.stdout().includes(secret) && !srv.stderr().includes(secret));
@@ -154,8 +80,8 @@ for (const storeKind of ['memory', 'redis'] as const) {
 
 describe('the server process refuses bad configuration', () => {
   const refusal = async (env: Record<string, string>) => {
-    const p = spawnServer(env);
-    const code = await p.exited;
+    const p = spawnServerProcess(env);
+    const { code } = await p.exited;
     return { code, stderr: p.stderr() };
   };
 
@@ -187,8 +113,8 @@ describe('the server process refuses bad configuration', () => {
     ];
     const results = await Promise.all(
       cases.map(async ([env]) => {
-        const p = spawnServer(env);
-        return { code: await p.exited, stdout: p.stdout(), stderr: p.stderr() };
+        const p = spawnServerProcess(env);
+        return { code: (await p.exited).code, stdout: p.stdout(), stderr: p.stderr() };
       }),
     );
     cases.forEach(([env, expected], i) => {

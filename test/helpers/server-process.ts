@@ -10,6 +10,7 @@ export interface ServerProcess {
   url: string;
   /** JSON log lines so far. */
   logs: Record<string, any>[];
+  stdout(): string;
   stderr(): string;
   /** Its exit code, and when it exited (performance.now()). */
   exited: Promise<{ code: number | null; at: number }>;
@@ -37,8 +38,8 @@ function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...clean, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DEV_SECRETS_FILE: '.portcullis/test-secrets.json', ...env };
 }
 
-/** Start the server process and wait until it listens. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/** Start the server process without waiting for it (a bad configuration never listens). */
+export function spawnServerProcess(env: Record<string, string>): Omit<ServerProcess, 'url'> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: baseEnv(env),
@@ -72,6 +73,12 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       waiters.push({ predicate, resolve });
       void exited.then(({ code }) => reject(new Error(`server exited (${code}) before the expected log line; stderr: ${err}`)));
     });
-  const listening = await waitForLog((l) => l.msg === 'portcullis listening');
-  return { child, url: listening.url.replace('localhost', '127.0.0.1'), logs, stderr: () => err, exited, waitForLog };
+  return { child, logs, stdout: () => out, stderr: () => err, exited, waitForLog };
+}
+
+/** Start the server process and wait until it listens. */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const p = spawnServerProcess(env);
+  const listening = await p.waitForLog((l) => l.msg === 'portcullis listening');
+  return { ...p, url: listening.url.replace('localhost', '127.0.0.1') };
 }

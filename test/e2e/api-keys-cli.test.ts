@@ -1,31 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
-
-const run = promisify(execFile);
+import { http, runCli, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 describe('portcullis api-key (CLI) against a running server', () => {
   let srv: TestServer;
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'api-key', ...args], {
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          REDIS_URL,
-          REDIS_PREFIX: srv.prefix,
-          DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
-          LOG_LEVEL: 'silent',
-        },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = (...args: string[]) => runCli(srv.prefix, ['api-key', ...args]);
 
   before(async () => {
     srv = await startTestServer();

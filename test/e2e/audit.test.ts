@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { createClient } from 'redis';
-import { dropPrefix, http, privatePrefix, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { dropPrefix, http, privatePrefix, REDIS_URL, startTestServer, type TestServer, runCli } from '../helpers/harness.ts';
 import { eventually, startWebhookSink } from '../helpers/webhook-sink.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
@@ -14,22 +14,8 @@ const run = promisify(execFile);
 const PASSWORD = 'supersecret-audit';
 
 async function auditCli(prefix: string, ...args: string[]) {
-  try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', ...args], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        REDIS_URL,
-        REDIS_PREFIX: prefix,
-        DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
-        LOG_LEVEL: 'silent',
-      },
-    });
-    return { code: 0, stdout };
-  } catch (err) {
-    const e = err as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
+  const { code, stdout } = await runCli(prefix, ['audit', ...args]);
+  return { code, stdout };
 }
 
 describe('audit trail', () => {

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { createClient } from 'redis';
-import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { http, REDIS_URL, startTestServer, type TestServer, runCli } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 
-const run = promisify(execFile);
 /** The OAuth error code of an openid-client failure (a body error, or a WWW-Authenticate challenge). */
 const oauthError = (err: any): string | undefined => err.error ?? err.cause?.[0]?.parameters?.error;
 const CUSTOMER = { email: 'buyer@example.com', password: 'buyer password 1' };
@@ -25,24 +22,7 @@ describe('OAuth clients: CLI, Admin API, the reference document flow, client cre
       ...init,
       headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
     });
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', ...args], {
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          REDIS_URL,
-          REDIS_PREFIX: srv.prefix,
-          DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
-          LOG_LEVEL: 'silent',
-        },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = (...args: string[]) => runCli(srv.prefix, ['client', ...args]);
   const loginUser = async (email: string, password: string) =>
     (await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: email, password } })).json.token as string;
 

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import * as client from 'openid-client';
-import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { http, runCli, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, relyingParty } from '../oauth/flow.ts';
 
-const run = promisify(execFile);
 const CUSTOMER = { email: 'native@example.com', password: 'native password 1' };
 const DEVELOPER = { email: 'dev@example.com', password: 'developer pass 1' };
 
@@ -37,24 +34,7 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
   let token: string;
   const register = (body: Record<string, unknown>, on = srv, bearer = token) =>
     http(`${on.url}/admin/oauth-clients`, { method: 'POST', json: body, headers: { authorization: `Bearer ${bearer}` } });
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'client', ...args], {
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          REDIS_URL,
-          REDIS_PREFIX: srv.prefix,
-          DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
-          LOG_LEVEL: 'silent',
-        },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = (...args: string[]) => runCli(srv.prefix, ['client', ...args]);
 
   before(async () => {
     srv = await startTestServer();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
@@ -150,4 +151,23 @@ export function redisBinariesMissing(): string | false {
   if (redisBinariesCheck)
     console.error(`\n${'!'.repeat(78)}\n!! SKIPPING tests that start their own Redis: ${redisBinariesCheck}\n${'!'.repeat(78)}\n`);
   return redisBinariesCheck;
+}
+
+/** The `portcullis` CLI against a test server's Redis namespace: its exit code and output (a non-zero exit is an answer, not a throw). */
+export async function runCli(prefix: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    ...process.env,
+    NODE_ENV: 'test',
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
+    LOG_LEVEL: 'silent',
+  };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }

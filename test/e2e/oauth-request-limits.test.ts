@@ -18,7 +18,12 @@ async function keysOf(srv: TestServer): Promise<string[]> {
   try {
     const found: string[] = [];
     for await (const batch of redis.scanIterator({ MATCH: `${srv.prefix}*`, COUNT: 500 })) found.push(...batch);
-    return found.map((k) => k.slice(srv.prefix.length)).sort();
+    // The address's quota cell comes and goes with its own short TTL (GCRA), however slow the machine: it is
+    // bounded by design, so only what the request itself could make the server keep is compared.
+    return found
+      .map((k) => k.slice(srv.prefix.length))
+      .filter((k) => !k.startsWith('rl:{oauth-authorize:'))
+      .sort();
   } finally {
     await redis.close();
   }

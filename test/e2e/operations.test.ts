@@ -66,10 +66,17 @@ describe('a storm of /ready probes', () => {
   it('costs Redis at most a couple of commands: one check at a time, its answer reused for a second', async () => {
     await new Promise((r) => setTimeout(r, 1100)); // past any answer cached at start
     lines.length = 0;
+    const started = Date.now();
     const answers = await Promise.all(Array.from({ length: 200 }, () => http(`${srv.url}/ready`)));
+    const seconds = Math.ceil((Date.now() - started) / 1000);
     assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
     const commands = await commandsOfServer();
-    assert.ok(commands.length >= 1 && commands.length <= 2, `${commands.length} commands for 200 probes:\n${commands.join('\n')}`);
+    // One check per second the storm lasted (plus one at a boundary): on a loaded machine the 200 probes can take
+    // several seconds, and each second may check once; a check per probe would be far more.
+    assert.ok(
+      commands.length >= 1 && commands.length <= seconds + 1,
+      `${commands.length} commands for 200 probes in ${seconds} s:\n${commands.join('\n')}`,
+    );
   });
 });
 

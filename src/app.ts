@@ -7,6 +7,7 @@ import { trustForwardedHeaders } from './http/client-address.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createOperationsRouter } from './routes/operations.ts';
 import { createV1AuthRouter } from './routes/v1/auth.ts';
+import { createV1AccountRouter } from './routes/v1/account.ts';
 import { adminBefore, createAdminRouters } from './routes/admin/index.ts';
 import { authBefore, createMedusaAuthRouter } from './routes/auth/index.ts';
 import { createStoreRouter, storeBefore } from './routes/store/index.ts';
@@ -71,7 +72,7 @@ export async function createApp(s: Services): Promise<Koa> {
     readOnlyPaths: ['/v1/auth/verify'],
   });
   const surfaces: SurfaceParts[] = [
-    { prefix: '/v1', dialect: 'v1', before: [cookieWrites, quota], routers: [createV1AuthRouter(s)] },
+    { prefix: '/v1', dialect: 'v1', before: [cookieWrites, quota], routers: [createV1AuthRouter(s), createV1AccountRouter(s)] },
     { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s), cookieWrites, quota], routers: [...createAdminRouters(s)] },
     {
       prefix: '/store',

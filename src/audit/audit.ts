@@ -181,6 +181,10 @@ export interface AuditQuery {
   type?: string;
   actorId?: string;
   subjectId?: string;
+  /** Events an account did or that are about it (actor or subject). */
+  involving?: string;
+  /** Only these types (exact names). */
+  types?: ReadonlySet<string>;
   since?: Date;
   until?: Date;
   cursor?: string;
@@ -200,6 +204,8 @@ const toEvent = (e: StreamEntry) => ({ id: e.id, ...e.fields }) as AuditEvent;
 const matches = (e: AuditEvent, q: AuditQuery) =>
   (!q.type || e.type === q.type || (q.type.endsWith('.*') && e.type.startsWith(q.type.slice(0, -1)))) &&
   (!q.actorId || e.actor_id === q.actorId || e.actor_on_behalf_of === q.actorId) &&
-  (!q.subjectId || e.subject_id === q.subjectId);
+  (!q.subjectId || e.subject_id === q.subjectId) &&
+  (!q.involving || e.actor_id === q.involving || e.subject_id === q.involving) &&
+  (!q.types || q.types.has(e.type));
 
 export type Audit = ReturnType<typeof createAudit>;

@@ -43,4 +43,3 @@ export function createPasswordChange(deps: { accounts: Accounts; throttle: Login
     return { signInsEnded };
   };
 }
-export type PasswordChange = ReturnType<typeof createPasswordChange>;

@@ -65,4 +65,3 @@ export function createConnectedApps(deps: { grants: OAuthGrants; clients: Pick<O
     },
   };
 }
-export type ConnectedApps = ReturnType<typeof createConnectedApps>;

@@ -17,7 +17,7 @@ export const SELF_METHODS: readonly Principal['method'][] = ['jwt', 'session'];
 
 const REFUSED: Record<string, string> = {
   api_key: 'An API key cannot manage an account: sign in as the person',
-  oauth: "An OAuth access token cannot manage the account that granted it: sign in as the person",
+  oauth: 'An OAuth access token cannot manage the account that granted it: sign in as the person',
 };
 
 /** Guard: the request is authenticated as a person by a first-party credential (see SELF_METHODS). */
@@ -72,7 +72,6 @@ export function ownSignIn(view: SignInView, current: Set<string>) {
     user_agent: view.user_agent ? { browser: view.user_agent.browser, os: view.user_agent.os, device: view.user_agent.device } : null,
   };
 }
-export type OwnSignIn = ReturnType<typeof ownSignIn>;
 
 const KIND_WORDS: Record<SignInView['kind'], string> = {
   session: 'Browser session',
@@ -127,4 +126,3 @@ function activityOf(e: AuditEvent) {
     client_id: typeof data['client_id'] === 'string' ? data['client_id'] : null,
   };
 }
-export type Activity = ReturnType<typeof activityOf>;

@@ -283,7 +283,10 @@ export function createV1AccountRouter(s: Services): Router {
       summary: 'The apps you connected (your OAuth grants)',
       description: KINDS,
       security: SECURITY,
-      responses: { 200: { description: 'The connected apps', schema: z.object({ grants: z.array(appSchema), count: z.number() }) }, ...REFUSED },
+      responses: {
+        200: { description: 'The connected apps', schema: z.object({ grants: z.array(appSchema), count: z.number() }) },
+        ...REFUSED,
+      },
     },
     self,
     async (ctx) => {
@@ -335,7 +338,11 @@ export function createV1AccountRouter(s: Services): Router {
       description: `${KINDS} Sign-ins, sign-outs, password changes and resets, apps connected and removed, from the audit trail: its latest entries are read (a bounded read), newest first.`,
       security: SECURITY,
       query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(20) }),
-      responses: { 200: { description: 'The events', schema: z.object({ events: z.array(activitySchema) }) }, 400: err('invalid_request'), ...REFUSED },
+      responses: {
+        200: { description: 'The events', schema: z.object({ events: z.array(activitySchema) }) },
+        400: err('invalid_request'),
+        ...REFUSED,
+      },
     },
     self,
     async (ctx, { query }) => {

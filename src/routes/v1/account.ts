@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.ts';
-import { auditRequest } from '../../http/audit-request.ts';
+import { selfActions } from '../../http/account/actions.ts';
 import { currentSignInIds, ownSignIn, recentActivity, requireSelf, selfAccount } from '../../http/account/self.ts';
 import { principalOf } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
@@ -80,6 +80,7 @@ export function createV1AccountRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
   const self = requireSelf(s.authenticate);
+  const actions = selfActions(s);
   const profileOf = (a: Awaited<ReturnType<typeof selfAccount>>) => ({
     id: a.id,
     actor_type: a.actor_type,
@@ -89,7 +90,6 @@ export function createV1AccountRouter(s: Services): Router {
     ...(a.role ? { role: a.role } : {}),
     created_at: a.created_at,
   });
-  const who = (a: { id: string; actor_type: 'user' | 'customer' }) => ({ type: a.actor_type, id: a.id });
 
   defineRoute(
     router,
@@ -125,16 +125,7 @@ export function createV1AccountRouter(s: Services): Router {
     self,
     async (ctx, { body }) => {
       const account = await selfAccount(s.accounts, principalOf(ctx));
-      const changes = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, v === '' ? null : v]));
-      const updated = (await s.accounts.update(account.id, changes)) ?? account;
-      const fields = Object.keys(changes).filter((k) => changes[k] !== account[k as 'first_name' | 'last_name']);
-      if (fields.length)
-        await s.audit.record(`${account.actor_type}.updated`, {
-          actor: who(account),
-          subject: who(account),
-          request: auditRequest(ctx),
-          data: { fields: fields.join(','), by: 'self' },
-        });
+      const updated = await actions.updateProfile(ctx, account, body);
       ctx.body = profileOf(updated);
     },
   );
@@ -161,33 +152,12 @@ export function createV1AccountRouter(s: Services): Router {
     async (ctx, { body }) => {
       const p = principalOf(ctx);
       const account = await selfAccount(s.accounts, p);
-      try {
-        const { signInsEnded } = await s.passwordChange({
-          account,
-          ip: ctx.ip,
-          current: body.current_password,
-          next: body.new_password,
-          signOutOthers: body.sign_out_others,
-          keep: currentSignInIds(ctx, s.signIns, p),
-        });
-        await s.audit.record('auth.password_changed', {
-          actor: who(account),
-          subject: who(account),
-          request: auditRequest(ctx),
-          data: { sign_ins_ended: signInsEnded },
-        });
-        ctx.body = { success: true, sign_ins_ended: signInsEnded };
-      } catch (e) {
-        if (e instanceof Error && 'code' in e && e.code === 'invalid_current_password')
-          await s.audit.record('auth.password_changed', {
-            actor: who(account),
-            subject: who(account),
-            outcome: 'failure',
-            request: auditRequest(ctx),
-            data: { reason: 'invalid_current_password' },
-          });
-        throw e;
-      }
+      const ended = await actions.changePassword(ctx, p, account, {
+        current: body.current_password,
+        next: body.new_password,
+        signOutOthers: body.sign_out_others,
+      });
+      ctx.body = { success: true, sign_ins_ended: ended };
     },
   );
 
@@ -235,13 +205,7 @@ export function createV1AccountRouter(s: Services): Router {
     self,
     async (ctx) => {
       const account = await selfAccount(s.accounts, principalOf(ctx));
-      if (!(await s.signIns.endOne(account.id, ctx.params.id))) throw new NotFoundError('The sign-in was not found');
-      await s.audit.record('auth.sign_in_ended', {
-        actor: who(account),
-        subject: who(account),
-        request: auditRequest(ctx),
-        data: { sign_in_id: ctx.params.id },
-      });
+      if (!(await actions.endSignIn(ctx, account, ctx.params.id))) throw new NotFoundError('The sign-in was not found');
       ctx.body = { id: ctx.params.id, object: 'session', deleted: true };
     },
   );
@@ -262,13 +226,7 @@ export function createV1AccountRouter(s: Services): Router {
     async (ctx) => {
       const p = principalOf(ctx);
       const account = await selfAccount(s.accounts, p);
-      const ended = await s.signIns.endAll(account.id, currentSignInIds(ctx, s.signIns, p));
-      await s.audit.record('auth.signed_out_others', {
-        actor: who(account),
-        subject: who(account),
-        request: auditRequest(ctx),
-        data: { sign_ins_ended: ended },
-      });
+      const ended = await actions.signOutOthers(ctx, p, account);
       ctx.body = { sign_ins_ended: ended };
     },
   );
@@ -315,14 +273,8 @@ export function createV1AccountRouter(s: Services): Router {
     self,
     async (ctx) => {
       const account = await selfAccount(s.accounts, principalOf(ctx));
-      const grant = await s.connectedApps.withdraw(account.id, ctx.params.id);
+      const grant = await actions.removeApp(ctx, account, ctx.params.id);
       if (!grant) throw new NotFoundError('The grant was not found');
-      await s.audit.record('oauth_grant.revoked', {
-        actor: who(account),
-        subject: { type: 'oauth_grant', id: grant.id },
-        request: auditRequest(ctx),
-        data: { client_id: grant.client_id, account_id: account.id, by: 'account_owner' },
-      });
       ctx.body = { id: grant.id, object: 'oauth_grant', deleted: true };
     },
   );

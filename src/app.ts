@@ -21,6 +21,7 @@ import { cookieWriteGuard } from './http/cookie-writes.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { requireValidHost } from './http/host-header.ts';
 import { SESSION_COOKIE } from './principal/session.ts';
+import { createAccountPagesRouter } from './http/account/pages.ts';
 
 /** Longest the server works on one request before answering 503 (argon2 queues included). */
 const REQUEST_DEADLINE_MS = 20_000;
@@ -82,6 +83,8 @@ export async function createApp(s: Services): Promise<Koa> {
     },
     { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), cookieWrites, quota], routers: [createMedusaAuthRouter(s)] },
     { prefix: '/oauth', dialect: 'oauth', before: [], routers: [oauth.pages] },
+    // The account page: HTML forms with their own CSRF tokens and Origin check (src/http/account/form-guard.ts).
+    { prefix: '/account', dialect: 'plain', before: [], routers: [createAccountPagesRouter(s)] },
   ];
   for (const surface of surfaces) {
     app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));

@@ -245,9 +245,16 @@ describe('the account page in headless Chromium', { skip: existsSync(CHROMIUM) ?
     // As a customer the staff password is wrong; as staff it is right.
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
     assert.match(await page.getByRole('alert').innerText(), /customer account/);
-    await page.getByLabel('Password').fill('staff password 1');
-    await page.getByLabel('Staff account').check();
-    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
+    // By keyboard alone: the password field has the focus after the error; Tab to the account type, arrow to
+    // "Staff account", Tab to the button, Enter.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
+    await page.keyboard.type('staff password 1');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'as-customer');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByLabel('Staff account').isChecked(), true);
+    await page.keyboard.press('Tab');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     assert.equal(new URL(page.url()).pathname, '/account');
     assert.match(await page.locator('main').innerText(), /Staff account \(developer\)/);
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign out', exact: true }).click()]);

@@ -121,13 +121,17 @@ export interface ActivityItem {
   app?: string | null;
 }
 
-/** A time in words a person reads at a glance (UTC, stated), in a <time> element machines read. */
-export function when(iso: string | null): string {
-  if (!iso) return '<span class="muted">unknown</span>';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '<span class="muted">unknown</span>';
-  const text = d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-  return `<time datetime="${esc(d.toISOString())}">${esc(text)} UTC</time>`;
+/** A time as a person reads it at a glance ("1 Dec 2026, 19:54 UTC"), or null. */
+function timeText(iso: string | null): string | null {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return null;
+  return `${d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' })} UTC`;
+}
+
+/** A time in words (UTC, stated), in a <time> element machines read. */
+function when(iso: string | null): string {
+  const text = timeText(iso);
+  return text ? `<time datetime="${esc(new Date(iso!).toISOString())}">${esc(text)}</time>` : '<span class="muted">unknown</span>';
 }
 
 export function accountPage(p: {
@@ -155,7 +159,7 @@ export function accountPage(p: {
 <div class="what"><strong>${esc(s.device)}</strong>${s.current ? ' <span class="badge">This device</span>' : ''}<br>
 <span class="muted">${esc(s.description)} · ${s.ip ? `from ${esc(s.ip)}` : 'address unknown'}<br>
 Signed in ${when(s.createdAt)} · last active ${when(s.lastUsedAt)}</span></div>
-<form method="post" action="/account/sessions/${encodeURIComponent(s.id)}/end">${hidden(csrf)}<button class="secondary" type="submit" aria-label="Sign out ${esc(s.device)}${s.current ? ' (this device)' : ''}, signed in ${esc(s.createdAt ?? '')}">Sign out</button></form>
+<form method="post" action="/account/sessions/${encodeURIComponent(s.id)}/end">${hidden(csrf)}<button class="secondary" type="submit" aria-label="Sign out ${esc(s.device)}${s.current ? ' (this device)' : ''}, signed in ${esc(timeText(s.createdAt) ?? '')}">Sign out</button></form>
 </li>`,
         )
         .join('')}</ul>

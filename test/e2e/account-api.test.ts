@@ -106,6 +106,13 @@ describe('/v1/account: a person manages their own account', () => {
       scopes: ['read', 'write'],
     });
     const oauth = await connectApp(customer.email);
+    const machine = await a.services.oauthClients.create({ clientId: 'machine', grantTypes: ['client_credentials'], scopes: ['read'] });
+    const clientToken = await client.clientCredentialsGrant(
+      await relyingParty(a.url, { clientId: 'machine', clientSecret: machine.secret! }),
+      {
+        scope: 'read',
+      },
+    );
     const registration = (
       await api('/auth/customer/emailpass/register', { method: 'POST', json: { email: 'new-person@example.com', password: PASSWORD } })
     ).json.token as string;
@@ -124,6 +131,7 @@ describe('/v1/account: a person manages their own account', () => {
       { kind: 'secret API key (Bearer)', headers: bearer(apiKey), status: 403, message: /API key/ },
       { kind: 'secret API key (Basic)', headers: { authorization: `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}` }, status: 403 },
       { kind: 'OAuth access token', headers: bearer(oauth.access_token), status: 403, message: /OAuth access token/ },
+      { kind: "a client's own OAuth token", headers: bearer(clientToken.access_token), status: 403 },
       { kind: 'registration token', headers: bearer(registration), status: 401 },
       { kind: 'no credential', headers: {}, status: 401 },
       { kind: 'a broken token', headers: bearer('eyJhbGciOiJub25lIn0.e30.'), status: 401 },
@@ -351,5 +359,15 @@ describe('/v1/account: a person manages their own account', () => {
     assert.equal((await as(token, '/v1/account/activity?limit=2')).json.events.length, 2);
     assert.equal((await as(token, '/v1/account/activity?limit=0')).status, 400);
     assert.equal((await as(token, '/v1/account/activity?limit=abc')).status, 400);
+  });
+
+  it('a disabled account can no longer use its account API, nor its sign-ins', async () => {
+    const customer = await newAccount();
+    const { token } = await login(customer.email);
+    assert.equal((await as(token, '/v1/account')).status, 200);
+    await a.services.accounts.update(customer.id, { disabled: true });
+    const res = await as(token, '/v1/account/sessions/sign-out-others', { method: 'POST' });
+    assert.equal(res.status, 401, res.text);
+    assert.equal(res.json.error, 'invalid_token');
   });
 });

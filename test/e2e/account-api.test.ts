@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
+import { keys } from '../../src/store/keys.ts';
 import { dropPrefix, http, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, relyingParty, REDIRECT_URI } from '../oauth/flow.ts';
@@ -357,6 +358,9 @@ describe('/v1/account: a person manages their own account', () => {
     const strangerSignIn = await as((await login(stranger.email)).token, '/v1/account/activity');
     assert.ok(strangerSignIn.json.events.every((e: any) => e.type === 'auth.login.succeeded'));
     assert.equal((await as(token, '/v1/account/activity?limit=2')).json.events.length, 2);
+    // Read from the account's own short copy of the trail, which expires like the trail.
+    const ttl = await a.store.ttl(keys.accountEvents(customer.id));
+    assert.ok(ttl > 0 && ttl <= a.config.auditRetention, `ttl ${ttl}`);
     assert.equal((await as(token, '/v1/account/activity?limit=0')).status, 400);
     assert.equal((await as(token, '/v1/account/activity?limit=abc')).status, 400);
   });

@@ -57,11 +57,7 @@ export function createConnectedApps(deps: { grants: OAuthGrants; clients: Pick<O
     /** Every live grant `accountId` gave, newest first. */
     list: async (accountId: string) => shown(await grants.listForAccount(accountId)),
     /** Withdraw the grant `grantId` if `accountId` gave it: the withdrawn grant, or null (none such, or another's). */
-    async withdraw(accountId: string, grantId: string): Promise<GrantView | null> {
-      const grant = await grants.get(grantId);
-      if (!grant || grant.account_id !== accountId) return null;
-      await grants.revoke(grant.id);
-      return grant;
-    },
+    withdraw: (accountId: string, grantId: string): Promise<GrantView | null> =>
+      grants.revokeIf(grantId, (g) => g.account_id === accountId),
   };
 }

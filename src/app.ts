@@ -7,6 +7,7 @@ import { trustForwardedHeaders } from './http/client-address.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createOperationsRouter } from './routes/operations.ts';
 import { createV1AuthRouter } from './routes/v1/auth.ts';
+import { createV1AccountRouter } from './routes/v1/account.ts';
 import { adminBefore, createAdminRouters } from './routes/admin/index.ts';
 import { authBefore, createMedusaAuthRouter } from './routes/auth/index.ts';
 import { createStoreRouter, storeBefore } from './routes/store/index.ts';
@@ -20,6 +21,7 @@ import { cookieWriteGuard } from './http/cookie-writes.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { requireValidHost } from './http/host-header.ts';
 import { SESSION_COOKIE } from './principal/session.ts';
+import { createAccountPagesRouter } from './http/account/pages.ts';
 
 /** Longest the server works on one request before answering 503 (argon2 queues included). */
 const REQUEST_DEADLINE_MS = 20_000;
@@ -71,7 +73,7 @@ export async function createApp(s: Services): Promise<Koa> {
     readOnlyPaths: ['/v1/auth/verify'],
   });
   const surfaces: SurfaceParts[] = [
-    { prefix: '/v1', dialect: 'v1', before: [cookieWrites, quota], routers: [createV1AuthRouter(s)] },
+    { prefix: '/v1', dialect: 'v1', before: [cookieWrites, quota], routers: [createV1AuthRouter(s), createV1AccountRouter(s)] },
     { prefix: '/admin', dialect: 'medusa', before: [...adminBefore(s), cookieWrites, quota], routers: [...createAdminRouters(s)] },
     {
       prefix: '/store',
@@ -81,6 +83,8 @@ export async function createApp(s: Services): Promise<Koa> {
     },
     { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), cookieWrites, quota], routers: [createMedusaAuthRouter(s)] },
     { prefix: '/oauth', dialect: 'oauth', before: [], routers: [oauth.pages] },
+    // The account page: HTML forms with their own CSRF tokens and Origin check (src/http/account/form-guard.ts).
+    { prefix: '/account', dialect: 'plain', before: [], routers: [createAccountPagesRouter(s)] },
   ];
   for (const surface of surfaces) {
     app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));

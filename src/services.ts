@@ -31,6 +31,8 @@ import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
 import { createWebhookNotifier } from './notify/webhook.ts';
+import { createPasswordChange } from './accounts/password-change.ts';
+import { createConnectedApps } from './oauth/connected-apps.ts';
 
 /**
  * The domain libraries, built from config and a store: the one place that decides which
@@ -118,6 +120,10 @@ export async function createServices(config: Config, store: Store, logger: Logge
 
   const accountAdministration = createAccountAdministration({ store, accounts, apiKeys, signIns });
 
+  // What a signed-in person does to their own account (the account page and /v1/account).
+  const passwordChange = createPasswordChange({ accounts, throttle: loginThrottle, signIns });
+  const connectedApps = createConnectedApps({ grants: oauthGrants, clients: oauthClients });
+
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
@@ -150,6 +156,8 @@ export async function createServices(config: Config, store: Store, logger: Logge
     oauthClients,
     audit,
     accountAdministration,
+    passwordChange,
+    connectedApps,
   };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

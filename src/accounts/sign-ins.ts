@@ -184,10 +184,16 @@ export function createSignIns(deps: { store: Store; now?: () => number }) {
       return true;
     },
 
-    /** End every live sign-in of `accountId`; how many were ended. */
-    async endAll(accountId: string): Promise<number> {
+    /** The opaque id the sign-in of `kind` recorded under `ref` is listed by (to tell a caller which one is its own). */
+    idOf: (kind: SignInKind, ref: string) => signInIdOf(`${kind}:${ref}`),
+
+    /**
+     * End every live sign-in of `accountId` but those named in `keep` (opaque ids: "sign out
+     * everywhere else"); how many were ended.
+     */
+    async endAll(accountId: string, keep: ReadonlySet<string> = new Set()): Promise<number> {
       const key = keys.accountSignIns(accountId);
-      const live = await store.indexRangeByScore(key, now(), Infinity);
+      const live = (await store.indexRangeByScore(key, now(), Infinity)).filter((m) => !keep.has(signInIdOf(m)));
       for (const member of live) {
         const kind = member.slice(0, member.indexOf(':')) as SignInKind;
         if (!ends.has(kind)) throw new Error(`No end is registered for ${kind} sign-ins`);

@@ -95,6 +95,24 @@ export function createAudit(deps: {
     };
   }
 
+  /**
+   * A copy of an event about an account in that account's own capped stream, so "recent activity"
+   * is one short read rather than a filter over the whole trail (a view: the chain stays the record).
+   */
+  async function indexForAccounts(id: string, fields: Record<string, string>): Promise<void> {
+    const accounts = new Set<string>();
+    if ((fields['actor_type'] === 'user' || fields['actor_type'] === 'customer') && fields['actor_id']) accounts.add(fields['actor_id']);
+    if ((fields['subject_type'] === 'user' || fields['subject_type'] === 'customer') && fields['subject_id'])
+      accounts.add(fields['subject_id']);
+    await Promise.all(
+      [...accounts].map(async (accountId) => {
+        const key = keys.accountEvents(accountId);
+        await store.publish(key, { ...fields, audit_id: id }, ACCOUNT_EVENTS_KEPT);
+        await store.expire(key, Math.max(1, Math.ceil(retentionMs / 1000)));
+      }),
+    );
+  }
+
   const chained = (fields: Record<string, string>) => (tip: ChainTip | null) => {
     const linked = { ...fields, seq: String((tip?.seq ?? 0) + 1), prev_hash: tip?.hash ?? '' };
     return { ...linked, hash: sha256(canonicalJson(linked)) };
@@ -104,12 +122,33 @@ export function createAudit(deps: {
     async record(type: string, entry: AuditEntry = {}): Promise<void> {
       const fields = fieldsOf(type, entry);
       logger.info({ audit: fields }, type);
+      let id: string;
       try {
-        const id = await store.appendChained(stream, chained(fields), { maxLen: AUDIT_STREAM_MAX_LEN, retentionMs });
+        id = await store.appendChained(stream, chained(fields), { maxLen: AUDIT_STREAM_MAX_LEN, retentionMs });
         notify?.(type, { id, ...fields });
       } catch (err) {
         logger.warn({ err, event: type }, 'audit event not recorded in the stream');
+        return;
       }
+      await indexForAccounts(id, fields).catch((err: unknown) =>
+        logger.warn({ err, event: type }, 'audit event not indexed for its account'),
+      );
+    },
+
+    /**
+     * The latest events an account did or that are about it (actor or subject), newest first: one
+     * read of the account's own short copy of the trail, however busy the whole trail is.
+     */
+    async recentForAccount(accountId: string, limit: number): Promise<AuditEvent[]> {
+      const entries = await store.streamRange(keys.accountEvents(accountId), {
+        count: Math.min(limit, ACCOUNT_EVENTS_KEPT),
+        reverse: true,
+      });
+      // What the trail itself no longer keeps (past AUDIT_RETENTION) is not shown from the copy either.
+      const oldest = new Date(Date.now() - retentionMs).toISOString();
+      return entries
+        .map((e) => ({ ...e.fields, id: e.fields['audit_id'] ?? e.id }) as AuditEvent)
+        .filter((e) => (e['time'] ?? '') >= oldest);
     },
 
     /** Events newest first (or oldest first), from `cursor` (exclusive), filtered. */
@@ -193,6 +232,8 @@ export type VerifyResult =
   | { ok: false; checked: number; broken: { id: string; seq: string; reason: 'tampered' | 'missing' | 'broken_link'; after?: string } };
 
 const LIST_PAGE = 500;
+/** How many of its latest events each account's copy keeps (about: Redis trims whole nodes). */
+const ACCOUNT_EVENTS_KEPT = 100;
 /** How many pages one list request reads at most before it answers with what it found and a cursor. */
 const MAX_PAGES_PER_LIST = 20;
 

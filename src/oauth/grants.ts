@@ -135,6 +135,16 @@ export function createOAuthGrants(deps: { store: Store; revocations: Revocations
         if (accountId) await store.hashDelete(keys.oauthAccountGrants(accountId), [grantId]);
       }
     },
+    /**
+     * Withdraw the grant `grantId` only if `owns` says it belongs to the caller's account or client
+     * (one account or client never ends another's grant): the withdrawn grant, or null.
+     */
+    async revokeIf(grantId: string, owns: (g: GrantView) => boolean): Promise<GrantView | null> {
+      const grant = await view(grantId);
+      if (!grant || !owns(grant)) return null;
+      await this.revoke(grant.id);
+      return grant;
+    },
     /** Every grant a client holds (when the client is deleted). */
     async revokeAllForClient(clientId: string): Promise<number> {
       const grantIds = Object.keys(await store.hashGetAll(keys.oauthClientGrants(clientId)));

@@ -28,6 +28,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   'api-keys': 'Publishable and secret API keys: create, roll, revoke, scopes, expiry, rate limits',
   'oauth-clients': 'The OAuth client registry',
   oauth: 'OAuth 2.0 / OpenID Connect (oidc-provider): the endpoints clients call, and discovery',
+  account: "A person's own account (first-party JWT or session cookie): profile, password, sign-ins, connected apps, activity",
 };
 
 /** What every surface answers on errors a route does not list (400, 401, 403, 404, 413, 415, 429, 503): a component the routes name. */

@@ -31,6 +31,8 @@ export interface SessionRecord {
 }
 
 const idHash = (id: string) => createHash('sha256').update(id).digest('hex');
+/** The reference a cookie session is recorded under among its account's sign-ins (never the id itself, a credential). */
+export const sessionSignInRef = idHash;
 
 /**
  * Cookie sessions kept in the store. The cookie holds only a random id (signed by Koa);

@@ -45,9 +45,8 @@ export function createAdminGrantsRouter(s: Services): Router {
   }
 
   async function withdraw(ctx: Context, grantId: string, owns: (g: GrantView) => boolean) {
-    const grant = await s.oauthGrants.get(grantId);
-    if (!grant || !owns(grant)) throw new NotFoundError('The grant was not found');
-    await s.oauthGrants.revoke(grant.id);
+    const grant = await s.oauthGrants.revokeIf(grantId, owns);
+    if (!grant) throw new NotFoundError('The grant was not found');
     await s.audit.record('oauth_grant.revoked', {
       actor: principalOf(ctx),
       subject: { type: 'oauth_grant', id: grant.id },

@@ -81,6 +81,9 @@ export async function createApp(s: Services): Promise<Koa> {
     },
     { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), cookieWrites, quota], routers: [createMedusaAuthRouter(s)] },
     { prefix: '/oauth', dialect: 'oauth', before: [], routers: [oauth.pages] },
+    // The password-reset pages; ahead of any /account surface, which would otherwise own these paths.
+    { prefix: '/account/forgot', dialect: 'plain', before: [], routers: [oauth.recovery] },
+    { prefix: '/account/reset', dialect: 'plain', before: [], routers: [oauth.recovery] },
   ];
   for (const surface of surfaces) {
     app.use(mountSurface({ ...surface, logger, bodyLimit: config.bodyLimit }));

@@ -23,7 +23,7 @@ interface ResetRecord {
 /** Only a path of our own OAuth pages: never another origin (`//host`, `/\\host`), never a script. */
 export function safeReturnPath(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 512) return undefined;
-  return /^\/oauth\/[A-Za-z0-9._~\/-]*$/.test(value) && !value.includes('//') && !value.includes('..') ? value : undefined;
+  return /^\/oauth\/[A-Za-z0-9._~/-]*$/.test(value) && !value.includes('//') && !value.includes('..') ? value : undefined;
 }
 
 /**

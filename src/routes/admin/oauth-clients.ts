@@ -35,8 +35,8 @@ const createBody = z.strictObject({
   tos_uri: uri.nullable().optional(),
 });
 const updateBody = createBody.omit({ client_id: true, client_secret: true, public: true });
-const updateBodyLinks = createBody.pick({ logo_uri: true, client_uri: true, policy_uri: true, tos_uri: true });
-const linksOf = (b: z.infer<typeof updateBodyLinks>) => ({
+/** The consent-page links of a body (create or update). */
+const linksOf = (b: Pick<z.infer<typeof createBody>, 'logo_uri' | 'client_uri' | 'policy_uri' | 'tos_uri'>) => ({
   logo_uri: b.logo_uri,
   client_uri: b.client_uri,
   policy_uri: b.policy_uri,

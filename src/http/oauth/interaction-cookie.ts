@@ -29,8 +29,11 @@ export interface ChainMemo {
 
 const MEMO = 'pc_ix';
 const CHAIN = 'pc_ixc';
-/** As long as an interaction lives (oidc-provider's default, one hour). */
-const MAX_AGE_MS = 60 * 60 * 1000;
+/**
+ * A little longer than login and consent may take (10 minutes, ttl.ts): long enough for Back after
+ * the app's page, short enough that a browser running many sign-ins does not pile up cookies.
+ */
+const MAX_AGE_MS = 15 * 60 * 1000;
 
 const encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 function decode<T>(raw: string | undefined): T | undefined {

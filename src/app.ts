@@ -83,6 +83,9 @@ export async function createApp(s: Services): Promise<Koa> {
     },
     { prefix: '/auth', dialect: 'medusa', before: [...authBefore(s), cookieWrites, quota], routers: [createMedusaAuthRouter(s)] },
     { prefix: '/oauth', dialect: 'oauth', before: [], routers: [oauth.pages] },
+    // The password-reset pages; ahead of any /account surface, which would otherwise own these paths.
+    { prefix: '/account/forgot', dialect: 'plain', before: [], routers: [oauth.recovery] },
+    { prefix: '/account/reset', dialect: 'plain', before: [], routers: [oauth.recovery] },
     // The account page: HTML forms with their own CSRF tokens and Origin check (src/http/account/form-guard.ts).
     { prefix: '/account', dialect: 'plain', before: [], routers: [createAccountPagesRouter(s)] },
   ];

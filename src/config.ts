@@ -5,6 +5,7 @@ import { isRatePolicy } from './rate-limit/policy.ts';
 import { createKeystore } from './tokens/keystore.ts';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.ts';
 import { passwordPolicyViolation } from './accounts/password-policy.ts';
+import { AA_TEXT_CONTRAST, contrastRatio, parseHexColor } from './branding/contrast.ts';
 
 /**
  * Raised when the environment cannot produce a safe, valid Config. Its message names the variable
@@ -70,17 +71,20 @@ const csv = (fallback: string) =>
         .filter(Boolean),
     );
 
-/** On/off, in the usual spellings (any case); anything else is refused by name, never taken as off. */
-const flag = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    const word = (v ?? '').trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(word)) return true;
-    if (['', '0', 'false', 'no', 'off'].includes(word)) return false;
-    ctx.addIssue({ code: 'custom', message: `got "${v}"` });
-    return z.NEVER;
-  });
+/** On/off, in the usual spellings (any case); anything else is refused by name, never taken as off. Unset or empty: `unset`. */
+const flagDefaulting = (unset: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const word = (v ?? '').trim().toLowerCase();
+      if (word === '') return unset;
+      if (['1', 'true', 'yes', 'on'].includes(word)) return true;
+      if (['0', 'false', 'no', 'off'].includes(word)) return false;
+      ctx.addIssue({ code: 'custom', message: `got "${v}"` });
+      return z.NEVER;
+    });
+const flag = flagDefaulting(false);
 
 /** A CORS list entry: `*`, an origin (scheme://host[:port]) or a `/regular expression/flags` that compiles. */
 const corsEntry = (entry: string): boolean => {
@@ -172,6 +176,13 @@ export const envSchema = z.object({
   RATE_LIMIT_OAUTH_AUTHORIZE: z.string().default('60/m').refine(isRatePolicy),
   NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   AUDIT_RETENTION: duration('90d'),
+  // Sign-in, sign-up and reset pages: the service's name and look, self sign-up, the emailed reset link.
+  SERVICE_NAME: z.string().trim().min(1).max(80).default('Portcullis'),
+  BRAND_LOGO_URL: optionalString.refine((v) => v === undefined || isLogoUrl(v)),
+  BRAND_PRIMARY_COLOR: optionalString.refine((v) => v === undefined || /^#[0-9a-fA-F]{6}$/.test(v)),
+  // Unset or empty: on (as Medusa's store allows registration).
+  CUSTOMER_SIGNUP: flagDefaulting(true),
+  RESET_URL_TEMPLATE: optionalString.refine((v) => v === undefined || (v.includes('{token}') && URL.canParse(v.replace('{token}', 't')))),
 });
 
 const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
@@ -212,6 +223,11 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   ADMIN_CORS: CORS,
   STORE_CORS: CORS,
   AUTH_CORS: CORS,
+  SERVICE_NAME: '1 to 80 characters',
+  BRAND_LOGO_URL: 'an https URL or a path on this server (/logo.svg)',
+  BRAND_PRIMARY_COLOR: 'a colour as #rrggbb',
+  CUSTOMER_SIGNUP: 'on or off',
+  RESET_URL_TEMPLATE: 'a URL containing {token}, e.g. https://shop.example.com/reset?token={token}',
 };
 
 export interface Config {
@@ -253,6 +269,12 @@ export interface Config {
   auditRetention: number;
   /** Where development secrets were generated, if any were. */
   devSecretsFile?: string;
+  /** Name, logo and button colour of every page (the primary colour passes 4.5:1 against white text). */
+  branding: { serviceName: string; logoUrl?: string; primaryColor?: string };
+  /** Customers may create an account on the OAuth sign-in page. */
+  customerSignup: boolean;
+  /** The emailed password-reset link, `{token}` replaced by the token. */
+  resetUrlTemplate: string;
 }
 
 /** One clause per variable at fault, saying what it accepts: "PORT: expected ...; LOG_LEVEL: expected ...". */
@@ -427,7 +449,27 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL,
     auditRetention: e.AUDIT_RETENTION,
     devSecretsFile,
+    branding: { serviceName: e.SERVICE_NAME, logoUrl: e.BRAND_LOGO_URL, primaryColor: checkedPrimaryColor(e.BRAND_PRIMARY_COLOR) },
+    customerSignup: e.CUSTOMER_SIGNUP,
+    resetUrlTemplate: e.RESET_URL_TEMPLATE ?? `${issuer}/account/reset?token={token}`,
   };
+}
+
+/** An https URL, or a path on this server (not `//host`, which a browser reads as another host). */
+function isLogoUrl(v: string): boolean {
+  if (/^\/(?!\/)[^\s"'<>\\]*$/.test(v)) return true;
+  return URL.canParse(v) && new URL(v).protocol === 'https:';
+}
+
+/** The button's text is white: a colour it cannot be read on is refused at start. */
+function checkedPrimaryColor(color: string | undefined): string | undefined {
+  if (color === undefined) return undefined;
+  const ratio = contrastRatio(parseHexColor(color)!, [255, 255, 255]);
+  if (ratio < AA_TEXT_CONTRAST)
+    throw new ConfigError(
+      `BRAND_PRIMARY_COLOR: ${color} has a contrast of ${ratio.toFixed(2)}:1 against the buttons' white text; WCAG AA needs ${AA_TEXT_CONTRAST}:1 (choose a darker colour)`,
+    );
+  return color.toLowerCase();
 }
 
 /** The longest lifetime any access token we issue can have: how long a revocation must be remembered. */

@@ -79,7 +79,14 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const salesChannels = createSalesChannels({ store });
   const sessions = createSessions({ store, signIns });
   const pendingIdentities = createPendingIdentities({ store });
-  const passwordResets = createPasswordResets({ store, accounts, signIns, logger, notify: webhook });
+  const passwordResets = createPasswordResets({
+    store,
+    accounts,
+    signIns,
+    logger,
+    notify: webhook,
+    resetUrl: (token) => config.resetUrlTemplate.replace('{token}', encodeURIComponent(token)),
+  });
   // Each kind of sign-in ends the way the module that stores it says ("sign out everywhere", a password reset).
   signIns.registerEnd('lineage', (sid) => revocations.revokeLineage(sid));
   signIns.registerEnd('family', refreshFamilies.revokeFamily);

@@ -149,6 +149,42 @@ describe('configuration', () => {
     await assert.rejects(loadConfig({ ...full, ADMIN_CORS: '*' }), /ADMIN_CORS/);
   });
 
+  it('refuses a brand colour white button text cannot be read on (WCAG AA 4.5:1), and reads the page settings', async () => {
+    await assert.rejects(loadConfig({ ...base, BRAND_PRIMARY_COLOR: '#7b9cff' }), (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(
+        err.message,
+        /^BRAND_PRIMARY_COLOR: #7b9cff has a contrast of 2\.6\d:1 against the buttons' white text; WCAG AA needs 4\.5:1/,
+      );
+      return true;
+    });
+    // #767676 is the lightest grey that passes on white (4.54:1).
+    assert.equal((await loadConfig({ ...base, BRAND_PRIMARY_COLOR: '#767676' })).branding.primaryColor, '#767676');
+    await assert.rejects(loadConfig({ ...base, BRAND_PRIMARY_COLOR: '#777777' }), /BRAND_PRIMARY_COLOR/);
+    for (const bad of ['red', '#12345', 'javascript:alert(1)'])
+      await assert.rejects(loadConfig({ ...base, BRAND_PRIMARY_COLOR: bad }), /BRAND_PRIMARY_COLOR: expected a colour as #rrggbb/);
+    for (const bad of ['javascript:alert(1)', 'http://cdn.example.com/logo.png', '//evil.example/logo.png'])
+      await assert.rejects(loadConfig({ ...base, BRAND_LOGO_URL: bad }), /BRAND_LOGO_URL/, bad);
+    await assert.rejects(
+      loadConfig({ ...base, RESET_URL_TEMPLATE: 'https://shop.example.com/reset' }),
+      /RESET_URL_TEMPLATE: expected a URL containing \{token\}/,
+    );
+    await assert.rejects(loadConfig({ ...base, CUSTOMER_SIGNUP: 'maybe' }), /CUSTOMER_SIGNUP/);
+    const c = await loadConfig({
+      ...base,
+      SERVICE_NAME: 'Acme',
+      BRAND_LOGO_URL: '/logo.svg',
+      CUSTOMER_SIGNUP: 'off',
+      PUBLIC_URL: 'https://id.example.com',
+    });
+    assert.deepEqual(c.branding, { serviceName: 'Acme', logoUrl: '/logo.svg', primaryColor: undefined });
+    assert.equal(c.customerSignup, false);
+    assert.equal(c.resetUrlTemplate, 'https://id.example.com/account/reset?token={token}');
+    const d = await loadConfig(base);
+    assert.equal(d.branding.serviceName, 'Portcullis');
+    assert.equal(d.customerSignup, true, 'sign-up is on by default');
+  });
+
   it('config/.env.example and docs/configuration.md document every variable, and the example values are the defaults', async () => {
     const names = Object.keys(envSchema.shape);
     assert.ok(names.length > 20);

@@ -16,6 +16,14 @@ interface ResetRecord {
   email: string;
   /** The stamp of the password this token replaces: once the password changes, the token is dead. */
   password_stamp: string;
+  /** Where the reset page sends the user afterwards: the sign-in they started from (a same-origin /oauth/ path). */
+  return_to?: string;
+}
+
+/** Only a path of our own OAuth pages: never another origin (`//host`, `/\\host`), never a script. */
+export function safeReturnPath(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 512) return undefined;
+  return /^\/oauth\/[A-Za-z0-9._~/-]*$/.test(value) && !value.includes('//') && !value.includes('..') ? value : undefined;
 }
 
 /**
@@ -31,15 +39,24 @@ export function createPasswordResets(deps: {
   logger: Logger;
   /** NOTIFY_WEBHOOK_URL's sender (src/notify/webhook.ts): the reset token reaches the mailer there. */
   notify?: (name: string, data: Record<string, unknown>) => void;
+  /** The emailed link for a token (RESET_URL_TEMPLATE); the event carries it as `url`. */
+  resetUrl?: (token: string) => string;
 }) {
   const { store, accounts, signIns, logger } = deps;
-  async function request(actorType: ActorType, identifier: string): Promise<void> {
+  async function request(actorType: ActorType, identifier: string, returnTo?: string): Promise<void> {
     const account = await accounts.findByEmail(actorType, identifier);
     if (!account) return;
     const stamp = await accounts.passwordStamp(account.id);
     if (!stamp) return;
     const token = randomBytes(32).toString('base64url');
-    const record: ResetRecord = { account_id: account.id, actor_type: actorType, email: account.email, password_stamp: stamp };
+    const back = safeReturnPath(returnTo);
+    const record: ResetRecord = {
+      account_id: account.id,
+      actor_type: actorType,
+      email: account.email,
+      password_stamp: stamp,
+      ...(back ? { return_to: back } : {}),
+    };
     await store.put(keys.passwordReset(hash(token)), JSON.stringify(record), { ttlSeconds: RESET_TTL_SECONDS });
     const expiresAt = new Date(Date.now() + RESET_TTL_SECONDS * 1000).toISOString();
     const event = {
@@ -48,6 +65,7 @@ export function createPasswordResets(deps: {
       actor_type: actorType,
       provider: 'emailpass',
       token,
+      ...(deps.resetUrl ? { url: deps.resetUrl(token) } : {}),
       expires_at: expiresAt,
     };
     await store.publish(keys.eventStream('auth'), event);
@@ -67,10 +85,17 @@ export function createPasswordResets(deps: {
      * Runs after the answer is sent: the request takes the same time whether the account exists
      * or not. Failures are logged (without the token), never answered.
      */
-    requestInBackground(actorType: ActorType, identifier: string): void {
-      void request(actorType, identifier).catch((err: Error) =>
+    requestInBackground(actorType: ActorType, identifier: string, returnTo?: string): void {
+      void request(actorType, identifier, returnTo).catch((err: Error) =>
         logger.warn({ event: 'auth.password_reset', error: err.name, message: err.message }, 'password reset request failed'),
       );
+    },
+
+    /** What a live token is for (without spending it): the reset page's account kind and where it returns. */
+    async peek(token: string): Promise<{ actorType: ActorType; returnTo?: string } | null> {
+      if (!token || token.length > 256) return null;
+      const record = parse(await store.get(keys.passwordReset(hash(token))));
+      return record ? { actorType: record.actor_type, returnTo: safeReturnPath(record.return_to) } : null;
     },
 
     /**
@@ -83,7 +108,7 @@ export function createPasswordResets(deps: {
       actorType: ActorType;
       email?: string;
       password: string;
-    }): Promise<{ accountId: string; signInsEnded: number }> {
+    }): Promise<{ accountId: string; signInsEnded: number; returnTo?: string }> {
       const { token } = input;
       if (!token || token.length > 256) throw new InvalidResetTokenError();
       const opened = parse(await store.get(keys.passwordReset(hash(token))));
@@ -102,7 +127,7 @@ export function createPasswordResets(deps: {
         { event: 'auth.password_updated', accountId: reset.account_id, signInsEnded: ended },
         'password updated with a reset token',
       );
-      return { accountId: reset.account_id, signInsEnded: ended };
+      return { accountId: reset.account_id, signInsEnded: ended, returnTo: safeReturnPath(reset.return_to) };
     },
   };
 }

@@ -18,6 +18,11 @@ export function clientMetadata(r: OAuthClientRecord, oidcScopes: string[]): Clie
     client_id: r.client_id,
     ...(r.secret_hash ? { client_secret: r.secret_hash } : {}),
     ...(r.client_name ? { client_name: r.client_name } : {}),
+    // For the consent page (validated https at registration).
+    ...(r.logo_uri ? { logo_uri: r.logo_uri } : {}),
+    ...(r.client_uri ? { client_uri: r.client_uri } : {}),
+    ...(r.policy_uri ? { policy_uri: r.policy_uri } : {}),
+    ...(r.tos_uri ? { tos_uri: r.tos_uri } : {}),
     // Native apps (RFC 8252): private-use schemes and loopback redirects on any port.
     application_type: applicationTypeOf([...r.redirect_uris, ...r.post_logout_redirect_uris]),
     redirect_uris: r.redirect_uris,

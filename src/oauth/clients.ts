@@ -23,6 +23,11 @@ export interface OAuthClientRecord {
   grant_types: GrantType[];
   scopes: string[];
   login_actor: LoginActor;
+  /** Shown on the consent page (https only); absent on clients registered before they existed. */
+  logo_uri?: string | null;
+  client_uri?: string | null;
+  policy_uri?: string | null;
+  tos_uri?: string | null;
   /** HMAC-SHA-256 of the secret under the server pepper; null for public clients. */
   secret_hash: string | null;
   /** Redacted secret for display, e.g. "Xy3***9fz". */
@@ -44,6 +49,22 @@ export interface ClientInput {
   scopes?: string[];
   loginActor?: LoginActor;
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
+  /** The app's logo, home page, privacy policy and terms, for the consent page; null removes one. */
+  links?: Partial<Record<ClientLink, string | null>>;
+}
+
+/** Client metadata (RFC 7591) the consent page shows: https URLs only. */
+export const CLIENT_LINKS = ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri'] as const;
+export type ClientLink = (typeof CLIENT_LINKS)[number];
+
+/** Why a consent-page link is refused (null when fine): an absolute https URL, nothing a browser would run. */
+export function clientLinkProblem(name: ClientLink, value: string): string | null {
+  if (value.length > 2048) return `${name}: at most 2048 characters`;
+  if (!URL.canParse(value)) return `${name}: not a URL`;
+  const url = new URL(value);
+  if (url.protocol !== 'https:') return `${name}: must be an https URL`;
+  if (url.username || url.password) return `${name}: must not carry credentials`;
+  return null;
 }
 
 export class ClientConflictError extends AppError {
@@ -61,6 +82,11 @@ export class InvalidClientError extends AppError {
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~-]{3,128}$/;
 const SECRET_MIN_LENGTH = 16;
 
+/** The links given (null or empty: removed); those not given are left out. */
+const linksOf = (links: ClientInput['links'] = {}) =>
+  Object.fromEntries(CLIENT_LINKS.filter((k) => links[k] !== undefined).map((k) => [k, links[k] || null])) as Partial<
+    Record<ClientLink, string | null>
+  >;
 const redact = (secret: string) => `${secret.slice(0, 4)}***${secret.slice(-3)}`;
 const newLineage = () => `cc_${randomBytes(12).toString('base64url')}`;
 
@@ -99,6 +125,11 @@ export function createOAuthClients(deps: {
     }
     const setProblem = redirectUriSetProblem(uris);
     if (setProblem) throw new InvalidClientError(setProblem);
+    for (const name of CLIENT_LINKS) {
+      const value = r[name];
+      const problem = value ? clientLinkProblem(name, value) : null;
+      if (problem) throw new InvalidClientError(problem);
+    }
     const unknown = r.scopes.filter((s) => !offeredScopes.includes(s));
     if (unknown.length)
       throw new InvalidClientError(`scopes: not offered by this server: ${unknown.join(' ')} (offered: ${offeredScopes.join(' ')})`);
@@ -140,6 +171,7 @@ export function createOAuthClients(deps: {
         grant_types: [...new Set<GrantType>(input.grantTypes ?? ['authorization_code', 'refresh_token'])],
         scopes: [...new Set(input.scopes ?? offeredScopes)],
         login_actor: input.loginActor ?? 'customer',
+        ...linksOf(input.links),
         secret_hash: secret ? hashSecret(secret) : null,
         secret_redacted: secret ? redact(secret) : null,
         lineage: newLineage(),
@@ -169,6 +201,7 @@ export function createOAuthClients(deps: {
         ...(changes.grantTypes ? { grant_types: [...new Set(changes.grantTypes)] } : {}),
         ...(changes.scopes ? { scopes: [...new Set(changes.scopes)] } : {}),
         ...(changes.loginActor ? { login_actor: changes.loginActor } : {}),
+        ...(changes.links ? linksOf(changes.links) : {}),
         ...(changes.authMethod && current.type === 'confidential' ? { token_endpoint_auth_method: changes.authMethod } : {}),
         updated_at: new Date().toISOString(),
       };

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
-import { Browser } from '../oauth/browser.ts';
+import { Browser, formOf } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 import { eventually, startWebhookSink } from '../helpers/webhook-sink.ts';
 
@@ -143,14 +143,26 @@ for (const storeKind of ['redis', 'memory'] as const)
       assert.equal(page.res.headers.get('cache-control'), 'no-store');
       const css = await fetch(`${srv.url}/oauth/assets/portcullis.css`);
       assert.equal(css.headers.get('content-type'), 'text/css; charset=utf-8');
-      const wrong = await browser.submit(page.url, page.html, '/login', { email: EMAIL, password: 'wrong password' }, REDIRECT_URI);
-      assert.equal(wrong.res.status, 401);
-      assert.match(wrong.html, /role="alert"/);
-      const form = new URLSearchParams({ email: EMAIL, password: PASSWORD, csrf: 'forged' });
+      // Post/redirect/get: the POST answers 303 to the page, whose GET shows the error (so Back and
+      // reload never resubmit the password).
+      const form = formOf(page.html, '/login');
+      const posted = await browser.request(new URL(form.action, page.url).href, {
+        method: 'POST',
+        body: new URLSearchParams({ ...form.hidden, email: EMAIL, password: 'wrong password' }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assert.equal(posted.status, 303);
+      assert.equal(new URL(posted.headers.get('location')!, page.url).href, page.url);
+      const wrong = await browser.follow(page.url, REDIRECT_URI);
+      assert.equal(wrong.res.status, 200);
+      assert.match(wrong.html, /role="alert"[^>]*>The email or password is incorrect/);
+      assert.ok(!wrong.html.includes('wrong password'), 'the password is never echoed');
+      const reloaded = await browser.follow(page.url, REDIRECT_URI);
+      assert.doesNotMatch(reloaded.html, /role="alert"/, 'the error is shown once');
       const action = /action="([^"]+\/login)"/.exec(page.html)![1]!;
       const forged = await browser.request(new URL(action, page.url).href, {
         method: 'POST',
-        body: form,
+        body: new URLSearchParams({ email: EMAIL, password: PASSWORD, csrf: 'forged' }),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
       assert.equal(forged.status, 403);

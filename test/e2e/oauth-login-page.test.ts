@@ -48,7 +48,7 @@ describe(
         code_challenge_method: 'S256',
       });
       await page.goto(url.href);
-      assert.equal(await page.title(), 'Sign in');
+      assert.equal(await page.title(), 'Sign in to Page App');
       assert.match(await page.locator('main').innerText(), /Page App/);
       // Our stylesheet, not a third-party font or script.
       const styles = await page.locator('link[rel=stylesheet]').getAttribute('href');

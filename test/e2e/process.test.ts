@@ -110,6 +110,7 @@ describe('the server process refuses bad configuration', () => {
       [{ RATE_LIMIT_JWT: 'lots' }, /^portcullis: RATE_LIMIT_JWT: expected N\/s, N\/m, N\/h or N\/d/],
       [{ JWKS: '{"keys":[{"kid":"k1","kty":"oct","k":"c2VjcmV0","d":"x"}]}' }, /^portcullis: JWKS: .*expected private RSA \(RS256\)/],
       [{ PUBLIC_URL: 'ftp://auth.example.com' }, /^portcullis: PUBLIC_URL: expected an http\(s\) URL/],
+      [{ BRAND_PRIMARY_COLOR: '#7b9cff' }, /^portcullis: BRAND_PRIMARY_COLOR: #7b9cff has a contrast of 2\.61:1 .*WCAG AA needs 4\.5:1/],
     ];
     const results = await Promise.all(
       cases.map(async ([env]) => {

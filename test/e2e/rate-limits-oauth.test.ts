@@ -73,10 +73,12 @@ describe('rate limits on the OAuth side', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
         body: new URLSearchParams({ ...form.hidden, email, password }),
       });
+      // Post/redirect/get: the 303 carries the throttle's Retry-After; the page it leads to, the words.
+      const shown = await browser.follow(new URL(res.headers.get('location')!, page.url).href, REDIRECT_URI);
       return {
         status: res.status,
         retryAfter: res.headers.get('retry-after'),
-        alert: /role="alert"[^>]*>([^<]*)</.exec(await res.text())?.[1] ?? null,
+        alert: /role="alert"[^>]*>([^<]*)</.exec(shown.html)?.[1] ?? null,
       };
     };
     const known: unknown[] = [];
@@ -86,10 +88,16 @@ describe('rate limits on the OAuth side', () => {
       unknown.push(await attempt('nobody@example.com', `wrong ${i}`, '203.0.113.2'));
     }
     assert.deepEqual(known, unknown);
-    assert.equal((known[0] as { status: number }).status, 401);
+    const first = known[0] as { status: number; retryAfter: string | null; alert: string | null };
+    assert.equal(first.status, 303);
+    assert.equal(first.retryAfter, null);
+    assert.match(first.alert ?? '', /incorrect/);
     const locked = known[5] as { status: number; retryAfter: string | null; alert: string | null };
-    assert.equal(locked.status, 429);
+    assert.equal(locked.status, 303);
     assert.ok(Number(locked.retryAfter) >= 1);
-    assert.match(locked.alert ?? '', /Too many attempts/);
+    // The wait the server knows, in words: "Try again in 2 seconds".
+    const wait = /Too many attempts\. Try again in (\d+) seconds?\./.exec(locked.alert ?? '');
+    assert.ok(wait, `the wait is stated: ${locked.alert}`);
+    assert.ok(Number(wait[1]) >= 1 && Number(wait[1]) <= Number(locked.retryAfter));
   });
 });

@@ -9,13 +9,15 @@ export const CLIENT_USAGE = `Usage:
   portcullis client create --client-id ID [--client-secret S | --public] --redirect-uri URI [--redirect-uri URI ...]
                            [--grant-types authorization_code,refresh_token,client_credentials] [--scope "read write"]
                            [--name NAME] [--login-actor customer|user] [--post-logout-redirect-uri URI ...]
+                           [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
   portcullis client list
   portcullis client delete ID            (revokes every grant and token of the client)
   portcullis client rotate-secret ID [--client-secret S]
 
 create prints the client as JSON with its secret (generated unless --client-secret is given):
 the only time the secret is shown. Defaults: grant types authorization_code,refresh_token; every offered scope;
-customers sign in (--login-actor user: back-office users).`;
+customers sign in (--login-actor user: back-office users). The logo, home page, privacy policy and terms
+(https URLs) are shown on the consent page.`;
 
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(/[\s,]+/).filter(Boolean));
 
@@ -49,6 +51,10 @@ export async function runClientCommand(
           scope: { type: 'string' },
           name: { type: 'string' },
           'login-actor': { type: 'string' },
+          'logo-uri': { type: 'string' },
+          'client-uri': { type: 'string' },
+          'policy-uri': { type: 'string' },
+          'tos-uri': { type: 'string' },
         },
         strict: true,
       });
@@ -72,6 +78,12 @@ export async function runClientCommand(
           grantTypes: grantTypes as GrantType[] | undefined,
           scopes: list(values.scope),
           loginActor,
+          links: {
+            logo_uri: values['logo-uri'],
+            client_uri: values['client-uri'],
+            policy_uri: values['policy-uri'],
+            tos_uri: values['tos-uri'],
+          },
         });
         print(oauthClientView(client, secret));
         return 0;

@@ -86,10 +86,15 @@ export function createAccountPagesRouter(s: Services): Router {
     render(
       ctx,
       403,
-      accountMessagePage('Request refused', 'This form could not be verified. Reload your account page and try again.', {
-        href: HOME,
-        text: 'Back to your account',
-      }),
+      accountMessagePage(
+        'Request refused',
+        'This form could not be verified. Reload your account page and try again.',
+        {
+          href: HOME,
+          text: 'Back to your account',
+        },
+        s.config.branding,
+      ),
     );
 
   // Errors become pages, never JSON or a bare status: a busy or unavailable store, a refused form.
@@ -100,10 +105,14 @@ export function createAccountPagesRouter(s: Services): Router {
       if (!(err instanceof AppError)) throw err;
       for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
       const title = err.status >= 500 ? 'Temporarily unavailable' : err.status === 429 ? 'Too many requests' : 'Something went wrong';
-      render(ctx, err.status, accountMessagePage(title, err.message, { href: HOME, text: 'Back to your account' }));
+      render(ctx, err.status, accountMessagePage(title, err.message, { href: HOME, text: 'Back to your account' }, s.config.branding));
     }
     if (ctx.status === 404 && ctx.body === undefined)
-      render(ctx, 404, accountMessagePage('Page not found', 'There is no such page.', { href: HOME, text: 'Go to your account' }));
+      render(
+        ctx,
+        404,
+        accountMessagePage('Page not found', 'There is no such page.', { href: HOME, text: 'Go to your account' }, s.config.branding),
+      );
   });
 
   router.get(ACCOUNT_STYLESHEET_PATH, (ctx) => {
@@ -178,6 +187,7 @@ export function createAccountPagesRouter(s: Services): Router {
         ctx,
         200,
         accountPage({
+          brand: s.config.branding,
           csrf: guard.sessionToken(signed.sessionId),
           flash: guard.takeFlash<Flash>(ctx),
           account: {
@@ -227,7 +237,13 @@ export function createAccountPagesRouter(s: Services): Router {
     render(
       ctx,
       200,
-      signInPage({ action: SIGN_IN, csrf: guard.signInToken(ctx), forgotPath: FORGOT_PASSWORD_PATH, flash: guard.takeFlash<Flash>(ctx) }),
+      signInPage({
+        brand: s.config.branding,
+        action: SIGN_IN,
+        csrf: guard.signInToken(ctx),
+        forgotPath: FORGOT_PASSWORD_PATH,
+        flash: guard.takeFlash<Flash>(ctx),
+      }),
     );
   });
 

@@ -1,4 +1,4 @@
-import { esc, layout } from '../oauth/views.ts';
+import { esc, layout, type Branding } from '../oauth/views.ts';
 
 /**
  * The account page's templates: server-rendered forms that work without JavaScript, on the sign-in
@@ -37,7 +37,6 @@ input[aria-invalid=true]{border-color:var(--danger)}
 .field-error{color:var(--danger);margin:.25rem 0 0;font-size:.9rem}
 a{color:var(--accent)}
 button.danger{background:transparent;color:var(--danger);border-color:var(--danger)}
-@media (prefers-color-scheme:dark){button.primary{color:#12151b}}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:0 1rem}
 @media (max-width:40rem){.grid{grid-template-columns:1fr}}
 `;
@@ -54,14 +53,15 @@ export interface Flash {
   actorType?: 'user' | 'customer';
 }
 
-const page = (title: string, body: string) => layout(title, `<link rel="stylesheet" href="${ACCOUNT_STYLESHEET_PATH}">\n${body}`);
+const page = (title: string, body: string, brand?: Branding) =>
+  layout(title, `<link rel="stylesheet" href="${ACCOUNT_STYLESHEET_PATH}">\n${body}`, brand);
 const hidden = (csrf: string) => `<input type="hidden" name="csrf" value="${esc(csrf)}">`;
 const flashBox = (f: Flash | undefined, form?: Flash['form']) =>
   f && f.form === form
     ? `<p class="flash${f.kind === 'error' ? ' error' : ''}" role="${f.kind === 'error' ? 'alert' : 'status'}" id="${esc(form ?? 'page')}-message">${esc(f.text)}</p>`
     : '';
 
-export function signInPage(p: { action: string; csrf: string; forgotPath: string; flash?: Flash }): string {
+export function signInPage(p: { action: string; csrf: string; forgotPath: string; flash?: Flash; brand?: Branding }): string {
   const f = p.flash;
   const failed = f?.form === 'sign-in' && f.kind === 'error';
   const invalid = failed ? ' aria-invalid="true" aria-describedby="sign-in-message"' : '';
@@ -85,7 +85,8 @@ ${hidden(p.csrf)}
 </fieldset>
 <div class="actions"><button class="primary" type="submit">Sign in</button></div>
 </form>
-<p><a href="${esc(p.forgotPath)}">Forgot password?</a></p>`,
+<p><a href="${esc(p.forgotPath)}?actor=customer">Forgot password?</a> <span class="muted">Staff account: <a href="${esc(p.forgotPath)}?actor=user">reset a staff password</a></span></p>`,
+    p.brand,
   );
 }
 
@@ -135,6 +136,7 @@ function when(iso: string | null): string {
 }
 
 export function accountPage(p: {
+  brand?: Branding;
   csrf: string;
   account: AccountView;
   sessions: SessionItem[];
@@ -217,9 +219,10 @@ ${sessions}</section>
 ${apps}</section>
 <section aria-labelledby="activity-h"><h2 id="activity-h">Recent security activity</h2>
 ${activity}</section>`,
+    p.brand,
   );
 }
 
-export function accountMessagePage(title: string, message: string, link: { href: string; text: string }): string {
-  return page(title, `<h1>${esc(title)}</h1><p>${esc(message)}</p><p><a href="${esc(link.href)}">${esc(link.text)}</a></p>`);
+export function accountMessagePage(title: string, message: string, link: { href: string; text: string }, brand?: Branding): string {
+  return page(title, `<h1>${esc(title)}</h1><p>${esc(message)}</p><p><a href="${esc(link.href)}">${esc(link.text)}</a></p>`, brand);
 }

@@ -28,8 +28,20 @@ const createBody = z.strictObject({
   scopes: scopes.optional(),
   login_actor: z.enum(['customer', 'user']).optional(),
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
+  // Shown on the consent page; https only (checked by the registry). null removes one.
+  logo_uri: uri.nullable().optional(),
+  client_uri: uri.nullable().optional(),
+  policy_uri: uri.nullable().optional(),
+  tos_uri: uri.nullable().optional(),
 });
 const updateBody = createBody.omit({ client_id: true, client_secret: true, public: true });
+/** The consent-page links of a body (create or update). */
+const linksOf = (b: Pick<z.infer<typeof createBody>, 'logo_uri' | 'client_uri' | 'policy_uri' | 'tos_uri'>) => ({
+  logo_uri: b.logo_uri,
+  client_uri: b.client_uri,
+  policy_uri: b.policy_uri,
+  tos_uri: b.tos_uri,
+});
 
 /**
  * /admin/oauth-clients: the OAuth client registry (Medusa-style bodies). Admins and developers
@@ -113,6 +125,7 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
         scopes: body.scopes,
         loginActor: body.login_actor,
         authMethod: body.token_endpoint_auth_method,
+        links: linksOf(body),
       });
       await audit('oauth_client.created', ctx, client.client_id);
       ctx.body = { oauth_client: oauthClientView(client, secret) };
@@ -164,6 +177,7 @@ export function createAdminOAuthClientsRouter(s: Services): Router {
         scopes: body.scopes,
         loginActor: body.login_actor,
         authMethod: body.token_endpoint_auth_method,
+        links: linksOf(body),
       });
       await audit('oauth_client.updated', ctx, client.client_id);
       ctx.body = { oauth_client: oauthClientView(client) };

@@ -122,7 +122,14 @@ describe('the account page in headless Chromium', { skip: existsSync(CHROMIUM) ?
       "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     assert.equal(await page.locator('script').count(), 0, 'no script: the page works without JavaScript');
-    assert.equal(await page.getByRole('link', { name: 'Forgot password?' }).getAttribute('href'), '/account/forgot');
+    // Reset links for either kind of account, each leading to the reset request page for that kind.
+    assert.equal(await page.getByRole('link', { name: 'Forgot password?' }).getAttribute('href'), '/account/forgot?actor=customer');
+    assert.equal(await page.getByRole('link', { name: 'reset a staff password' }).getAttribute('href'), '/account/forgot?actor=user');
+    for (const actor of ['customer', 'user']) {
+      const forgot = await page.request.get(`${srv.url}/account/forgot?actor=${actor}`);
+      assert.equal(forgot.status(), 200, actor);
+      assert.match(await forgot.text(), /<form[^>]+method="post"/, actor);
+    }
     await check(page, 'sign-in');
 
     // A wrong password: the error is announced, both fields marked, focus on the password.

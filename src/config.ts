@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JSONWebKeySet } from 'jose';
+import { availableParallelism } from 'node:os';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { isRatePolicy } from './rate-limit/policy.ts';
 import { createKeystore } from './tokens/keystore.ts';
@@ -172,6 +173,8 @@ export const envSchema = z.object({
   RATE_LIMIT_OAUTH_AUTHORIZE: z.string().default('60/m').refine(isRatePolicy),
   NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   AUDIT_RETENTION: duration('90d'),
+  // Server processes sharing the port (src/workers.ts): a number, or `auto` for one per core.
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
 });
 
 const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
@@ -212,6 +215,7 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   ADMIN_CORS: CORS,
   STORE_CORS: CORS,
   AUTH_CORS: CORS,
+  WORKERS: 'a whole number from 1 to 256, or auto (one per core)',
 };
 
 export interface Config {
@@ -253,6 +257,8 @@ export interface Config {
   auditRetention: number;
   /** Where development secrets were generated, if any were. */
   devSecretsFile?: string;
+  /** Server processes sharing the port (1: this process serves, no supervisor). */
+  workers: number;
 }
 
 /** One clause per variable at fault, saying what it accepts: "PORT: expected ...; LOG_LEVEL: expected ...". */
@@ -343,6 +349,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       if (list.some((o) => o.trim() === '*')) throw new ConfigError(`${name}: "*" is refused in production; list the allowed origins`);
     }
   }
+  const workers = e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS;
+  // Each process would have its own embedded store: a token revoked in one would live on in the others.
+  if (workers > 1 && !e.REDIS_URL)
+    throw new ConfigError('WORKERS: more than one worker needs REDIS_URL (the embedded store lives in one process)');
   if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
     throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
@@ -427,6 +437,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL,
     auditRetention: e.AUDIT_RETENTION,
     devSecretsFile,
+    workers,
   };
 }
 

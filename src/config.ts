@@ -174,6 +174,8 @@ export const envSchema = z.object({
   NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   AUDIT_RETENTION: duration('90d'),
   // Server processes sharing the port (src/workers.ts): a number, or `auto` for one per core.
+  // How long a login may wait for a password-hashing thread before it is refused (503 + Retry-After).
+  LOGIN_QUEUE_TIMEOUT: duration('10s'),
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
 });
 
@@ -216,6 +218,7 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   STORE_CORS: CORS,
   AUTH_CORS: CORS,
   WORKERS: 'a whole number from 1 to 256, or auto (one per core)',
+  LOGIN_QUEUE_TIMEOUT: DURATION,
 };
 
 export interface Config {
@@ -259,6 +262,8 @@ export interface Config {
   devSecretsFile?: string;
   /** Server processes sharing the port (1: this process serves, no supervisor). */
   workers: number;
+  /** Seconds a login may wait for a password-hashing thread before 503 + Retry-After. */
+  loginQueueTimeout: number;
 }
 
 /** One clause per variable at fault, saying what it accepts: "PORT: expected ...; LOG_LEVEL: expected ...". */
@@ -438,6 +443,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     auditRetention: e.AUDIT_RETENTION,
     devSecretsFile,
     workers,
+    loginQueueTimeout: e.LOGIN_QUEUE_TIMEOUT,
   };
 }
 

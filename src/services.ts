@@ -38,7 +38,7 @@ import { createWebhookNotifier } from './notify/webhook.ts';
  */
 export async function createServices(config: Config, store: Store, logger: Logger) {
   const keystore = await createKeystore(config.jwks);
-  const passwords = createPasswordHasher();
+  const passwords = createPasswordHasher({ maxWaitMs: config.loginQueueTimeout * 1000 });
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));

@@ -17,16 +17,15 @@ const CLOCK_SLACK_SECONDS = 5;
  * Checking is one HMGET on one key: the verify path's single round trip.
  */
 export function createRevocations(store: Store, rememberSeconds: number) {
+  const longest = rememberSeconds + CLOCK_SLACK_SECONDS;
   const ttlUntil = (untilMs?: number) =>
-    untilMs === undefined
-      ? rememberSeconds
-      : Math.min(rememberSeconds, Math.max(1, Math.ceil((untilMs - Date.now()) / 1000) + CLOCK_SLACK_SECONDS));
+    untilMs === undefined ? longest : Math.min(longest, Math.max(1, Math.ceil((untilMs - Date.now()) / 1000) + CLOCK_SLACK_SECONDS));
   return {
     async revokeLineage(sid: string, untilMs?: number): Promise<void> {
       await store.hashSet(keys.revocations(sid), { [WHOLE_LINEAGE]: String(Date.now()) }, { ttlSeconds: ttlUntil(untilMs) });
     },
     async revokeToken(sid: string, jti: string): Promise<void> {
-      await store.hashSet(keys.revocations(sid), { [jti]: String(Date.now()) }, { ttlSeconds: rememberSeconds });
+      await store.hashSet(keys.revocations(sid), { [jti]: String(Date.now()) }, { ttlSeconds: longest });
     },
     /** Whether a whole lineage was revoked (for what derives from it without a jti of its own: cookie sessions). */
     async isLineageRevoked(sid: string): Promise<boolean> {

@@ -107,7 +107,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     } catch {
       /* not listening yet */
     }
-    if (i > 300) {
+    if (i > 1200) {
       await stop();
       throw new Error('the server did not start');
     }

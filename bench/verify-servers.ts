@@ -48,6 +48,9 @@ async function dropPrefix(): Promise<void> {
   }
 }
 
+/** A secret API key of the bench user on the Redis server (P2: verify with an API key). */
+let redisApiKey: string | null = null;
+
 async function startPortcullis(store: Store): Promise<RunningServer> {
   const running = await listen(null, 0, '127.0.0.1');
   const config = await loadConfig({
@@ -57,10 +60,17 @@ async function startPortcullis(store: Store): Promise<RunningServer> {
     DEV_SECRETS_FILE: '.portcullis/bench-secrets.json',
     // Verification must be measured, not refused by the per-subject quota (which is still spent on every request).
     RATE_LIMIT_JWT: '100000000/h',
+    RATE_LIMIT_API_KEY: '100000000/h',
     ...(store.kind === 'redis' ? { REDIS_URL: redisUrl, REDIS_PREFIX: prefix } : {}),
   });
   const services = await createServices(config, store, createLogger('silent'));
-  await services.accounts.create({ actorType: 'user', email: BENCH_USER.email, password: BENCH_USER.password, role: 'developer' });
+  const user = await services.accounts.create({
+    actorType: 'user',
+    email: BENCH_USER.email,
+    password: BENCH_USER.password,
+    role: 'developer',
+  });
+  if (store.kind === 'redis') redisApiKey = (await services.apiKeys.create({ type: 'secret', title: 'bench', createdBy: user.id })).token;
   running.attach(await createApp(services));
   return running;
 }
@@ -80,7 +90,9 @@ if (await redisReachable()) {
 }
 
 const local = (r: RunningServer) => r.url.replace('localhost', '127.0.0.1');
-process.stdout.write(JSON.stringify({ bare: local(bare), memory: local(memory), redis: redis ? local(redis) : null }) + '\n');
+process.stdout.write(
+  JSON.stringify({ bare: local(bare), memory: local(memory), redis: redis ? local(redis) : null, apiKey: redisApiKey }) + '\n',
+);
 
 let stopping = false;
 async function stop() {

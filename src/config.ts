@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JSONWebKeySet } from 'jose';
+import { availableParallelism } from 'node:os';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { isRatePolicy } from './rate-limit/policy.ts';
 import { createKeystore } from './tokens/keystore.ts';
@@ -183,6 +184,10 @@ export const envSchema = z.object({
   // Unset or empty: on (as Medusa's store allows registration).
   CUSTOMER_SIGNUP: flagDefaulting(true),
   RESET_URL_TEMPLATE: optionalString.refine((v) => v === undefined || (v.includes('{token}') && URL.canParse(v.replace('{token}', 't')))),
+  // How long a login may wait for a password-hashing thread before it is refused (503 + Retry-After).
+  LOGIN_QUEUE_TIMEOUT: duration('10s'),
+  // Server processes sharing the port (src/workers.ts): a number, or `auto` for one per core.
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
 });
 
 const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
@@ -228,6 +233,8 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   BRAND_PRIMARY_COLOR: 'a colour as #rrggbb',
   CUSTOMER_SIGNUP: 'on or off',
   RESET_URL_TEMPLATE: 'a URL containing {token}, e.g. https://shop.example.com/reset?token={token}',
+  WORKERS: 'a whole number from 1 to 256, or auto (one per core)',
+  LOGIN_QUEUE_TIMEOUT: DURATION,
 };
 
 export interface Config {
@@ -275,6 +282,10 @@ export interface Config {
   customerSignup: boolean;
   /** The emailed password-reset link, `{token}` replaced by the token. */
   resetUrlTemplate: string;
+  /** Server processes sharing the port (1: this process serves, no supervisor). */
+  workers: number;
+  /** Seconds a login may wait for a password-hashing thread before 503 + Retry-After. */
+  loginQueueTimeout: number;
 }
 
 /** One clause per variable at fault, saying what it accepts: "PORT: expected ...; LOG_LEVEL: expected ...". */
@@ -365,6 +376,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       if (list.some((o) => o.trim() === '*')) throw new ConfigError(`${name}: "*" is refused in production; list the allowed origins`);
     }
   }
+  const workers = e.WORKERS === 'auto' ? availableParallelism() : e.WORKERS;
+  // Each process would have its own embedded store: a token revoked in one would live on in the others.
+  if (workers > 1 && !e.REDIS_URL)
+    throw new ConfigError('WORKERS: more than one worker needs REDIS_URL (the embedded store lives in one process)');
   if (e.BOOTSTRAP_ADMIN_EMAIL && !e.BOOTSTRAP_ADMIN_PASSWORD) {
     throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
@@ -452,6 +467,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     branding: { serviceName: e.SERVICE_NAME, logoUrl: e.BRAND_LOGO_URL, primaryColor: checkedPrimaryColor(e.BRAND_PRIMARY_COLOR) },
     customerSignup: e.CUSTOMER_SIGNUP,
     resetUrlTemplate: e.RESET_URL_TEMPLATE ?? `${issuer}/account/reset?token={token}`,
+    workers,
+    loginQueueTimeout: e.LOGIN_QUEUE_TIMEOUT,
   };
 }
 

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createApp } from './app.ts';
 import { bootstrapAdminWhenReady } from './bootstrap.ts';
 import { ConfigError, isSecureOrigin, loadConfig } from './config.ts';
@@ -5,6 +6,7 @@ import { createLogger } from './logger.ts';
 import { listen } from './server.ts';
 import { createServices } from './services.ts';
 import { openStore } from './store/open.ts';
+import { superviseWorkers } from './workers.ts';
 
 /** How long start-up waits for Redis before serving without it (503s until it is reachable). */
 const STORE_CONNECT_WAIT_MS = 5000;
@@ -17,7 +19,15 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) exitOnConfigError(err);
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    // Configuration was checked (and development secrets written) once, before any worker starts.
+    superviseWorkers({ workers: config.workers, logger: createLogger(config.logLevel) });
+    return;
+  }
+  // A worker's lines say which process wrote them.
+  const logger = cluster.isWorker
+    ? createLogger(config.logLevel).child({ worker: cluster.worker?.id, pid: process.pid })
+    : createLogger(config.logLevel);
   if (config.env === 'production' && !isSecureOrigin(config.publicUrl)) {
     // Token verification works over http; cookies (login and consent pages, cookie sessions) do not.
     logger.warn(
@@ -64,6 +74,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A worker whose supervisor is gone (killed) stops too, instead of serving on unsupervised.
+  if (cluster.isWorker) process.on('disconnect', () => void stop('supervisor gone'));
 }
 
 /** A configuration error: one plain line on stderr (not a JSON log line) and exit 78, EX_CONFIG. */

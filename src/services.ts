@@ -40,7 +40,7 @@ import { createConnectedApps } from './oauth/connected-apps.ts';
  */
 export async function createServices(config: Config, store: Store, logger: Logger) {
   const keystore = await createKeystore(config.jwks);
-  const passwords = createPasswordHasher();
+  const passwords = createPasswordHasher({ maxWaitMs: config.loginQueueTimeout * 1000 });
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));

@@ -128,6 +128,13 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
         await jitter(50);
         continue;
       }
+      // A cell with nothing to remember (no failure, no attempt in flight) is not kept: a correct
+      // login leaves no key behind, and a million users signing in cost no memory here.
+      if (next.failures === 0 && next.inFlight === 0) {
+        if (raw === null || (await store.compareAndDelete(key, raw))) return true;
+        if (round >= 2) await jitter(5);
+        continue;
+      }
       const value = serialize(next);
       const written =
         raw === null

@@ -17,6 +17,8 @@ export const keys = {
   // first-party refresh-token families: one hash tag per family
   refreshFamily: (familyId: string) => `rtf:{${familyId}}`,
   refreshToken: (familyId: string, tokenHash: string) => `rtf:{${familyId}}:t:${tokenHash}`,
+  /** Sorted set of a family's token hashes (score = issued ms): what ending the family deletes with it, without a scan. */
+  refreshTokenIndex: (familyId: string) => `rtf:{${familyId}}:tokens`,
 
   // revocations of issued JWTs, grouped by session/family/grant id (`sid` claim):
   // field "*" revokes the whole lineage, field <jti> one token. One HMGET answers both.

@@ -89,6 +89,12 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       data.set(key, { type: 'string', value: next, expiresAt: ttlSeconds === undefined ? e.expiresAt : expiry(ttlSeconds) });
       return true;
     },
+    async compareAndDelete(key, expected) {
+      const e = stringOf(key);
+      if (!e || e.value !== expected) return false;
+      data.delete(key);
+      return true;
+    },
     async ttl(key) {
       const e = live(key);
       if (!e) return -2;

@@ -56,6 +56,8 @@ export interface Store {
    * ttlSeconds omitted keeps the key's current expiry.
    */
   compareAndSwap(key: string, expected: string, next: string, ttlSeconds?: number): Promise<boolean>;
+  /** Delete the key only if its value is still `expected` (atomic); whether it was deleted. */
+  compareAndDelete(key: string, expected: string): Promise<boolean>;
   /** Seconds until the key expires; -1 no expiry; -2 missing. */
   ttl(key: string): Promise<number>;
   expire(key: string, ttlSeconds: number): Promise<void>;

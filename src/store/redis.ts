@@ -10,6 +10,10 @@ const SCRIPTS = {
     if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
     else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
     return 1`,
+  // KEYS[1] ARGV: expected
+  compareAndDelete: `
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    return redis.call('DEL', KEYS[1])`,
   // KEYS[1] ARGV: ttlSeconds ('' none), field, value, field, value...
   hashSetExtend: `
     for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
@@ -273,6 +277,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     consume: (key) => guard(() => client.getDel(p(key))),
     compareAndSwap: async (key, expected, next, ttlSeconds) =>
       (await run('compareAndSwap', [key], [expected, next, ttlSeconds === undefined ? '' : Math.max(1, Math.ceil(ttlSeconds))])) === 1,
+    compareAndDelete: async (key, expected) => (await run('compareAndDelete', [key], [expected])) === 1,
     ttl: (key) => guard(() => client.ttl(p(key))),
     expire: (key, ttlSeconds) => guard(async () => void (await client.expire(p(key), Math.max(1, Math.ceil(ttlSeconds))))),
     hashGet: (key, fields) => guard(async () => (fields.length ? ((await client.hmGet(p(key), fields)) as (string | null)[]) : [])),

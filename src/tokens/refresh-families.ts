@@ -19,9 +19,12 @@ interface FamilyRecord {
   accessTtl: number;
   extra?: Record<string, unknown>;
   createdAt: number;
+  /** The latest expiry (ms) of the access tokens the family issued: how long its revocation is kept when it ends. */
+  accessExp?: number;
 }
 
-type TokenRecord = { state: 'active'; issuedAt: number } | { state: 'used'; issuedAt: number; usedAt: number; successor: string };
+/** `successor` only with a reuse grace window (the only time it is opened): a used token is then ~60 bytes instead of ~1.3 KB. */
+type TokenRecord = { state: 'active'; issuedAt: number } | { state: 'used'; issuedAt: number; usedAt: number; successor?: string };
 
 export interface TokenPair {
   token: string;
@@ -83,11 +86,12 @@ export function createRefreshFamilies(deps: {
     return currentStanding(account, { role: family.extra?.role as Role | undefined, scopes: family.scope }, deps.roleScopes);
   }
 
+  /** Issue a pair: the access token and a refresh token recorded (with its hash in the family's index of tokens). */
   async function mint(
     familyId: string,
     family: FamilyRecord,
     standing: Standing = { role: family.extra?.role as Role | undefined, scopes: family.scope },
-  ): Promise<TokenPair> {
+  ): Promise<{ pair: TokenPair; accessExp: number; tokenHash: string }> {
     const extra = { ...family.extra, ...(standing.role ? { role: standing.role } : {}) };
     const access = await jwt.issue({
       sub: family.sub,
@@ -99,20 +103,66 @@ export function createRefreshFamilies(deps: {
     });
     const secret = randomBytes(32).toString('base64url');
     const record: TokenRecord = { state: 'active', issuedAt: Date.now() };
-    await store.put(keys.refreshToken(familyId, hashSecret(secret)), JSON.stringify(record), { ttlSeconds: refreshTtl });
-    return {
+    const tokenHash = hashSecret(secret);
+    const index = keys.refreshTokenIndex(familyId);
+    // One round trip (the keys share the family's hash tag): the token, and its place in the index that ends it.
+    await Promise.all([
+      store.put(keys.refreshToken(familyId, tokenHash), JSON.stringify(record), { ttlSeconds: refreshTtl }),
+      store.indexAdd(index, tokenHash, record.issuedAt),
+      store.expire(index, refreshTtl),
+    ]);
+    const pair: TokenPair = {
       token: access.token,
       token_type: 'Bearer',
       expires_at: access.expiresAt.toISOString(),
       expires_in: access.expiresIn,
       refresh_token: `rt_${familyId}.${secret}`,
     };
+    return { pair, accessExp: access.expiresAt.getTime(), tokenHash };
   }
 
-  /** End a family: its access tokens are refused at once, its refresh tokens rotate no more. */
+  /**
+   * Note in the family record that it issued an access token lasting until `accessExp`, and keep the
+   * family another REFRESH_TOKEN_TTL. A swap, never a plain write: a family ended meanwhile is not
+   * brought back, and then false (the new pair must not be handed out: its end did not cover it).
+   */
+  async function recordIssued(familyId: string, raw: string, accessExp: number): Promise<boolean> {
+    const key = keys.refreshFamily(familyId);
+    let current: string | null = raw;
+    for (let round = 0; round < 5 && current !== null; round++) {
+      const family = JSON.parse(current) as FamilyRecord;
+      const next: FamilyRecord = { ...family, accessExp: Math.max(family.accessExp ?? 0, accessExp) };
+      if (await store.compareAndSwap(key, current, JSON.stringify(next), refreshTtl)) return true;
+      current = await store.get(key);
+    }
+    return false;
+  }
+
+  /**
+   * End a family: its access tokens are refused at once, and every record of it goes in the same
+   * step (the family, its refresh tokens and their index, its entry among the account's sign-ins).
+   * What stays is the revocation, for as long as the latest access token the family issued can live.
+   */
   async function revokeFamily(familyId: string): Promise<void> {
-    await revocations.revokeLineage(familyId);
-    await store.delete(keys.refreshFamily(familyId));
+    const familyKey = keys.refreshFamily(familyId);
+    const raw = await store.get(familyKey);
+    if (raw === null && (await revocations.isLineageRevoked(familyId))) return; // ended already: its revocation stands as it is
+    const seen = raw ? (JSON.parse(raw) as FamilyRecord) : null;
+    // The access tokens are refused first. Without a family record (a sid of another kind of sign-in),
+    // the revocation lasts as long as the longest access token can.
+    await revocations.revokeLineage(familyId, seen?.accessExp);
+    // Taken in one step: a rotation that records a later token after this finds no family and hands nothing out;
+    // one that recorded it before is seen here, and the revocation extended to its token.
+    const taken = await store.consume(familyKey);
+    const family = taken ? (JSON.parse(taken) as FamilyRecord) : seen;
+    if (family?.accessExp !== undefined && family.accessExp !== seen?.accessExp)
+      await revocations.revokeLineage(familyId, family.accessExp);
+    const index = keys.refreshTokenIndex(familyId);
+    const tokenHashes = await store.indexRangeByScore(index, -Infinity, Infinity);
+    await Promise.all([
+      store.delete(index, ...tokenHashes.map((hash) => keys.refreshToken(familyId, hash))),
+      family ? deps.signIns.forget(family.sub, 'family', familyId) : undefined,
+    ]);
   }
 
   return {
@@ -120,9 +170,12 @@ export function createRefreshFamilies(deps: {
     async start(family: Omit<FamilyRecord, 'createdAt'>, client?: SignInClient): Promise<TokenPair> {
       const familyId = ulid();
       const record: FamilyRecord = { ...family, createdAt: Date.now() };
-      await store.put(keys.refreshFamily(familyId), JSON.stringify(record), { ttlSeconds: refreshTtl });
-      await deps.signIns.add(family.sub, 'family', familyId, record.createdAt + refreshTtl * 1000, client);
-      return mint(familyId, record);
+      const { pair, accessExp } = await mint(familyId, record);
+      await Promise.all([
+        store.put(keys.refreshFamily(familyId), JSON.stringify({ ...record, accessExp }), { ttlSeconds: refreshTtl }),
+        deps.signIns.add(family.sub, 'family', familyId, record.createdAt + refreshTtl * 1000, client),
+      ]);
+      return pair;
     },
 
     async rotate(refreshToken: string): Promise<TokenPair> {
@@ -136,21 +189,27 @@ export function createRefreshFamilies(deps: {
 
       let current = JSON.parse(tokenRaw) as TokenRecord;
       if (current.state === 'active') {
-        const pair = await mint(familyId, family, await standingOf(familyId, family));
+        const minted = await mint(familyId, family, await standingOf(familyId, family));
+        const { pair } = minted;
         const used: TokenRecord = {
           state: 'used',
           issuedAt: current.issuedAt,
           usedAt: Date.now(),
-          successor: seal(pair, secret, familyId),
+          ...(reuseGraceSeconds > 0 ? { successor: seal(pair, secret, familyId) } : {}),
         };
         if (await store.compareAndSwap(tokenKey, tokenRaw, JSON.stringify(used))) {
+          if (!(await recordIssued(familyId, familyRaw, minted.accessExp))) {
+            // The family ended while this rotation ran: the new pair is dropped, never handed out.
+            await Promise.all([
+              store.delete(keys.refreshToken(familyId, minted.tokenHash)),
+              store.indexRemove(keys.refreshTokenIndex(familyId), [minted.tokenHash]),
+            ]);
+            throw new InvalidTokenError('The refresh token is invalid');
+          }
           // The family lives on while it is used: so does its entry among the account's sign-ins,
           // or sign-out everywhere, an admin's sign-out and a password reset would miss it once it
           // is older than its first REFRESH_TOKEN_TTL.
-          await Promise.all([
-            store.expire(keys.refreshFamily(familyId), refreshTtl),
-            deps.signIns.add(family.sub, 'family', familyId, Date.now() + refreshTtl * 1000),
-          ]);
+          await deps.signIns.add(family.sub, 'family', familyId, Date.now() + refreshTtl * 1000);
           return pair;
         }
         // Lost the race: someone rotated this token a moment ago. Treat ours as a reuse.
@@ -160,7 +219,7 @@ export function createRefreshFamilies(deps: {
         if (current.state === 'active') throw new InvalidTokenError('The refresh token is invalid');
       }
       if (reuseGraceSeconds > 0 && Date.now() - current.usedAt <= reuseGraceSeconds * 1000) {
-        return open(current.successor, secret, familyId);
+        if (current.successor) return open(current.successor, secret, familyId);
       }
       await revokeFamily(familyId);
       await deps.onReuseDetected?.(family);

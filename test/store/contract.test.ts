@@ -180,6 +180,15 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
       assert.equal(await store.get('cas'), 'b');
     });
 
+    it('compareAndDelete deletes only the expected value', async () => {
+      assert.equal(await store.compareAndDelete('cad:missing', 'a'), false);
+      await store.put('cad', 'a', { ttlSeconds: 60 });
+      assert.equal(await store.compareAndDelete('cad', 'x'), false);
+      assert.equal(await store.get('cad'), 'a', 'a mismatch deletes nothing');
+      assert.equal(await store.compareAndDelete('cad', 'a'), true);
+      assert.equal(await store.ttl('cad'), -2);
+    });
+
     it('compareAndSwap keeps the expiry unless given a new one', async () => {
       await store.put('cas:ttl', 'a', { ttlSeconds: 100 });
       assert.equal(await store.compareAndSwap('cas:ttl', 'a', 'b'), true);

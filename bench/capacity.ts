@@ -1,0 +1,249 @@
+/**
+ * Scenario "capacity": the measurements docs/capacity.md is computed from, on real records.
+ * - Redis memory (MEMORY USAGE ... SAMPLES 0, summed over every key of a private prefix) per user,
+ *   per customer, per API key, per live /v1 sign-in and per audit event: the growth over N of each,
+ *   divided by N (so what an index entry adds to an existing index counts too).
+ * - The Redis commands each request type sends (MONITOR, filtered to the prefix; a script counts once).
+ * - With BENCH_SIGNINS (default 100 000) more sign-ins in Redis, cloned from a real one, whether
+ *   /v1/auth/verify's requests/s holds (ratio after / before; goal >= 0.9).
+ * Run alone: `node --import tsx bench/capacity.ts` (JSON on stdout).
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createClient } from 'redis';
+import { createAccounts } from '../src/accounts/accounts.ts';
+import { createPasswordHasher } from '../src/accounts/passwords.ts';
+import { createRedisStore } from '../src/store/redis.ts';
+import { REDIS_URL, startBenchServer, withRedis, type BenchServer } from './bench-server.ts';
+
+export const name = 'capacity';
+export const description =
+  'Redis bytes per record kind, commands per request kind, and verify throughput with 100k sign-ins stored (goal: ratio >= 0.9)';
+export const GOAL = 0.9;
+
+export interface CapacityResult {
+  name: string;
+  redisVersion: string;
+  bytes: Record<string, number>;
+  commands: Record<string, string[]>;
+  fill: { signIns: number; beforeRps: number; afterRps: number; ratio: number; bytesAdded: number; seconds: number };
+  meetsGoal: boolean;
+}
+
+/** Every key of the prefix (but the audit stream and the quotas, counted apart) and its exact size. */
+async function bytesUnder(prefix: string, only?: (bare: string) => boolean): Promise<number> {
+  return withRedis(async (client) => {
+    let total = 0;
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
+      for (const key of batch) {
+        const bare = key.slice(prefix.length);
+        if (only ? !only(bare) : bare.startsWith('events:') || bare.startsWith('rl:')) continue;
+        total += Number(await client.memoryUsage(key, { SAMPLES: 0 }));
+      }
+    return total;
+  });
+}
+
+async function perRecord(
+  prefix: string,
+  count: number,
+  make: (i: number) => Promise<unknown>,
+  only?: (bare: string) => boolean,
+): Promise<number> {
+  const before = await bytesUnder(prefix, only);
+  for (let i = 0; i < count; i++) await make(i);
+  return Math.round((await bytesUnder(prefix, only)) - before) / count;
+}
+
+/** The commands (names) `request` makes Redis run on `prefix`. */
+async function commandsOf(prefix: string, request: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const monitor = createClient({ url: REDIS_URL });
+  await monitor.connect();
+  await monitor.monitor((line: string) => {
+    if (line.includes(prefix) && !/\[\d+ lua\]/.test(line)) seen.push(line);
+  });
+  const marker = `${prefix}marker:${Math.random()}`;
+  try {
+    await request();
+    await withRedis((c) => c.get(marker));
+    const until = Date.now() + 5000;
+    while (!seen.some((l) => l.includes(marker)) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    await monitor.close();
+  }
+  return seen.filter((l) => !l.includes(marker)).map((l) => /"([a-zA-Z]+)"/.exec(l)![1]!.toLowerCase());
+}
+
+const json = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+async function verifyRps(server: BenchServer, token: string, seconds: number): Promise<number> {
+  const r = await autocannon({
+    url: `${server.url}/v1/auth/verify`,
+    headers: { authorization: `Bearer ${token}` },
+    connections: 20,
+    duration: seconds,
+  });
+  if (r.non2xx) throw new Error(`verify answered ${r.non2xx} non-2xx`);
+  return Math.round(r.requests.average);
+}
+
+/** `count` sign-ins like the one of `familyId` (its family, token, token index, sign-in entry and record), with new ids. */
+async function fill(prefix: string, familyId: string, accountId: string, count: number): Promise<void> {
+  await withRedis(async (client) => {
+    const source = new Map<string, string>();
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
+      for (const key of batch) if (key.includes(familyId) || key.includes(`signin:${accountId}:`)) source.set(key, key);
+    const family = await client.get(`${prefix}rtf:{${familyId}}`);
+    const tokenKey = [...source.keys()].find((k) => k.includes(':t:'))!;
+    const token = await client.get(tokenKey);
+    const recordKey = [...source.keys()].find((k) => k.includes(`signin:${accountId}:`))!;
+    const record = await client.get(recordKey);
+    const ttl = 3600;
+    for (let start = 0; start < count; start += 1000) {
+      const multi = client.multi();
+      for (let i = start; i < Math.min(count, start + 1000); i++) {
+        const fam = `01FILL${String(i).padStart(20, '0')}`;
+        const acct = `user_01FILL${String(i % (count / 2)).padStart(20, '0')}`; // two sign-ins per account
+        const hash = `${String(i).padStart(8, '0')}${'x'.repeat(35)}`;
+        multi.set(`${prefix}rtf:{${fam}}`, family!, { EX: ttl });
+        multi.set(`${prefix}rtf:{${fam}}:t:${hash}`, token!, { EX: ttl });
+        multi.zAdd(`${prefix}rtf:{${fam}}:tokens`, { score: Date.now(), value: hash });
+        multi.expire(`${prefix}rtf:{${fam}}:tokens`, ttl);
+        multi.zAdd(`${prefix}signins:${acct}`, { score: Date.now() + ttl * 1000, value: `family:${fam}` });
+        multi.expire(`${prefix}signins:${acct}`, ttl);
+        multi.set(`${prefix}signin:${acct}:si_${String(i).padStart(24, '0')}`, record!, { EX: ttl });
+      }
+      await multi.execAsPipeline();
+    }
+  });
+}
+
+export async function run(opts: { seconds?: number; signIns?: number } = {}): Promise<CapacityResult> {
+  const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 5);
+  const signIns = opts.signIns ?? Number(process.env.BENCH_SIGNINS ?? 100_000);
+  const server = await startBenchServer();
+  const store = await createRedisStore({ url: REDIS_URL, prefix: server.prefix });
+  const { prefix } = server;
+  try {
+    const redisVersion = await withRedis(async (c) => /redis_version:(\S+)/.exec(await c.info('server'))?.[1] ?? '?');
+    const hasher = createPasswordHasher();
+    const accounts = createAccounts({ store, passwords: hasher });
+    const passwordHash = await hasher.hash('capacity password 1');
+    const bytes: Record<string, number> = {};
+    bytes['user'] = await perRecord(prefix, 200, (i) =>
+      accounts.create({
+        actorType: 'user',
+        email: `cap-user${i}@example.com`,
+        passwordHash,
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        role: 'member',
+      }),
+    );
+    bytes['customer'] = await perRecord(prefix, 200, (i) =>
+      accounts.create({
+        actorType: 'customer',
+        email: `cap-customer${i}@example.com`,
+        passwordHash,
+        firstName: 'Grace',
+        lastName: 'Hopper',
+      }),
+    );
+    const admin = await server.login();
+    const auth = { authorization: `Bearer ${admin.token}` };
+    bytes['api key (secret)'] = await perRecord(prefix, 50, async (i) => {
+      const res = await json(`${server.url}/admin/api-keys`, { title: `capacity ${i}`, type: 'secret' }, auth);
+      if (!res.ok) throw new Error(`api key: ${res.status} ${await res.text()}`);
+    });
+    const auditBefore = await withRedis((c) => c.xLen(`${prefix}events:audit`));
+    const auditBytesBefore = await bytesUnder(prefix, (k) => k === 'events:audit');
+    // A live /v1 sign-in as it is after a rotation (its family, two token records and their index, its entry and record).
+    bytes['live /v1 sign-in (one rotation)'] = await perRecord(prefix, 20, async () => {
+      const pair = await server.login();
+      const res = await json(`${server.url}/v1/auth/refresh`, { refresh_token: pair.refresh_token });
+      if (!res.ok) throw new Error(`refresh: ${res.status}`);
+    });
+    // Each rotation adds a token record (kept for reuse detection while the family lives) and an index entry.
+    {
+      let pair = await server.login();
+      const before = await bytesUnder(prefix);
+      for (let i = 0; i < 20; i++)
+        pair = (await (await json(`${server.url}/v1/auth/refresh`, { refresh_token: pair.refresh_token })).json()) as typeof pair;
+      bytes['each further rotation'] = Math.round(((await bytesUnder(prefix)) - before) / 20);
+    }
+    const auditAfter = await withRedis((c) => c.xLen(`${prefix}events:audit`));
+    bytes['audit event'] = Math.round(
+      ((await bytesUnder(prefix, (k) => k === 'events:audit')) - auditBytesBefore) / Math.max(1, auditAfter - auditBefore),
+    );
+
+    // Commands per request kind (after a warm-up of each, as in steady state).
+    const apiKey = (await (await json(`${server.url}/admin/api-keys`, { title: 'verify', type: 'secret' }, auth)).json()) as {
+      api_key: { token: string };
+    };
+    const verify = (credential: string) => fetch(`${server.url}/v1/auth/verify`, { headers: { authorization: `Bearer ${credential}` } });
+    await verify(admin.token);
+    await verify(apiKey.api_key.token);
+    const commands: Record<string, string[]> = {};
+    commands['verify (JWT, repeated)'] = await commandsOf(prefix, () => verify(admin.token));
+    commands['verify (secret API key, repeated)'] = await commandsOf(prefix, () => verify(apiKey.api_key.token));
+    let pair = { token: '', refresh_token: '' };
+    commands['login (/v1, correct password)'] = await commandsOf(prefix, async () => (pair = await server.login()));
+    commands['refresh (/v1)'] = await commandsOf(prefix, async () => {
+      pair = (await (await json(`${server.url}/v1/auth/refresh`, { refresh_token: pair.refresh_token })).json()) as typeof pair;
+    });
+    commands['logout (/v1)'] = await commandsOf(prefix, () =>
+      json(`${server.url}/v1/auth/logout`, {}, { authorization: `Bearer ${pair.token}` }),
+    );
+    commands['failed login (unknown account)'] = await commandsOf(prefix, () =>
+      json(`${server.url}/v1/auth/login`, { username: 'nobody@example.com', password: 'not a password' }),
+    );
+
+    // Verify throughput with the data size: before and after `signIns` more sign-ins.
+    const probe = await server.login();
+    await verifyRps(server, probe.token, 2); // warm-up
+    const beforeRps = await verifyRps(server, probe.token, seconds);
+    const familyId = JSON.parse(Buffer.from(probe.token.split('.')[1]!, 'base64url').toString()).sid as string;
+    const accountId = JSON.parse(Buffer.from(probe.token.split('.')[1]!, 'base64url').toString()).sub as string;
+    const filledFrom = Date.now();
+    const bytesBefore = await withRedis(async (c) => Number(/used_memory:(\d+)/.exec(await c.info('memory'))?.[1]));
+    await fill(prefix, familyId, accountId, signIns);
+    const bytesAdded = (await withRedis(async (c) => Number(/used_memory:(\d+)/.exec(await c.info('memory'))?.[1]))) - bytesBefore;
+    const fillSeconds = Math.round((Date.now() - filledFrom) / 100) / 10;
+    // Redis rehashes its key space incrementally after a large growth: let it settle, as a live deployment would be.
+    await new Promise((r) => setTimeout(r, 3000));
+    await verifyRps(server, probe.token, 1);
+    const afterRps = await verifyRps(server, probe.token, seconds);
+    const ratio = Math.round((afterRps / Math.max(beforeRps, 1)) * 100) / 100;
+    return {
+      name,
+      redisVersion,
+      bytes,
+      commands,
+      fill: { signIns, beforeRps, afterRps, ratio, bytesAdded, seconds: fillSeconds },
+      meetsGoal: ratio >= GOAL,
+    };
+  } finally {
+    await store.close();
+    await server.stop();
+  }
+}
+
+export function format(r: CapacityResult): string {
+  const count = (list: string[]) => `${list.length} (${[...list].sort().join(' ')})`;
+  return [
+    `${r.name}: ${description} [Redis ${r.redisVersion}, ${availableParallelism()} cores]`,
+    ...Object.entries(r.bytes).map(([k, v]) => `  bytes per ${k.padEnd(34)} ${String(Math.round(v)).padStart(6)}`),
+    ...Object.entries(r.commands).map(([k, v]) => `  commands of ${k.padEnd(34)} ${count(v)}`),
+    `  ${r.fill.signIns} more sign-ins (${Math.round(r.fill.bytesAdded / 1024 / 1024)} MiB, written in ${r.fill.seconds} s): verify ${r.fill.beforeRps} -> ${r.fill.afterRps} req/s, ratio ${r.fill.ratio.toFixed(2)} (goal >= ${GOAL}): ${r.meetsGoal ? 'OK' : 'BELOW GOAL'}`,
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const result = await run();
+  process.stderr.write(`${format(result)}\n`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exitCode = result.meetsGoal ? 0 : 1;
+}

@@ -30,6 +30,7 @@ import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
+import { createOverview } from './audit/overview.ts';
 import { createWebhookNotifier } from './notify/webhook.ts';
 
 /**
@@ -118,6 +119,14 @@ export async function createServices(config: Config, store: Store, logger: Logge
 
   const accountAdministration = createAccountAdministration({ store, accounts, apiKeys, signIns });
 
+  // The console's overview: counts from existing indexes, the audit stream and this process's quota counter.
+  const overview = createOverview({
+    store,
+    apiKeys,
+    quotaRefusals: async () =>
+      ((await metrics.registry.getSingleMetric('portcullis_rate_limited_total')?.get())?.values ?? []).reduce((n, v) => n + v.value, 0),
+  });
+
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
 
@@ -150,6 +159,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     oauthClients,
     audit,
     accountAdministration,
+    overview,
   };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

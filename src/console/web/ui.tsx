@@ -28,12 +28,16 @@ export function Link({
   );
 }
 
-/** Sets the document title and moves focus to the page's heading, so a screen reader hears the new page. */
+/** The first page after a load keeps the browser's focus order (the skip link comes first). */
+let firstPage = true;
+
+/** Sets the document title and, on a move to another page, focuses its heading so a screen reader hears the new page. */
 export function Page({ title, actions, children }: { title: string; actions?: ComponentChildren; children: ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Portcullis console`;
-    heading.current?.focus();
+    if (firstPage) firstPage = false;
+    else heading.current?.focus();
   }, [title]);
   return (
     <>

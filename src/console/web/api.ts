@@ -17,7 +17,13 @@ export function whenUnauthorized(fn: () => void): void {
   onUnauthorized = fn;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, opts: { bearer?: string } = {}): Promise<T> {
+/** `signingIn`: a 401 is a wrong password or a dead token, not a session that ended. */
+export async function api<T>(
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  opts: { bearer?: string; signingIn?: boolean } = {},
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   // The cookie-write guard wants JSON on every write (a cross-site form cannot send it without a preflight).
   if (method !== 'GET') headers['Content-Type'] = 'application/json';
@@ -37,7 +43,7 @@ export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, bo
   }
   if (!res.ok) {
     const err = (data ?? {}) as { type?: string; message?: string };
-    if (res.status === 401 && !opts.bearer) onUnauthorized();
+    if (res.status === 401 && !opts.signingIn) onUnauthorized();
     throw new ApiError(res.status, err.type ?? 'error', err.message ?? `The server answered ${res.status}`);
   }
   return data as T;

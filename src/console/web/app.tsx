@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, whenUnauthorized, type Role, type User } from './api.ts';
 import { navigate, usePath } from './router.ts';
 import { allows, Session } from './session.ts';
-import { ErrorNote, Field, Link, Loading, messageOf } from './ui.tsx';
+import { Field, Link, Loading, messageOf } from './ui.tsx';
 import { ApiKeyPage, ApiKeysPage } from './pages/api-keys.tsx';
 import { PublishableKeyPage, PublishableKeysPage } from './pages/publishable-keys.tsx';
 import { AccountPage, AccountsPage } from './pages/accounts.tsx';
@@ -56,11 +56,16 @@ function SignIn({ note, onSignedIn }: { note?: string; onSignedIn: (me: User) =>
     setBusy(true);
     setError(null);
     try {
-      const { token } = await api<{ token: string }>('POST', '/auth/user/emailpass', {
-        email: form.get('email'),
-        password: form.get('password'),
-      });
-      await api('POST', '/auth/session', {}, { bearer: token });
+      const { token } = await api<{ token: string }>(
+        'POST',
+        '/auth/user/emailpass',
+        {
+          email: form.get('email'),
+          password: form.get('password'),
+        },
+        { signingIn: true },
+      );
+      await api('POST', '/auth/session', {}, { bearer: token, signingIn: true });
       const { user } = await api<{ user: User }>('GET', '/admin/users/me');
       onSignedIn(user);
     } catch (err) {
@@ -75,8 +80,7 @@ function SignIn({ note, onSignedIn }: { note?: string; onSignedIn: (me: User) =>
       {note && <p role="status">{note}</p>}
       <form onSubmit={submit} noValidate>
         <Field label="Email" name="email" type="email" autoComplete="username" required />
-        <Field label="Password" name="password" type="password" autoComplete="current-password" required />
-        {error && <ErrorNote message={error} />}
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required error={error} />
         <button type="submit" class="primary" disabled={busy}>
           Sign in
         </button>

@@ -215,7 +215,7 @@ export function Field({
         </p>
       )}
       {error && (
-        <p class="error" id={`${id}-err`}>
+        <p class="error" id={`${id}-err`} role="alert">
           {error}
         </p>
       )}

@@ -172,6 +172,15 @@ describe('console: Secret API keys, as the user guide walks through them', { ski
   it('as a member: no write controls, and a write with the member’s cookie is refused (403)', async () => {
     const sp = await strictPage(browser, srv.url);
     const { page } = sp;
+    // A wrong password: an alert on the sign-in screen, nothing else.
+    sp.expect('/admin/users/me', 401);
+    sp.expect('/auth/user/emailpass', 401);
+    await page.goto('/app');
+    await page.getByLabel('Email').fill(MEMBER.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /invalid|incorrect|wrong/i);
+    assert.equal(await page.getByText('Your session ended').count(), 0);
     await signIn(sp, MEMBER.email, MEMBER.password);
     await page.getByRole('navigation').getByRole('link', { name: 'Secret API keys' }).click();
     await page.getByRole('heading', { level: 1, name: 'Secret API keys' }).waitFor();

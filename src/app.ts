@@ -93,7 +93,7 @@ export async function createApp(s: Services): Promise<Koa> {
   }
 
   // The admin console (/app) and its assets; `/` sends a browser there.
-  app.use(consolePages());
+  app.use(consolePages(logger));
 
   const operations = createOperationsRouter(s);
   app.use(operations.routes());

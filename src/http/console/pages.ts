@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { Logger } from '../../logger.ts';
 import { consoleBundle, type ConsoleBundle } from './bundle.ts';
 
 export const CONSOLE_PREFIX = '/app';
@@ -45,7 +46,7 @@ function shell(bundle: ConsoleBundle): string {
  * routes) answer the HTML shell (never cached: it names the current bundle), and
  * `/app/assets/console-<hash>.(js|css)` the bundle (cached for a year: a new bundle has a new name).
  */
-export function consolePages(): Middleware {
+export function consolePages(logger: Logger): Middleware {
   return async (ctx, next) => {
     const { path } = ctx;
     if (path !== '/' && path !== CONSOLE_PREFIX && !path.startsWith(CONSOLE_PREFIX + '/')) return next();
@@ -59,7 +60,16 @@ export function consolePages(): Middleware {
       ctx.redirect(CONSOLE_PREFIX);
       return;
     }
-    const bundle = await consoleBundle();
+    let bundle: ConsoleBundle;
+    try {
+      bundle = await consoleBundle();
+    } catch (err) {
+      // The API works without the console: say what failed, once per request, and let the next one retry.
+      logger.error({ err }, 'the admin console could not be bundled');
+      ctx.status = 503;
+      ctx.body = 'The admin console is unavailable';
+      return;
+    }
     if (path.startsWith(`${CONSOLE_PREFIX}/assets/`)) {
       const asset = bundle.byName.get(path.slice(`${CONSOLE_PREFIX}/assets/`.length));
       if (!asset) {

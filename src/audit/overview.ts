@@ -13,7 +13,7 @@ export interface Overview {
   oauth_clients: number;
   last_24h: { sign_ins: number; failed_logins: number; events_read: number; complete: boolean };
   quota_refusals: { count: number; scope: 'this_instance_since_start' };
-  redis: { status: 'up' | 'down'; latency_ms: number | null };
+  redis: { kind: 'redis' | 'memory'; status: 'up' | 'down'; latency_ms: number | null };
 }
 
 /**
@@ -49,9 +49,9 @@ export function createOverview(deps: { store: Store; apiKeys: Pick<ApiKeys, 'lis
     const started = performance.now();
     try {
       await store.ping();
-      return { status: 'up', latency_ms: Math.round((performance.now() - started) * 10) / 10 };
+      return { kind: store.kind, status: 'up', latency_ms: Math.round((performance.now() - started) * 10) / 10 };
     } catch {
-      return { status: 'down', latency_ms: null };
+      return { kind: store.kind, status: 'down', latency_ms: null };
     }
   }
 

@@ -145,5 +145,5 @@ export interface Overview {
   oauth_clients: number;
   last_24h: { sign_ins: number; failed_logins: number; complete: boolean };
   quota_refusals: { count: number };
-  redis: { status: 'up' | 'down'; latency_ms: number | null };
+  redis: { kind: 'redis' | 'memory'; status: 'up' | 'down'; latency_ms: number | null };
 }

@@ -19,7 +19,11 @@ const overviewSchema = z
       count: z.number().describe('Requests refused with 429 because their quota was spent'),
       scope: z.literal('this_instance_since_start'),
     }),
-    redis: z.object({ status: z.enum(['up', 'down']), latency_ms: z.number().nullable() }),
+    redis: z.object({
+      kind: z.enum(['redis', 'memory']).describe('memory: the embedded development store'),
+      status: z.enum(['up', 'down']),
+      latency_ms: z.number().nullable().describe('The PING round trip'),
+    }),
   })
   .meta({ id: 'AdminOverview' });
 

@@ -93,6 +93,7 @@ describe('the console over HTTP: shell, assets, headers, /admin/overview', () =>
     assert.ok(o.last_24h.failed_logins >= 1, 'the failed login above');
     assert.equal(o.last_24h.complete, true);
     assert.equal(o.redis.status, 'up');
+    assert.equal(o.redis.kind, 'redis');
     assert.equal(typeof o.quota_refusals.count, 'number');
   });
 });

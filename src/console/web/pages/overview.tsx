@@ -1,5 +1,5 @@
 import { api, type Overview } from '../api.ts';
-import { ErrorNote, Link, Loading, Page, useLoad } from '../ui.tsx';
+import { ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
 
 /** What an operator checks first: how many of each thing, the last day's sign-ins and refusals, Redis. */
 export function OverviewPage() {
@@ -15,7 +15,7 @@ export function OverviewPage() {
           <ul class="tiles" aria-label="Counts">
             <Tile label="Users" value={v.accounts.users} />
             <Tile label="Customers" value={v.accounts.customers} />
-            <Tile label="Active API keys" value={v.api_keys.active} href="/app/api-keys" />
+            <Tile label="Active API keys" value={v.api_keys.active} />
             <Tile label="OAuth clients" value={v.oauth_clients} />
           </ul>
           <h2>Last 24 hours</h2>
@@ -28,7 +28,7 @@ export function OverviewPage() {
           <p>{v.quota_refusals.count} requests refused with 429 by this instance since it started.</p>
           <h2>Store</h2>
           <p>
-            Redis:{' '}
+            {v.redis.kind === 'redis' ? 'Redis' : 'Embedded store (development)'}:{' '}
             <span class={`badge ${v.redis.status === 'up' ? 'ok' : 'off'}`}>
               {v.redis.status === 'up' ? `up (${v.redis.latency_ms ?? 0} ms)` : 'down'}
             </span>
@@ -39,11 +39,11 @@ export function OverviewPage() {
   );
 }
 
-function Tile({ label, value, href }: { label: string; value: number; href?: string }) {
+function Tile({ label, value }: { label: string; value: number }) {
   return (
     <li class="tile">
       <span class="tile-value">{value}</span>
-      <span class="tile-label">{href ? <Link href={href}>{label}</Link> : label}</span>
+      <span class="tile-label">{label}</span>
     </li>
   );
 }

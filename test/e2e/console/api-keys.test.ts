@@ -190,6 +190,10 @@ describe('console: Secret API keys, as the user guide walks through them', { ski
     await page.goto(`/app/api-keys/${developerKeyId}`);
     await page.getByRole('heading', { level: 1, name: 'Developer kept key' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Actions' }).count(), 0);
+    await page.getByRole('navigation').getByRole('link', { name: 'Publishable keys' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Publishable keys' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.getByRole('button', { name: 'Create' }).count(), 0);
     // The pages a member cannot use are not offered.
     const nav = await page.getByRole('navigation').innerText();
     assert.doesNotMatch(nav, /Users|Audit log|OAuth clients/);

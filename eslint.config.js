@@ -12,14 +12,14 @@ export default tseslint.config(
   js.configs.recommended,
   tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parser: tseslint.parser, parserOptions: { ecmaVersion: 'latest', sourceType: 'module' } },
     plugins: { 'import-x': importX, '@typescript-eslint': tseslint.plugin },
     settings: {
       // Resolves `./x.ts` imports (allowImportingTsExtensions) as tsc does. Without a resolver
       // import-x resolves nothing, and no-cycle and no-restricted-paths pass on anything.
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: `${import.meta.dirname}/tsconfig.json` })],
-      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
     },
     rules: {
       // `_name` marks a parameter or a destructured field that is there to be left out.

@@ -22,6 +22,7 @@ import { allowedMethods } from './http/allowed-methods.ts';
 import { requireValidHost } from './http/host-header.ts';
 import { SESSION_COOKIE } from './principal/session.ts';
 import { createAccountPagesRouter } from './http/account/pages.ts';
+import { consolePages } from './http/console/pages.ts';
 
 /** Longest the server works on one request before answering 503 (argon2 queues included). */
 const REQUEST_DEADLINE_MS = 20_000;
@@ -97,6 +98,9 @@ export async function createApp(s: Services): Promise<Koa> {
     const surface = surfaces.find((x) => path === x.prefix || path.startsWith(x.prefix + '/'));
     return surface?.dialect ?? (path.startsWith('/.well-known/') ? 'oauth' : 'plain');
   }
+
+  // The admin console (/app) and its assets; `/` sends a browser there.
+  app.use(consolePages(logger));
 
   const operations = createOperationsRouter(s);
   app.use(operations.routes());

@@ -30,6 +30,7 @@ import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
+import { createOverview } from './audit/overview.ts';
 import { createWebhookNotifier } from './notify/webhook.ts';
 import { createPasswordChange } from './accounts/password-change.ts';
 import { createConnectedApps } from './oauth/connected-apps.ts';
@@ -130,6 +131,13 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // What a signed-in person does to their own account (the account page and /v1/account).
   const passwordChange = createPasswordChange({ accounts, throttle: loginThrottle, signIns });
   const connectedApps = createConnectedApps({ grants: oauthGrants, clients: oauthClients });
+  // The console's overview: counts from existing indexes, the audit stream and this process's quota counter.
+  const overview = createOverview({
+    store,
+    apiKeys,
+    quotaRefusals: async () =>
+      ((await metrics.registry.getSingleMetric('portcullis_rate_limited_total')?.get())?.values ?? []).reduce((n, v) => n + v.value, 0),
+  });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
@@ -165,6 +173,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     accountAdministration,
     passwordChange,
     connectedApps,
+    overview,
   };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

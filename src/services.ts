@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createAccounts } from './accounts/accounts.ts';
 import { createAccountAdministration } from './accounts/administration.ts';
 import { createApiKeys } from './api-keys/api-keys.ts';
@@ -30,6 +31,7 @@ import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
+import { createGrantAdministration } from './oauth/grant-administration.ts';
 import { createWebhookNotifier } from './notify/webhook.ts';
 
 /**
@@ -103,7 +105,14 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const loginThrottle = createLoginThrottle({ store });
   const anonymousQuotas = createAnonymousQuotas({ store });
 
-  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login, audit });
+  const passwordLogin = createPasswordLogin({
+    accounts,
+    throttle: loginThrottle,
+    onOutcome: metrics.login,
+    audit,
+    // A keyed hash, so the audit trail's pseudonym of an email cannot be reversed by hashing guesses.
+    pseudonym: (text) => createHmac('sha256', config.apiKeyPepper).update(`audit-email:${text}`).digest('hex').slice(0, 32),
+  });
 
   // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
@@ -117,6 +126,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   });
 
   const accountAdministration = createAccountAdministration({ store, accounts, apiKeys, signIns });
+  const grantAdministration = createGrantAdministration({ oauthGrants, oauthClients, audit });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
@@ -150,6 +160,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     oauthClients,
     audit,
     accountAdministration,
+    grantAdministration,
   };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

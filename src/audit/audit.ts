@@ -4,9 +4,12 @@ import type { Principal } from '../principal/principal.ts';
 import { keys } from '../store/keys.ts';
 import type { ChainTip, Store, StreamEntry } from '../store/port.ts';
 
-/** Who did it. An API key acts for its creator (`on_behalf_of`); no credential at all is `anonymous`. */
+/**
+ * Who did it. An API key acts for its creator (`on_behalf_of`); no credential at all is `anonymous`;
+ * an operator's `portcullis` command is `cli` (its id: the OS user that ran it).
+ */
 export interface AuditActor {
-  type: 'user' | 'customer' | 'api_key' | 'oauth_client' | 'anonymous';
+  type: 'user' | 'customer' | 'api_key' | 'oauth_client' | 'cli' | 'anonymous';
   id: string;
   on_behalf_of?: string;
 }

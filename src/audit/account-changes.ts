@@ -16,7 +16,8 @@ export async function recordAccountChanges(
   const common = { actor: by.actor, subject: { type: prefix, id: after.id }, request: by.request };
   if (before.role !== after.role)
     await audit.record('user.role_changed', { ...common, data: { from_role: before.role ?? 'member', to_role: after.role ?? 'member' } });
-  if (Boolean(before.disabled) !== Boolean(after.disabled)) await audit.record(after.disabled ? `${prefix}.disabled` : `${prefix}.enabled`, common);
+  if (Boolean(before.disabled) !== Boolean(after.disabled))
+    await audit.record(after.disabled ? `${prefix}.disabled` : `${prefix}.enabled`, common);
   const changed = (['first_name', 'last_name', 'metadata'] as const).filter(
     (f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null),
   );

@@ -11,7 +11,8 @@ export interface ShownGrant extends Omit<GrantView, 'client_id'> {
 /** Whose grants to list, or which grant may be withdrawn: an account's, or a client's. */
 export type GrantOwner = { accountId: string } | { clientId: string };
 
-const owns = (owner: GrantOwner, g: GrantView) => ('accountId' in owner ? g.account_id === owner.accountId : g.client_id === owner.clientId);
+const owns = (owner: GrantOwner, g: GrantView) =>
+  'accountId' in owner ? g.account_id === owner.accountId : g.client_id === owner.clientId;
 
 /**
  * What an operator does with OAuth grants, from the admin API or the CLI alike: list an account's or
@@ -50,5 +51,3 @@ export function createGrantAdministration(deps: { oauthGrants: OAuthGrants; oaut
     },
   };
 }
-
-export type GrantAdministration = ReturnType<typeof createGrantAdministration>;

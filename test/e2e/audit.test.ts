@@ -304,13 +304,13 @@ describe('audit trail: OAuth grants', () => {
       const grantId = decodeJwt(tokens.access_token).grant_id as string;
       const list = async (type: string) => (await srv.services.audit.list({ type, subjectId: grantId, limit: 10 })).events;
 
-      const given = await list('oauth.grant.given');
+      const given = await list('oauth_grant.given');
       assert.equal(given.length, 1);
       assert.deepEqual([given[0]!.actor_type, given[0]!.actor_id], ['customer', customer.id]);
       assert.equal(JSON.parse(given[0]!.data!).client_id, 'audited-app');
 
       await client.tokenRevocation(rp, tokens.refresh_token!);
-      const revoked = await list('oauth.grant.revoked');
+      const revoked = await list('oauth_grant.revoked');
       assert.equal(revoked.length, 1);
       assert.deepEqual([revoked[0]!.actor_type, revoked[0]!.actor_id], ['oauth_client', 'audited-app']);
       const all = JSON.stringify((await srv.services.audit.list({ limit: 100 })).events);

@@ -18,7 +18,7 @@ describe('portcullis CLI: what an operator types', () => {
     return JSON.parse(res.stdout);
   };
   /** The audit events of one type about one subject, as the CLI's own `audit tail` shows them. */
-  const audited = async (type: string, subjectId: string) =>
+  const audited = async (type: string, subjectId: string): Promise<Record<string, any>[]> =>
     (
       (await json(['audit', 'tail', '--limit', '1000', '--type', type, '--subject', subjectId])).audit_events as Record<string, string>[]
     ).map((e) => ({ ...e, data: JSON.parse(e.data!) }));

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { createClient } from 'redis';
+import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
 
@@ -214,6 +215,40 @@ describe('audit trail: lock-outs', () => {
       const failed = await srv.services.audit.list({ type: 'auth.login.failed', subjectId: user.id, limit: 100 });
       assert.equal(failed.events.length, 5 + checkedAgain);
     } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('audit trail: other services read it', () => {
+  it('with a consumer group (XGROUP, XREADGROUP, XACK), as docs/operations.md shows', async () => {
+    const srv = await startTestServer();
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      const stream = `${srv.prefix}events:audit`;
+      await redis.xGroupCreate(stream, 'siem', '$', { MKSTREAM: true });
+      await srv.services.accounts.create({ actorType: 'user', email: 'consumed@example.com', password: PASSWORD });
+      await http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'consumed@example.com', password: PASSWORD } });
+      const read = await redis.xReadGroup('siem', 'worker-1', { key: stream, id: '>' }, { COUNT: 100 });
+      const messages = (read as { messages: { id: string; message: Record<string, string> }[] }[])[0]!.messages;
+      const login = messages.find((m) => m.message.type === 'auth.login.succeeded');
+      assert.ok(login, JSON.stringify(messages));
+      assert.equal(login.message.actor_type, 'user');
+      assert.match(login.message.hash!, /^[0-9a-f]{64}$/);
+      assert.equal(JSON.parse(login.message.data!).actor_type, 'user');
+      assert.equal(
+        await redis.xAck(
+          stream,
+          'siem',
+          messages.map((m) => m.id),
+        ),
+        messages.length,
+      );
+      const pending = await redis.xPending(stream, 'siem');
+      assert.equal(pending.pending, 0);
+    } finally {
+      await redis.quit();
       await srv.close();
     }
   });

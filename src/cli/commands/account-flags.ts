@@ -8,7 +8,8 @@ const ROLES = ['admin', 'member', 'developer'] as const;
 
 export interface AccountFlags {
   email: string;
-  password: string;
+  /** Asks for (or reads) the password: called once the store answers, so a broken setup fails before anyone types one. */
+  password: () => Promise<string>;
   firstName: string | null;
   lastName: string | null;
   role?: (typeof ROLES)[number];
@@ -33,7 +34,7 @@ export async function newPassword(values: { password?: string; 'password-stdin'?
  * `customer create`. Same rules as the HTTP routes: a valid email, a password the one password
  * policy accepts (password-policy.ts). The flags are checked before the password is asked for.
  */
-export async function parseAccountFlags(args: string[], withRole: boolean): Promise<AccountFlags> {
+export function parseAccountFlags(args: string[], withRole: boolean): AccountFlags {
   const { values, positionals } = parseArgs({
     args,
     options: {
@@ -55,10 +56,9 @@ export async function parseAccountFlags(args: string[], withRole: boolean): Prom
     if (!(ROLES as readonly string[]).includes(v.role)) throw new UsageError(`--role: one of ${ROLES.join(', ')}`);
     role = v.role as AccountFlags['role'];
   }
-  const password = await newPassword(values as { password?: string; 'password-stdin'?: boolean });
   return {
     email: v.email.trim(),
-    password,
+    password: () => newPassword(values as { password?: string; 'password-stdin'?: boolean }),
     firstName: v['first-name'] ?? null,
     lastName: v['last-name'] ?? null,
     ...(withRole ? { role: role ?? 'member' } : {}),

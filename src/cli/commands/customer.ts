@@ -23,9 +23,9 @@ Every change is recorded in the audit trail with actor {type: cli, id: <OS user>
   async run({ argv, print, services }) {
     const [sub, ...rest] = argv;
     if (sub === 'create') {
-      const flags = await parseAccountFlags(rest, false);
+      const flags = parseAccountFlags(rest, false);
       const s = await services();
-      const customer = await s.accounts.create({ actorType: 'customer', ...flags });
+      const customer = await s.accounts.create({ actorType: 'customer', ...flags, password: await flags.password() });
       await s.audit.record('customer.created', { actor: cliActor(), subject: { type: 'customer', id: customer.id }, data: { via: 'cli' } });
       print(customer);
       return 0;

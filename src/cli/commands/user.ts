@@ -29,9 +29,9 @@ Every change is recorded in the audit trail with actor {type: cli, id: <OS user>
   async run({ argv, print, services }) {
     const [sub, ...rest] = argv;
     if (sub === 'create') {
-      const flags = await parseAccountFlags(rest, true);
+      const flags = parseAccountFlags(rest, true);
       const s = await services();
-      const user = await s.accounts.create({ actorType: 'user', ...flags });
+      const user = await s.accounts.create({ actorType: 'user', ...flags, password: await flags.password() });
       await s.audit.record('user.created', {
         actor: cliActor(),
         subject: { type: 'user', id: user.id },

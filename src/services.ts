@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { createAccounts } from './accounts/accounts.ts';
 import { createAccountAdministration } from './accounts/administration.ts';
 import { createApiKeys } from './api-keys/api-keys.ts';
@@ -58,6 +57,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     logger,
     retentionMs: config.auditRetention * 1000,
     notify: webhook,
+    pseudonymKey: config.apiKeyPepper,
   });
   const refreshFamilies = createRefreshFamilies({
     store,
@@ -110,8 +110,6 @@ export async function createServices(config: Config, store: Store, logger: Logge
     throttle: loginThrottle,
     onOutcome: metrics.login,
     audit,
-    // A keyed hash, so the audit trail's pseudonym of an email cannot be reversed by hashing guesses.
-    pseudonym: (text) => createHmac('sha256', config.apiKeyPepper).update(`audit-email:${text}`).digest('hex').slice(0, 32),
   });
 
   // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.

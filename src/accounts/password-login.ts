@@ -19,7 +19,7 @@ interface LoginClient {
  * The audit trail is for operators: it keeps the reason class, never the password. The email typed
  * in a failed login is personal data (and sometimes a password typed in the wrong field), so it is
  * never recorded: a failure names the account when one has that email, otherwise only a keyed hash
- * of the email (`pseudonym`), enough to see one address tried many times. A lock-out (a wrong
+ * of the email (`audit.pseudonym`), enough to see one address tried many times. A lock-out (a wrong
  * password that starts a back-off) is one event; the requests it then refuses are counted by the
  * `portcullis_password_logins_total{outcome="throttled"}` metric, not recorded one by one.
  */
@@ -28,7 +28,6 @@ export function createPasswordLogin(deps: {
   throttle: LoginThrottle;
   onOutcome?: (outcome: 'success' | 'failure' | 'throttled') => void;
   audit?: Audit;
-  pseudonym?: (text: string) => string;
 }) {
   const report = deps.onOutcome ?? (() => {});
   const requestOf = (client: LoginClient): AuditEntry['request'] => ({
@@ -41,7 +40,7 @@ export function createPasswordLogin(deps: {
     const account = await deps.accounts.findByEmail(actorType, email).catch(() => null);
     if (account) return { subject: { type: actorType, id: account.id }, data: {} };
     const normalized = email.trim().toLowerCase();
-    return { data: deps.pseudonym ? { email_hash: deps.pseudonym(`${actorType}:${normalized}`) } : {} };
+    return { data: deps.audit ? { email_hash: deps.audit.pseudonym(`${actorType}:${normalized}`) } : {} };
   }
 
   return async (client: LoginClient, actorType: ActorType, email: string, password: string): Promise<Account | null> => {

@@ -38,6 +38,8 @@ export const keys = {
   passwordReset: (tokenHash: string) => `pwreset:${tokenHash}`,
   /** Streams other services read (XREAD): `auth` (auth.password_reset), `audit` (api_key.*). */
   eventStream: (name: 'auth' | 'audit') => `events:${name}`,
+  /** Held while a bounded audit event may not be recorded again (`audit.recordAtMostEvery`): a hash of its type and key. */
+  auditOnce: (hash: string) => `audit-once:${hash}`,
 
   // Rate limits: one GCRA cell per subject and quota, e.g. `rl:{api_key:ak_1}:1000/3600s`
   // (the quota is in the name so changing it starts a fresh count instead of reinterpreting an old one).

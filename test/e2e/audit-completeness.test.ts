@@ -220,6 +220,28 @@ describe('audit trail: lock-outs', () => {
   });
 });
 
+describe('audit trail: dropped password-reset requests', () => {
+  it('are recorded at most once a minute per address, however many are sent', async () => {
+    const srv = await startTestServer();
+    try {
+      const started = Date.now();
+      const reset = () =>
+        http(`${srv.url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: 'flooded@example.com' } });
+      // 5 an hour per account are admitted; the rest are dropped (the answer is 201 all the same).
+      for (let i = 0; i < 15; i++) assert.equal((await reset()).status, 201);
+      const { events } = await srv.services.audit.list({ type: 'auth.password_reset.requested', limit: 100 });
+      assert.equal(events.filter((e) => e.outcome === 'success').length, 5);
+      const dropped = events.filter((e) => e.outcome === 'failure');
+      const minutes = Math.floor((Date.now() - started) / 60_000);
+      assert.ok(dropped.length >= 1 && dropped.length <= 1 + minutes, `${dropped.length} events for 10 dropped requests`);
+      assert.equal(JSON.parse(dropped[0]!.data!).reason, 'throttled');
+      assert.equal(JSON.stringify(events).includes('flooded@example.com'), false);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('audit trail: other services read it', () => {
   it('with a consumer group (XGROUP, XREADGROUP, XACK), as docs/operations.md shows', async () => {
     const srv = await startTestServer();

@@ -162,8 +162,11 @@ describe('audit trail', () => {
     assert.deepEqual((await only('customer.registered', customerId)).actor, { type: 'customer', id: customerId });
 
     await http(`${srv.url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: email } });
-    const requested = (await events('&type=auth.password_reset.requested')).filter((e) => e.data.email === email);
+    // The typed email is personal data: the event carries its keyed pseudonym, never the email.
+    const pseudonym = srv.services.audit.pseudonym(`customer:${email}`);
+    const requested = (await events('&type=auth.password_reset.requested')).filter((e) => e.data.email_hash === pseudonym);
     assert.equal(requested.length, 1);
+    assert.equal(JSON.stringify(requested).includes(email), false);
     let resetToken: string | undefined;
     for (let i = 0; i < 40 && !resetToken; i++) {
       const published = await srv.store.streamRange('events:auth', { count: 50 });

@@ -115,12 +115,20 @@ export function createMedusaAuthRouter(s: Services): Router {
         // Past a quota the request is dropped silently: the answer never says whether it counted.
         const admitted = !!identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier));
         if (admitted) s.passwordResets.requestInBackground(actor, identifier);
-        // Whether the account exists is not known here (the answer must not depend on it); the email is.
-        await s.audit.record('auth.password_reset.requested', {
+        // Whether the account exists is not known here (the answer must not depend on it). The typed
+        // email is personal data: recorded as its pseudonym, as for failed logins. Dropped requests
+        // are recorded at most once a minute per address, so a flood cannot grow the stream.
+        const entry = {
           request: auditRequest(ctx),
-          outcome: admitted ? 'success' : 'failure',
-          data: { actor_type: actor, email: identifier?.trim().toLowerCase().slice(0, 320), ...(admitted ? {} : { reason: 'throttled' }) },
-        });
+          outcome: admitted ? ('success' as const) : ('failure' as const),
+          data: {
+            actor_type: actor,
+            ...(identifier ? { email_hash: s.audit.pseudonym(`${actor}:${identifier.trim().toLowerCase()}`) } : {}),
+            ...(admitted ? {} : { reason: 'throttled' }),
+          },
+        };
+        if (admitted) await s.audit.record('auth.password_reset.requested', entry);
+        else await s.audit.recordAtMostEvery('auth.password_reset.requested', `refused:${ctx.ip}`, 60, entry);
         ctx.status = 201;
         ctx.body = '';
       },

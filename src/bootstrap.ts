@@ -9,6 +9,7 @@ export async function bootstrapAdmin(s: Services): Promise<void> {
   try {
     const user = await s.accounts.create({ actorType: 'user', email: wanted.email, password: wanted.password, role: 'admin' });
     s.logger.info({ userId: user.id }, 'bootstrap admin created');
+    await s.audit.record('user.created', { subject: { type: 'user', id: user.id }, data: { role: 'admin', via: 'bootstrap' } });
   } catch (err) {
     // Another instance created it first.
     if ((err as { code?: string }).code !== 'duplicate_email') throw err;

@@ -30,7 +30,9 @@ import { oauthAccessTokenResolver } from './principal/oauth-access-token.ts';
 import { registrationTokenResolver } from './principal/registration-token.ts';
 import { createActorTokens } from './tokens/actor-tokens.ts';
 import { createAudit } from './audit/audit.ts';
+import { createResetRequests } from './accounts/reset-requests.ts';
 import { createOverview } from './audit/overview.ts';
+import { createGrantAdministration } from './oauth/grant-administration.ts';
 import { createWebhookNotifier } from './notify/webhook.ts';
 import { createPasswordChange } from './accounts/password-change.ts';
 import { createConnectedApps } from './oauth/connected-apps.ts';
@@ -59,6 +61,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     logger,
     retentionMs: config.auditRetention * 1000,
     notify: webhook,
+    pseudonymKey: config.apiKeyPepper,
   });
   const refreshFamilies = createRefreshFamilies({
     store,
@@ -112,8 +115,14 @@ export async function createServices(config: Config, store: Store, logger: Logge
   });
   const loginThrottle = createLoginThrottle({ store });
   const anonymousQuotas = createAnonymousQuotas({ store });
+  const resetRequests = createResetRequests({ admit: anonymousQuotas.admitResetRequest, resets: passwordResets, audit });
 
-  const passwordLogin = createPasswordLogin({ accounts, throttle: loginThrottle, onOutcome: metrics.login, audit });
+  const passwordLogin = createPasswordLogin({
+    accounts,
+    throttle: loginThrottle,
+    onOutcome: metrics.login,
+    audit,
+  });
 
   // OAuth clients and grants; the provider itself is built by src/oauth for app.ts.
   const oauthGrants = createOAuthGrants({ store, revocations });
@@ -127,6 +136,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   });
 
   const accountAdministration = createAccountAdministration({ store, accounts, apiKeys, signIns });
+  const grantAdministration = createGrantAdministration({ oauthGrants, oauthClients, audit });
 
   // What a signed-in person does to their own account (the account page and /v1/account).
   const passwordChange = createPasswordChange({ accounts, throttle: loginThrottle, signIns });
@@ -166,6 +176,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     rateLimiter,
     loginThrottle,
     anonymousQuotas,
+    resetRequests,
     passwordLogin,
     oauthGrants,
     oauthClients,
@@ -174,6 +185,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     passwordChange,
     connectedApps,
     overview,
+    grantAdministration,
   };
 }
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,12 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Logger } from '../logger.ts';
 import type { Principal } from '../principal/principal.ts';
 import { keys } from '../store/keys.ts';
 import type { ChainTip, Store, StreamEntry } from '../store/port.ts';
 
-/** Who did it. An API key acts for its creator (`on_behalf_of`); no credential at all is `anonymous`. */
+/**
+ * Who did it. An API key acts for its creator (`on_behalf_of`); no credential at all is `anonymous`;
+ * an operator's `portcullis` command is `cli` (its id: the OS user that ran it).
+ */
 export interface AuditActor {
-  type: 'user' | 'customer' | 'api_key' | 'oauth_client' | 'anonymous';
+  type: 'user' | 'customer' | 'api_key' | 'oauth_client' | 'cli' | 'anonymous';
   id: string;
   on_behalf_of?: string;
 }
@@ -71,8 +74,11 @@ export function createAudit(deps: {
   logger: Logger;
   retentionMs: number;
   notify?: (name: string, data: Record<string, unknown>) => void;
+  /** The key of `pseudonym` (a server secret: API_KEY_PEPPER). */
+  pseudonymKey?: string;
 }) {
   const { store, logger, retentionMs, notify } = deps;
+  const pseudonymKey = deps.pseudonymKey ?? '';
   const stream = keys.eventStream('audit');
 
   function fieldsOf(type: string, entry: AuditEntry): Record<string, string> {
@@ -118,21 +124,42 @@ export function createAudit(deps: {
     return { ...linked, hash: sha256(canonicalJson(linked)) };
   };
 
+  async function record(type: string, entry: AuditEntry = {}): Promise<void> {
+    const fields = fieldsOf(type, entry);
+    logger.info({ audit: fields }, type);
+    let id: string;
+    try {
+      id = await store.appendChained(stream, chained(fields), { maxLen: AUDIT_STREAM_MAX_LEN, retentionMs });
+      notify?.(type, { id, ...fields });
+    } catch (err) {
+      logger.warn({ err, event: type }, 'audit event not recorded in the stream');
+      return;
+    }
+    await indexForAccounts(id, fields).catch((err: unknown) =>
+      logger.warn({ err, event: type }, 'audit event not indexed for its account'),
+    );
+  }
+
   return {
-    async record(type: string, entry: AuditEntry = {}): Promise<void> {
-      const fields = fieldsOf(type, entry);
-      logger.info({ audit: fields }, type);
-      let id: string;
-      try {
-        id = await store.appendChained(stream, chained(fields), { maxLen: AUDIT_STREAM_MAX_LEN, retentionMs });
-        notify?.(type, { id, ...fields });
-      } catch (err) {
-        logger.warn({ err, event: type }, 'audit event not recorded in the stream');
-        return;
-      }
-      await indexForAccounts(id, fields).catch((err: unknown) =>
-        logger.warn({ err, event: type }, 'audit event not indexed for its account'),
-      );
+    record,
+
+    /**
+     * Record an event at most once per `seconds` for one `key` (e.g. refusals from one address):
+     * what anyone can repeat at will must not grow the stream at their pace. Later ones in the window
+     * are dropped (metrics count them); a store failure drops this one too.
+     */
+    async recordAtMostEvery(type: string, key: string, seconds: number, entry: AuditEntry = {}): Promise<void> {
+      const marker = keys.auditOnce(sha256(`${type}\n${key}`).slice(0, 32));
+      const first = await store.put(marker, '1', { ttlSeconds: seconds, ifAbsent: true }).catch(() => false);
+      if (first) await record(type, entry);
+    },
+
+    /**
+     * A stable stand-in for personal data typed by someone unknown (the email of a failed login):
+     * the same input gives the same value, and it cannot be reversed by hashing guesses without the key.
+     */
+    pseudonym(text: string): string {
+      return createHmac('sha256', pseudonymKey).update(`audit-pseudonym:${text}`).digest('hex').slice(0, 32);
     },
 
     /**

@@ -4,7 +4,10 @@ import { createServices, type Services } from '../services.ts';
 import { openStore, redactUrl } from '../store/open.ts';
 import type { Store } from '../store/port.ts';
 import { isUsageError, UsageError } from './errors.ts';
-import { allCommands, lookup, register, type Command } from './registry.ts';
+import { allCommands, commandNames, lookup, register, type Command } from './registry.ts';
+import { didYouMean } from './suggest.ts';
+import { packageVersion } from './version.ts';
+import { grantCommand } from './commands/grant.ts';
 import { customerCommand } from './commands/customer.ts';
 import { jwksCommand } from './commands/jwks.ts';
 import { userCommand } from './commands/user.ts';
@@ -19,13 +22,14 @@ register(jwksCommand);
 register(apiKeyCommand);
 register(clientCommand);
 register(auditCommand);
+register(grantCommand);
 
 /** Not a usage error, but the CLI cannot work in this setup (e.g. no REDIS_URL). */
 class CliError extends Error {}
 
 const EMBEDDED_STORE_MESSAGE = `REDIS_URL is not set. Without it the server uses its embedded store, which lives inside the server
 process: a separate CLI process cannot reach it. Point the CLI at the same Redis as the server, e.g.
-  REDIS_URL=redis://127.0.0.1:6379 npm run cli -- user create --email a@example.com --password '...'
+  REDIS_URL=redis://127.0.0.1:6379 npm run cli -- user create --email a@example.com
 (or create the first admin with BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_PASSWORD when starting the server).`;
 
 const STORE_TIMEOUT_MS = 5000;
@@ -43,6 +47,7 @@ function help(): string {
   return `portcullis: the Portcullis command line (works against the store at REDIS_URL)
 
 Usage: portcullis <command> ... [--help]
+       portcullis --version
 
 Commands:
 ${allCommands()
@@ -50,7 +55,9 @@ ${allCommands()
   .join('\n')}
 
 Configuration comes from the environment, as for the server (REDIS_URL, REDIS_PREFIX, ...).
-Output is JSON on stdout; errors go to stderr (exit 2 for usage errors, 78 for configuration errors, 1 otherwise).`;
+Output is JSON on stdout; errors go to stderr (exit 2 for usage errors, 78 for configuration errors, 1 otherwise).
+Passwords are asked for on the terminal, or read from stdin with --password-stdin; never put them on the command line.
+Changes are recorded in the audit trail with actor {type: cli, id: <OS user>}.`;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -63,14 +70,26 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(help() + '\n');
     return 0;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(packageVersion() + '\n');
+    return 0;
+  }
   const command: Command | undefined = lookup(name);
   if (!command) {
-    process.stderr.write(`portcullis: unknown command "${name}"\n\n${help()}\n`);
+    const hint = didYouMean(name, commandNames());
+    process.stderr.write(`portcullis: unknown command "${name}"${hint ? `. ${hint}` : ''}\n\n${help()}\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.usage + '\n');
     return 0;
+  }
+  const sub = rest[0];
+  if (command.subcommands && !(sub !== undefined && command.subcommands.includes(sub))) {
+    const problem = sub === undefined ? 'a command is required' : `unknown ${name} command "${sub}"`;
+    const hint = sub === undefined ? '' : didYouMean(sub, command.subcommands);
+    process.stderr.write(`portcullis ${name}: ${problem}${hint ? `. ${hint}` : ''}\n\n${command.usage}\n`);
+    return 2;
   }
 
   let store: Store | undefined;

@@ -16,6 +16,8 @@ export interface Command {
   summary: string;
   /** Full usage text for `portcullis <name> --help` and usage errors. */
   usage: string;
+  /** Its subcommands (`user list`, ...): a word not among them is answered with the usage and a suggestion. */
+  subcommands?: readonly string[];
   /** Returns the exit code (0 on success). */
   run(ctx: CommandContext): Promise<number>;
 }
@@ -30,6 +32,10 @@ export function register(command: Command): void {
 
 export function lookup(name: string): Command | undefined {
   return commands.get(name);
+}
+
+export function commandNames(): string[] {
+  return [...commands.keys()];
 }
 
 export function allCommands(): Command[] {

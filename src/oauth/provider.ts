@@ -151,11 +151,23 @@ export function createProvider(d: ProviderDeps): Provider {
 
   provider.on('server_error', (_ctx: unknown, err: Error) => d.logger.error({ err }, 'oauth: server error'));
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
-    void d.audit.record('oauth.grant.revoked', {
+    void d.audit.record('oauth_grant.revoked', {
       actor: ctx.oidc?.client ? { type: 'oauth_client', id: ctx.oidc.client.clientId } : undefined,
       subject: { type: 'oauth_grant', id: grantId },
       request: { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, requestId: (ctx.state as { requestId?: string }).requestId },
       data: { via: ctx.oidc?.route ?? '' },
+    });
+  });
+  // Signing out at the OAuth server (RP-initiated logout) is a logout like the other surfaces'.
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    const accountId = ctx.oidc?.session?.accountId;
+    if (!accountId) return;
+    const actor = { type: accountId.startsWith('cus_') ? 'customer' : 'user', id: accountId } as const;
+    void d.audit.record('auth.logout', {
+      actor,
+      subject: actor,
+      request: { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, requestId: (ctx.state as { requestId?: string }).requestId },
+      data: { surface: 'oauth', ...(ctx.oidc?.client ? { client_id: ctx.oidc.client.clientId } : {}) },
     });
   });
   return provider;

@@ -27,6 +27,12 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
   ip: { free: 20, baseMs: 1000, maxMs: 60 * 60_000 },
 };
 
+/** A back-off a wrong password just started: of the account, or of the client's address. */
+export interface Lockout {
+  cell: 'account' | 'address';
+  retryAfterSeconds: number;
+}
+
 export class LoginThrottledError extends RateLimitedError {
   constructor(retryAfterSeconds: number) {
     super(retryAfterSeconds, 'Too many failed login attempts, retry later');
@@ -160,17 +166,27 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
       { firstRead, waitUntil: Date.now() + IN_FLIGHT_WAIT_MS },
     );
 
-  /** Leave the account's attempts in flight with the check's outcome. */
-  const leave = (key: string, p: BackoffPolicy, outcome: 'wrong' | 'right' | 'not-checked') =>
-    update(key, p, (s, now) => {
+  /**
+   * Count one wrong password against a cell; returns the back-off it starts (ms), 0 for none. Each
+   * back-off starts with exactly one wrong password (while it runs, attempts are refused unchecked),
+   * so reporting it here reports each lock-out once, however many requests it then refuses.
+   */
+  async function fail(key: string, p: BackoffPolicy, account: boolean): Promise<number> {
+    let next: CellState = EMPTY;
+    const written = await update(key, p, (s, now) => {
+      next = { ...s, failures: s.failures + 1, lastMs: now, ...(account ? { inFlight: Math.max(0, s.inFlight - 1) } : {}) };
+      return next;
+    });
+    return written ? backoffMs(next.failures, p) : 0;
+  }
+
+  /** Leave the account's attempts in flight with the check's outcome (a wrong one: `fail`). */
+  const leave = (key: string, p: BackoffPolicy, outcome: 'right' | 'not-checked') =>
+    update(key, p, (s) => {
       const inFlight = Math.max(0, s.inFlight - 1);
-      if (outcome === 'wrong') return { ...s, failures: s.failures + 1, lastMs: now, inFlight };
       if (outcome === 'right') return { failures: 0, lastMs: 0, inFlight, inFlightMs: inFlight ? s.inFlightMs : 0 };
       return { ...s, inFlight };
     });
-
-  /** Charge an address one wrong password. */
-  const charge = (key: string, p: BackoffPolicy) => update(key, p, (s, now) => ({ ...s, failures: s.failures + 1, lastMs: now }));
 
   return {
     /**
@@ -179,7 +195,11 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
      * account's failures (not the address's: an attacker's own valid account must not wash its
      * address clean).
      */
-    async attempt<T>(who: { ip: string; actorType: ActorType; email: string }, verify: () => Promise<T | null>): Promise<T | null> {
+    async attempt<T>(
+      who: { ip: string; actorType: ActorType; email: string },
+      verify: () => Promise<T | null>,
+      onLockout?: (lockout: Lockout) => void | Promise<void>,
+    ): Promise<T | null> {
       const accountKey = keys.loginThrottle(
         'acct',
         createHash('sha256')
@@ -203,7 +223,11 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
         throw err;
       }
       if (result !== null) await leave(accountKey, opts.account, 'right');
-      else await Promise.all([leave(accountKey, opts.account, 'wrong'), charge(ipKey, opts.ip)]);
+      else {
+        const [accountMs, addressMs] = await Promise.all([fail(accountKey, opts.account, true), fail(ipKey, opts.ip, false)]);
+        if (accountMs > 0) await onLockout?.({ cell: 'account', retryAfterSeconds: Math.ceil(accountMs / 1000) });
+        if (addressMs > 0) await onLockout?.({ cell: 'address', retryAfterSeconds: Math.ceil(addressMs / 1000) });
+      }
       return result;
     },
   };

@@ -42,6 +42,8 @@ export const keys = {
   eventStream: (name: 'auth' | 'audit') => `events:${name}`,
   /** The latest audit events of one account (a capped copy, for its activity list). */
   accountEvents: (accountId: string) => `events:account:${accountId}`,
+  /** Held while a bounded audit event may not be recorded again (`audit.recordAtMostEvery`): a hash of its type and key. */
+  auditOnce: (hash: string) => `audit-once:${hash}`,
 
   // Rate limits: one GCRA cell per subject and quota, e.g. `rl:{api_key:ak_1}:1000/3600s`
   // (the quota is in the name so changing it starts a fresh count instead of reinterpreting an old one).

@@ -349,7 +349,7 @@ describe('/v1/account: a person manages their own account', () => {
       'auth.password_changed:success',
       'auth.password_changed:failure',
       'auth.login.succeeded:success',
-      'oauth.grant.given:success',
+      'oauth_grant.given:success',
     ])
       assert.ok(types.includes(t), `${t} in ${types.join(' ')}`);
     assert.equal(res.json.events[0].type, 'oauth_grant.revoked', 'newest first');

@@ -162,8 +162,11 @@ describe('audit trail', () => {
     assert.deepEqual((await only('customer.registered', customerId)).actor, { type: 'customer', id: customerId });
 
     await http(`${srv.url}/auth/customer/emailpass/reset-password`, { method: 'POST', json: { identifier: email } });
-    const requested = (await events('&type=auth.password_reset.requested')).filter((e) => e.data.email === email);
+    // The typed email is personal data: the event carries its keyed pseudonym, never the email.
+    const pseudonym = srv.services.audit.pseudonym(`customer:${email}`);
+    const requested = (await events('&type=auth.password_reset.requested')).filter((e) => e.data.email_hash === pseudonym);
     assert.equal(requested.length, 1);
+    assert.equal(JSON.stringify(requested).includes(email), false);
     let resetToken: string | undefined;
     for (let i = 0; i < 40 && !resetToken; i++) {
       const published = await srv.store.streamRange('events:auth', { count: 50 });
@@ -304,13 +307,13 @@ describe('audit trail: OAuth grants', () => {
       const grantId = decodeJwt(tokens.access_token).grant_id as string;
       const list = async (type: string) => (await srv.services.audit.list({ type, subjectId: grantId, limit: 10 })).events;
 
-      const given = await list('oauth.grant.given');
+      const given = await list('oauth_grant.given');
       assert.equal(given.length, 1);
       assert.deepEqual([given[0]!.actor_type, given[0]!.actor_id], ['customer', customer.id]);
       assert.equal(JSON.parse(given[0]!.data!).client_id, 'audited-app');
 
       await client.tokenRevocation(rp, tokens.refresh_token!);
-      const revoked = await list('oauth.grant.revoked');
+      const revoked = await list('oauth_grant.revoked');
       assert.equal(revoked.length, 1);
       assert.deepEqual([revoked[0]!.actor_type, revoked[0]!.actor_id], ['oauth_client', 'audited-app']);
       const all = JSON.stringify((await srv.services.audit.list({ limit: 100 })).events);

@@ -154,7 +154,11 @@ export function redisBinariesMissing(): string | false {
 }
 
 /** The `portcullis` CLI against a test server's Redis namespace: its exit code and output (a non-zero exit is an answer, not a throw). */
-export async function runCli(prefix: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  prefix: string,
+  args: string[],
+  opts: { input?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
     NODE_ENV: 'test',
@@ -164,7 +168,10 @@ export async function runCli(prefix: string, args: string[]): Promise<{ code: nu
     LOG_LEVEL: 'silent',
   };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });
+    const running = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });
+    // stdin is a pipe, never a terminal: what `input` holds (a password for --password-stdin), then its end.
+    running.child.stdin?.end(opts.input ?? '');
+    const { stdout, stderr } = await running;
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

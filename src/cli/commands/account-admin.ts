@@ -1,10 +1,19 @@
 import { parseArgs } from 'node:util';
 import type { Account, AccountChanges, ActorType } from '../../accounts/accounts.ts';
+import { recordAccountChanges } from '../../audit/account-changes.ts';
 import type { Services } from '../../services.ts';
+import { cliActor } from '../actor.ts';
 import { UsageError } from '../errors.ts';
+import { newPassword, PASSWORD_OPTIONS } from './account-flags.ts';
 
 const ROLES = ['admin', 'member', 'developer'] as const;
 const plural: Record<ActorType, string> = { user: 'users', customer: 'customers' };
+
+/** The subcommands `runAccountAdminCommand` knows, per kind of account. */
+export const ACCOUNT_ADMIN_COMMANDS: Record<ActorType, readonly string[]> = {
+  customer: ['list', 'get', 'set-password', 'sign-out', 'delete'],
+  user: ['list', 'get', 'set-role', 'set-password', 'disable', 'enable', 'sign-out', 'delete'],
+};
 
 /** The account an argument names: its id, or its email. */
 async function resolve(s: Services, actorType: ActorType, idOrEmail: string | undefined): Promise<Account> {
@@ -21,9 +30,10 @@ function onePositional(args: string[]): string | undefined {
 
 /**
  * The operator's commands on accounts shared by `user` and `customer`: list, get, delete,
- * sign-out, and (users) set-role, disable, enable. They go through the same account administration
- * as the admin API, so its rules hold here too (the last admin stays, disabling stops keys).
- * Returns false for a subcommand it does not know.
+ * set-password, sign-out, and (users) set-role, disable, enable. They go through the same account
+ * administration as the admin API, so its rules hold here too (the last admin stays, disabling stops
+ * keys), and record the same audit events, with the CLI as actor. Returns false for a subcommand it
+ * does not know.
  */
 export async function runAccountAdminCommand(
   actorType: ActorType,
@@ -70,6 +80,7 @@ export async function runAccountAdminCommand(
       const s = await services();
       const account = await resolve(s, actorType, id);
       await s.accountAdministration.delete(actorType, account.id, 'cli');
+      await s.audit.record(`${actorType}.deleted`, { actor: cliActor(), subject: { type: actorType, id: account.id } });
       print({ id: account.id, object: actorType, deleted: true });
       return true;
     }
@@ -77,7 +88,31 @@ export async function runAccountAdminCommand(
       const id = onePositional(args);
       const s = await services();
       const account = await resolve(s, actorType, id);
-      print({ id: account.id, object: actorType, signed_out: true, sign_ins_ended: await s.signIns.endAll(account.id) });
+      const ended = await s.signIns.endAll(account.id);
+      await s.audit.record(`${actorType}.signed_out`, {
+        actor: cliActor(),
+        subject: { type: actorType, id: account.id },
+        data: { sign_ins_ended: ended },
+      });
+      print({ id: account.id, object: actorType, signed_out: true, sign_ins_ended: ended });
+      return true;
+    }
+    case 'set-password': {
+      const { values, positionals } = parseArgs({ args, options: PASSWORD_OPTIONS, allowPositionals: true, strict: true });
+      if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+      const s = await services();
+      // The account is looked up before the password is asked for: a typo in its name fails first.
+      const account = await resolve(s, actorType, positionals[0]);
+      const password = await newPassword(values);
+      await s.accounts.update(account.id, { password });
+      // A new password is what an operator sets after a compromise: every sign-in ends, as after a reset.
+      const ended = await s.signIns.endAll(account.id);
+      await s.audit.record(`${actorType}.password_changed`, {
+        actor: cliActor(),
+        subject: { type: actorType, id: account.id },
+        data: { sign_ins_ended: ended },
+      });
+      print({ id: account.id, object: actorType, password_changed: true, sign_ins_ended: ended });
       return true;
     }
   }
@@ -105,7 +140,8 @@ export async function runAccountAdminCommand(
   }
   const s = await services();
   const account = await resolve(s, actorType, target);
-  const { after } = await s.accountAdministration.update(actorType, account.id, changes);
+  const { before, after } = await s.accountAdministration.update(actorType, account.id, changes);
+  await recordAccountChanges(s.audit, { actor: cliActor() }, before, after);
   print(after);
   return true;
 }

@@ -2,15 +2,19 @@ import { parseArgs } from 'node:util';
 import { parseRateLimit } from '../../api-keys/tokens.ts';
 import { apiKeyViews } from '../../api-keys/view.ts';
 import type { Services } from '../../services.ts';
+import { cliActor } from '../actor.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from '../registry.ts';
 
 export const API_KEY_USAGE = `Usage:
   portcullis api-key create --type publishable|secret --title T --created-by EMAIL_OR_ID [--scopes "read write"] [--rate-limit 100/h] [--expires-at ISO]
   portcullis api-key list [--type publishable|secret]
-  portcullis api-key revoke ID --by EMAIL_OR_ID [--revoke-in SECONDS]
+  portcullis api-key revoke ID [--by EMAIL_OR_ID] [--revoke-in SECONDS]
 
-create prints the key as JSON, with its clear token: the only time a secret key's token is shown.`;
+create prints the key as JSON, with its clear token: the only time a secret key's token is shown.
+list prints {api_keys, count}: a secret key shows only its redacted form, a publishable key its token.
+revoke --by names the user recorded as revoked_by (default: cli). Each change is recorded in the audit
+trail with actor {type: cli, id: <OS user>}.`;
 
 async function userOf(s: Services, emailOrId: string) {
   const user = emailOrId.startsWith('user_') ? await s.accounts.get(emailOrId) : await s.accounts.findByEmail('user', emailOrId);
@@ -23,6 +27,7 @@ export const apiKeyCommand: Command = {
   name: 'api-key',
   summary: 'Create, list and revoke API keys (publishable pk_ and secret sk_)',
   usage: API_KEY_USAGE,
+  subcommands: ['create', 'list', 'revoke'],
   async run(ctx) {
     return runApiKeyCommand(ctx.argv, await ctx.services(), ctx.print);
   },
@@ -74,9 +79,9 @@ export async function runApiKeyCommand(
         expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null,
       });
       await s.audit.record('api_key.created', {
-        actor: { type: 'user', id: creator.id },
+        actor: cliActor(),
         subject: { type: 'api_key', id: key.id },
-        data: { key_type: type, via: 'cli' },
+        data: { key_type: type, created_by: creator.id },
       });
       const [view] = await apiKeyViews(s, [key], new Map([[key.id, token]]));
       print(view);
@@ -92,7 +97,10 @@ export async function runApiKeyCommand(
         offset: 0,
         limit: 10_000,
       });
-      print(await apiKeyViews(s, found));
+      // One list shape for every command ({<things>, count}); a secret key's token is never kept, so
+      // it is left out rather than shown empty: its redacted form is what identifies it.
+      const api_keys = (await apiKeyViews(s, found)).map(({ token, ...view }) => (token ? { token, ...view } : view));
+      print({ api_keys, count: api_keys.length });
       return 0;
     }
     case 'revoke': {
@@ -104,15 +112,14 @@ export async function runApiKeyCommand(
       });
       const id = positionals[0];
       if (!id) throw new UsageError('revoke: the key id (apk_…) is required');
-      if (!values.by) throw new UsageError('--by is required (who revokes, for the audit trail)');
-      const by = await userOf(s, values.by);
+      const by = values.by === undefined ? 'cli' : (await userOf(s, values.by)).id;
       const revokeIn = values['revoke-in'] === undefined ? 0 : Number(values['revoke-in']);
       if (!Number.isInteger(revokeIn) || revokeIn < 0) throw new UsageError('--revoke-in: whole seconds, 0 or more');
-      const key = await s.apiKeys.revoke(id, by.id, revokeIn);
+      const key = await s.apiKeys.revoke(id, by, revokeIn);
       await s.audit.record('api_key.revoked', {
-        actor: { type: 'user', id: by.id },
+        actor: cliActor(),
         subject: { type: 'api_key', id: key.id },
-        data: { key_type: key.type, via: 'cli' },
+        data: { key_type: key.type, revoked_at: key.revoked_at ?? undefined, revoked_by: by },
       });
       print((await apiKeyViews(s, [key]))[0]);
       return 0;

@@ -5,6 +5,7 @@ import type { Command } from '../registry.ts';
 export const auditCommand: Command = {
   name: 'audit',
   summary: 'read and verify the audit trail (events:audit)',
+  subcommands: ['tail', 'export', 'verify'],
   usage: `Usage:
   portcullis audit tail [--limit 20] [--type T] [--actor ID] [--subject ID]
   portcullis audit export [--type T] [--actor ID] [--subject ID] [--since ISO] [--until ISO]

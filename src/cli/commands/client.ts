@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { GRANT_TYPES, type GrantType } from '../../oauth/clients.ts';
 import { oauthClientView } from '../../oauth/client-view.ts';
 import type { Services } from '../../services.ts';
+import { cliActor } from '../actor.ts';
 import { UsageError } from '../errors.ts';
 import type { Command } from '../registry.ts';
 
@@ -17,15 +18,21 @@ export const CLIENT_USAGE = `Usage:
 create prints the client as JSON with its secret (generated unless --client-secret is given):
 the only time the secret is shown. Defaults: grant types authorization_code,refresh_token; every offered scope;
 customers sign in (--login-actor user: back-office users). The logo, home page, privacy policy and terms
-(https URLs) are shown on the consent page.`;
+(https URLs) are shown on the consent page. list prints {oauth_clients, count}; the grants a client holds:
+portcullis grant list --client ID. Each change is recorded in the audit trail with actor {type: cli, id: <OS user>}.`;
 
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(/[\s,]+/).filter(Boolean));
+
+/** The admin API's events for the same changes, with the CLI as actor (never the secret). */
+const audited = (s: Services, type: string, clientId: string) =>
+  s.audit.record(type, { actor: cliActor(), subject: { type: 'oauth_client', id: clientId } });
 
 /** `portcullis client ...`: register OAuth clients from the shell. */
 export const clientCommand: Command = {
   name: 'client',
   summary: 'Register and manage OAuth 2.0 / OpenID Connect clients',
   usage: CLIENT_USAGE,
+  subcommands: ['create', 'list', 'delete', 'rotate-secret'],
   async run(ctx) {
     return runClientCommand(ctx.argv, ctx.services, ctx.print);
   },
@@ -85,6 +92,7 @@ export async function runClientCommand(
             tos_uri: values['tos-uri'],
           },
         });
+        await audited(s, 'oauth_client.created', client.client_id);
         print(oauthClientView(client, secret));
         return 0;
       } catch (err) {
@@ -104,6 +112,7 @@ export async function runClientCommand(
       if (!id) throw new UsageError('client delete ID');
       const s = await services();
       const { client, revokedGrants } = await s.oauthClients.delete(id);
+      await audited(s, 'oauth_client.deleted', client.client_id);
       print({ id: client.client_id, object: 'oauth_client', deleted: true, revoked_grants: revokedGrants });
       return 0;
     }
@@ -117,6 +126,7 @@ export async function runClientCommand(
       if (!positionals[0]) throw new UsageError('client rotate-secret ID');
       const s = await services();
       const { client, secret } = await s.oauthClients.rotateSecret(positionals[0], values['client-secret']);
+      await audited(s, 'oauth_client.secret_rotated', client.client_id);
       print(oauthClientView(client, secret));
       return 0;
     }

@@ -6,6 +6,7 @@ import type { Command } from '../registry.ts';
 export const jwksCommand: Command = {
   name: 'jwks',
   summary: 'generate a private JWKS (RS256 + ES256) for JWKS / JWKS_FILE',
+  subcommands: ['generate'],
   usage: `Usage:
   portcullis jwks generate > jwks.json
 

@@ -90,7 +90,7 @@ const ACTIVITY: Record<string, string> = {
   'auth.password_changed': 'Changed the password',
   'auth.password_reset.completed': 'Reset the password',
   'auth.refresh_token_reused': 'A sign-in was ended because its refresh token was used twice',
-  'oauth.grant.given': 'Connected an app',
+  'oauth_grant.given': 'Connected an app',
   'oauth_grant.revoked': 'Removed an app',
   'user.sign_in_ended': 'An administrator ended a sign-in',
   'customer.sign_in_ended': 'An administrator ended a sign-in',

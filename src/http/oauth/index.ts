@@ -44,7 +44,7 @@ export function createOAuth(s: Services): { provider: Middleware; pages: Router;
     operations: s.operations,
     brand,
     audit: s.audit,
-    admitResetRequest: (ip, actor, email) => s.anonymousQuotas.admitResetRequest(ip, actor, email),
+    resetRequests: s.resetRequests,
     resets: s.passwordResets,
   });
   const findAccount = createFindAccount(s.accounts);

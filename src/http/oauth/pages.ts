@@ -525,7 +525,7 @@ export function createPagesRouter(d: PagesDeps): Router {
       const grantId = await grant.save();
       const accountId = details.session.accountId;
       const actor = { type: accountId.startsWith('cus_') ? 'customer' : 'user', id: accountId } as const;
-      await d.audit.record('oauth.grant.given', {
+      await d.audit.record('oauth_grant.given', {
         actor,
         subject: { type: 'oauth_grant', id: grantId },
         request: auditRequest(ctx),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ActorType } from '../../accounts/accounts.ts';
 import { WeakPasswordError } from '../../accounts/password-policy.ts';
 import { safeReturnPath } from '../../accounts/password-resets.ts';
-import type { Audit } from '../../audit/audit.ts';
+import type { Audit, AuditRequest } from '../../audit/audit.ts';
 import { InvalidResetTokenError } from '../../errors.ts';
 import { INTERACTION_PATH } from '../../oauth/interactions.ts';
 import { auditRequest } from '../audit-request.ts';
@@ -19,10 +19,11 @@ export interface RecoveryDeps {
   operations: OperationRegistry;
   brand: Branding;
   audit: Audit;
-  /** The reset API's own per-address and per-account quotas: false past either (the answer is the same). */
-  admitResetRequest: (ip: string, actorType: ActorType, email: string) => Promise<boolean>;
+  /** The reset API's quotas, background sending and audit record, as for the API's reset request. */
+  resetRequests: {
+    request(input: { ip: string; actorType: ActorType; email: string; returnTo?: string; request: AuditRequest }): Promise<void>;
+  };
   resets: {
-    requestInBackground(actorType: ActorType, email: string, returnTo?: string): void;
     peek(token: string): Promise<{ actorType: ActorType; returnTo?: string } | null>;
     complete(input: {
       token: string;
@@ -125,18 +126,7 @@ export function createRecoveryRouter(d: RecoveryDeps): Router {
     async (ctx, { body }) => {
       const returnTo = safeReturnPath(body.return_to);
       const actor = await actorFor(returnTo, body.actor);
-      const email = (body.email ?? '').trim();
-      const admitted = !!email && (await d.admitResetRequest(ctx.ip, actor, email));
-      if (admitted) d.resets.requestInBackground(actor, email, returnTo);
-      await d.audit.record('auth.password_reset.requested', {
-        request: auditRequest(ctx),
-        outcome: admitted ? 'success' : 'failure',
-        data: {
-          actor_type: actor,
-          email: email.toLowerCase().slice(0, 320),
-          ...(admitted ? {} : { reason: email ? 'throttled' : 'no_email' }),
-        },
-      });
+      await d.resetRequests.request({ ip: ctx.ip, actorType: actor, email: body.email ?? '', returnTo, request: auditRequest(ctx) });
       redirect(ctx, `${FORGOT_PATH}?${new URLSearchParams({ sent: '1', ...(returnTo ? { return_to: returnTo } : {}) })}`);
     },
   );

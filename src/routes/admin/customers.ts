@@ -5,7 +5,7 @@ import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
 import { customerSchema, customerView, medusaErr } from '../medusa-shapes.ts';
-import { recordAccountChanges } from './account-audit.ts';
+import { recordAccountChanges } from '../../audit/account-changes.ts';
 import { orderQuery, pageQuery } from './users.ts';
 
 const customerList = z.object({ customers: z.array(customerSchema), count: z.number(), offset: z.number(), limit: z.number() });
@@ -90,7 +90,7 @@ export function createAdminCustomersRouter(s: Services): Router {
     write,
     async (ctx, { body }) => {
       const { before, after } = await s.accountAdministration.update('customer', ctx.params.id!, body);
-      await recordAccountChanges(s, principalOf(ctx), before, after);
+      await recordAccountChanges(s.audit, { actor: principalOf(ctx), request: auditRequest(ctx) }, before, after);
       ctx.body = { customer: customerView(after) };
     },
   );
@@ -115,7 +115,7 @@ export function createAdminCustomersRouter(s: Services): Router {
     async (ctx) => {
       const actor = principalOf(ctx);
       const customer = await s.accountAdministration.delete('customer', ctx.params.id!, actor.id);
-      await s.audit.record('customer.deleted', { actor, subject: { type: 'customer', id: customer.id } });
+      await s.audit.record('customer.deleted', { actor, subject: { type: 'customer', id: customer.id }, request: auditRequest(ctx) });
       ctx.body = { id: customer.id, object: 'customer', deleted: true };
     },
   );

@@ -6,7 +6,7 @@ import type { ActorType } from '../../accounts/accounts.ts';
 import { NotFoundError } from '../../errors.ts';
 import { principalOf, requireRole } from '../../http/guards.ts';
 import { defineRoute } from '../../http/route.ts';
-import type { GrantView } from '../../oauth/grants.ts';
+import type { GrantOwner } from '../../oauth/grant-administration.ts';
 import type { Services } from '../../services.ts';
 import { medusaErr } from '../medusa-shapes.ts';
 
@@ -38,23 +38,10 @@ export function createAdminGrantsRouter(s: Services): Router {
   const router = new Router();
   const ops = s.operations;
 
-  async function shown(grants: GrantView[]) {
-    const names = new Map<string, string | null>();
-    for (const id of new Set(grants.map((g) => g.client_id))) names.set(id, (await s.oauthClients.get(id))?.client_name ?? null);
-    return grants.map(({ id, client_id, ...g }) => ({ id, client: { id: client_id, name: names.get(client_id) ?? null }, ...g }));
-  }
-
-  async function withdraw(ctx: Context, grantId: string, owns: (g: GrantView) => boolean) {
-    const grant = await s.oauthGrants.revokeIf(grantId, owns);
-    if (!grant) throw new NotFoundError('The grant was not found');
-    await s.audit.record('oauth_grant.revoked', {
-      actor: principalOf(ctx),
-      subject: { type: 'oauth_grant', id: grant.id },
-      request: auditRequest(ctx),
-      data: { client_id: grant.client_id, ...(grant.account_id ? { account_id: grant.account_id } : {}) },
-    });
+  const withdraw = async (ctx: Context, grantId: string, owner: GrantOwner) => {
+    const grant = await s.grantAdministration.withdraw(grantId, { actor: principalOf(ctx), request: auditRequest(ctx), owner });
     ctx.body = { id: grant.id, object: 'oauth_grant', deleted: true };
-  }
+  };
 
   for (const { path, actorType, label } of ACCOUNTS) {
     const accountOf = async (id: string) => {
@@ -76,7 +63,7 @@ export function createAdminGrantsRouter(s: Services): Router {
       },
       requireRole('admin'),
       async (ctx) => {
-        const grants = await shown(await s.oauthGrants.listForAccount((await accountOf(ctx.params.id)).id));
+        const grants = await s.grantAdministration.list({ accountId: (await accountOf(ctx.params.id)).id });
         ctx.body = { grants, count: grants.length };
       },
     );
@@ -95,7 +82,7 @@ export function createAdminGrantsRouter(s: Services): Router {
       requireRole('admin'),
       async (ctx) => {
         const account = await accountOf(ctx.params.id);
-        await withdraw(ctx, ctx.params.grant_id, (g) => g.account_id === account.id);
+        await withdraw(ctx, ctx.params.grant_id, { accountId: account.id });
       },
     );
   }
@@ -114,7 +101,7 @@ export function createAdminGrantsRouter(s: Services): Router {
     requireRole('admin'),
     async (ctx) => {
       const client = await s.oauthClients.mustGet(ctx.params.id);
-      const grants = await shown(await s.oauthGrants.listForClient(client.client_id));
+      const grants = await s.grantAdministration.list({ clientId: client.client_id });
       ctx.body = { grants, count: grants.length };
     },
   );
@@ -133,7 +120,7 @@ export function createAdminGrantsRouter(s: Services): Router {
     requireRole('admin'),
     async (ctx) => {
       const client = await s.oauthClients.mustGet(ctx.params.id);
-      await withdraw(ctx, ctx.params.grant_id, (g) => g.client_id === client.client_id);
+      await withdraw(ctx, ctx.params.grant_id, { clientId: client.client_id });
     },
   );
   return router;

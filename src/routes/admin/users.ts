@@ -6,7 +6,7 @@ import { principalOf, requirePrincipal, requireRole } from '../../http/guards.ts
 import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import type { Services } from '../../services.ts';
-import { recordAccountChanges } from './account-audit.ts';
+import { recordAccountChanges } from '../../audit/account-changes.ts';
 import { medusaErr, userSchema, userView } from '../medusa-shapes.ts';
 
 const roleSchema = z.enum(['admin', 'member', 'developer']);
@@ -123,7 +123,12 @@ export function createAdminUsersRouter(s: Services): Router {
         lastName: body.last_name,
         role: body.role,
       });
-      s.logger.info({ event: 'user.created', userId: user.id, by: principalOf(ctx).id }, 'user created');
+      await s.audit.record('user.created', {
+        actor: principalOf(ctx),
+        subject: { type: 'user', id: user.id },
+        request: auditRequest(ctx),
+        data: { role: user.role ?? 'member', via: 'admin_api' },
+      });
       ctx.body = { user: userView(user) };
     },
   );
@@ -178,7 +183,7 @@ export function createAdminUsersRouter(s: Services): Router {
     requireRole('admin'),
     async (ctx, { body }) => {
       const { before, after } = await s.accountAdministration.update('user', ctx.params.id!, body);
-      await recordAccountChanges(s, principalOf(ctx), before, after);
+      await recordAccountChanges(s.audit, { actor: principalOf(ctx), request: auditRequest(ctx) }, before, after);
       ctx.body = { user: userView(after) };
     },
   );

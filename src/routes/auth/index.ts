@@ -111,16 +111,8 @@ export function createMedusaAuthRouter(s: Services): Router {
         responses: { 201: { description: 'Requested (empty body)' }, 400: medusaErr('invalid_data') },
       },
       async (ctx, { body }) => {
-        const identifier = body.identifier ?? body.email;
-        // Past a quota the request is dropped silently: the answer never says whether it counted.
-        const admitted = !!identifier && (await s.anonymousQuotas.admitResetRequest(ctx.ip, actor, identifier));
-        if (admitted) s.passwordResets.requestInBackground(actor, identifier);
-        // Whether the account exists is not known here (the answer must not depend on it); the email is.
-        await s.audit.record('auth.password_reset.requested', {
-          request: auditRequest(ctx),
-          outcome: admitted ? 'success' : 'failure',
-          data: { actor_type: actor, email: identifier?.trim().toLowerCase().slice(0, 320), ...(admitted ? {} : { reason: 'throttled' }) },
-        });
+        const identifier = body.identifier ?? body.email ?? '';
+        await s.resetRequests.request({ ip: ctx.ip, actorType: actor, email: identifier, request: auditRequest(ctx) });
         ctx.status = 201;
         ctx.body = '';
       },

@@ -12,7 +12,7 @@ import { firstPartyJwtResolver } from './principal/first-party-jwt.ts';
 import { createSessions, SESSION_COOKIE, sessionResolver } from './principal/session.ts';
 import type { Store } from './store/port.ts';
 import { createJwtService } from './tokens/jwt.ts';
-import { createKeystore } from './tokens/keystore.ts';
+import { createSigningKeys } from './tokens/signing-keys-for-config.ts';
 import { createRefreshFamilies } from './tokens/refresh-families.ts';
 import { createRevocations } from './tokens/revocations.ts';
 import { createLoginThrottle } from './rate-limit/login-throttle.ts';
@@ -37,18 +37,10 @@ import { createWebhookNotifier } from './notify/webhook.ts';
  * implementation each part gets. Routes and tests take what they need from here.
  */
 export async function createServices(config: Config, store: Store, logger: Logger) {
-  const keystore = await createKeystore(config.jwks);
   const passwords = createPasswordHasher();
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
-  const jwt = createJwtService({
-    keystore,
-    revocations,
-    issuer: config.issuer,
-    audience: config.audience,
-    registrationTtlSeconds: config.ttl.customer,
-  });
   const webhook = createWebhookNotifier({ url: config.notifyWebhookUrl, logger });
   const signIns = createSignIns({ store });
   const audit = createAudit({
@@ -56,6 +48,16 @@ export async function createServices(config: Config, store: Store, logger: Logge
     logger,
     retentionMs: config.auditRetention * 1000,
     notify: webhook,
+  });
+  // Signing keys in memory, kept in step with the store (rotation, revocation) by a poll: docs/signing-keys.md.
+  const signingKeys = await createSigningKeys(config, { store, logger, audit });
+  const keystore = signingKeys.keystore;
+  const jwt = createJwtService({
+    keystore,
+    revocations,
+    issuer: config.issuer,
+    audience: config.audience,
+    registrationTtlSeconds: config.ttl.customer,
   });
   const refreshFamilies = createRefreshFamilies({
     store,
@@ -128,6 +130,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     metrics,
     operations,
     keystore,
+    signingKeys,
     passwords,
     accounts,
     signIns,

@@ -104,6 +104,7 @@ export async function startTestServer(
     prefix,
     async close() {
       await running.close(1000);
+      services.signingKeys.stop();
       await store.close();
       if (kind === 'redis' && !opts.prefix && !opts.redisUrl) await dropPrefix(prefix);
     },

@@ -18,7 +18,8 @@ import { consentPage, loginPage, messagePage, STYLESHEET, STYLESHEET_PATH } from
 export type LoginCheck = (ctx: Context, actorType: ActorType, email: string, password: string) => Promise<Account | null>;
 
 export interface PagesDeps {
-  provider: Provider;
+  /** The provider now (it is replaced when the signing keys change). */
+  provider: () => Provider;
   operations: OperationRegistry;
   cookieSecret: string;
   login: LoginCheck;
@@ -82,7 +83,7 @@ export function createPagesRouter(d: PagesDeps): Router {
   /** The interaction this request belongs to (by its cookie), or an explanatory page. */
   async function interactionOf(ctx: Context & { params: Record<string, string> }) {
     try {
-      const details = await provider.interactionDetails(ctx.req, ctx.res);
+      const details = await provider().interactionDetails(ctx.req, ctx.res);
       if (details.uid === ctx.params.uid) return details;
     } catch (err) {
       if (!(err instanceof errors.SessionNotFound)) throw err;
@@ -98,7 +99,7 @@ export function createPagesRouter(d: PagesDeps): Router {
     return undefined;
   }
   async function clientName(clientId: unknown): Promise<{ name: string; loginActor: ActorType }> {
-    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
+    const client = typeof clientId === 'string' ? await provider().Client.find(clientId) : undefined;
     const meta = client?.metadata();
     return {
       name: (meta?.client_name as string | undefined) ?? String(clientId ?? 'the application'),
@@ -202,7 +203,7 @@ export function createPagesRouter(d: PagesDeps): Router {
         return again(429, 'Too many attempts. Wait a moment and try again.');
       }
       if (!account) return again(401, 'The email or password is incorrect.');
-      const to = await provider.interactionResult(
+      const to = await provider().interactionResult(
         ctx.req,
         ctx.res,
         { login: { accountId: account.id } },
@@ -237,8 +238,8 @@ export function createPagesRouter(d: PagesDeps): Router {
         missingResourceScopes?: Record<string, string[]>;
       };
       const grant =
-        (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
-        new provider.Grant({ accountId: details.session.accountId, clientId: String(details.params.client_id) });
+        (details.grantId ? await provider().Grant.find(details.grantId) : undefined) ??
+        new (provider().Grant)({ accountId: details.session.accountId, clientId: String(details.params.client_id) });
       if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
       for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
@@ -252,7 +253,7 @@ export function createPagesRouter(d: PagesDeps): Router {
         request: auditRequest(ctx),
         data: { client_id: String(details.params.client_id), scope: [...(missing.missingOIDCScope ?? [])].join(' ') },
       });
-      const to = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      const to = await provider().interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
       redirect(ctx, to);
     },
   );
@@ -276,7 +277,7 @@ export function createPagesRouter(d: PagesDeps): Router {
         page(ctx, 403, messagePage('Request refused', 'This form could not be verified. Go back to the application and try again.'));
         return;
       }
-      const to = await provider.interactionResult(
+      const to = await provider().interactionResult(
         ctx.req,
         ctx.res,
         { error: 'access_denied', error_description: 'The user denied the request' },

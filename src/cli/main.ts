@@ -11,6 +11,7 @@ import { userCommand } from './commands/user.ts';
 import { apiKeyCommand } from './commands/api-key.ts';
 import { clientCommand } from './commands/client.ts';
 import { auditCommand } from './commands/audit.ts';
+import { keysCommand } from './commands/keys.ts';
 
 // The commands: one line each.
 register(userCommand);
@@ -19,6 +20,7 @@ register(jwksCommand);
 register(apiKeyCommand);
 register(clientCommand);
 register(auditCommand);
+register(keysCommand);
 
 /** Not a usage error, but the CLI cannot work in this setup (e.g. no REDIS_URL). */
 class CliError extends Error {}

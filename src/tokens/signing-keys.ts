@@ -246,6 +246,8 @@ export async function createStoredSigningKeys(deps: {
 
   async function rotate(by: ChangedBy): Promise<SigningKeyView[]> {
     const fresh = freshKeys();
+    // Made before the change is timed: the lead time counts from when the key is stored and published.
+    await Promise.all(algorithms.map(fresh));
     const before = applied?.record.keys.map((k) => k.kid) ?? [];
     const record = await update((r, at) => rotation(r, at, fresh));
     const states = keyStates(record.keys, now(), deps.retireAfterMs);

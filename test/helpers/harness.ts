@@ -93,8 +93,16 @@ export async function startTestServer(
     commandTimeoutMs: config.redisCommandTimeoutMs,
     cluster: config.redisCluster,
   });
-  const services = await createServices(config, store, logger);
-  running.attach(await createApp(services));
+  let services: Services;
+  try {
+    services = await createServices(config, store, logger);
+    running.attach(await createApp(services));
+  } catch (err) {
+    // A start that fails (a test of a refused configuration) leaves nothing listening or connected.
+    await running.close(0);
+    await store.close();
+    throw err;
+  }
   return {
     url: config.publicUrl,
     origin: running.url.replace('localhost', '127.0.0.1'),
@@ -155,7 +163,11 @@ export function redisBinariesMissing(): string | false {
 }
 
 /** The `portcullis` CLI against a test server's Redis namespace: its exit code and output (a non-zero exit is an answer, not a throw). */
-export async function runCli(prefix: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  prefix: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
     NODE_ENV: 'test',
@@ -163,6 +175,7 @@ export async function runCli(prefix: string, args: string[]): Promise<{ code: nu
     REDIS_PREFIX: prefix,
     DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
     LOG_LEVEL: 'silent',
+    ...extraEnv,
   };
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });

@@ -12,6 +12,7 @@ import { createAdminOAuthClientsRouter } from './oauth-clients.ts';
 import { createAdminSignInsRouter } from './sign-ins.ts';
 import { createAdminGrantsRouter } from './grants.ts';
 import { createAdminCustomersRouter } from './customers.ts';
+import { createAdminSigningKeysRouter } from './signing-keys.ts';
 
 /** CORS (ADMIN_CORS; AUTH_CORS too for /admin/auth/*), then the admin guard: before every /admin route. */
 export function adminBefore(s: Services): Middleware[] {
@@ -29,5 +30,6 @@ export function createAdminRouters(s: Services): Router[] {
     createAdminGrantsRouter(s),
     createAdminCustomersRouter(s),
     createAdminAuditEventsRouter(s),
+    createAdminSigningKeysRouter(s),
   ];
 }

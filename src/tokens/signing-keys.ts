@@ -140,7 +140,11 @@ export async function createStoredSigningKeys(deps: {
     return added;
   }
 
+  /** An older record never replaces a newer one: a poll that read before a change may finish after it. */
+  const stale = (record: SigningKeyRecord) => applied !== undefined && record.version < applied.record.version;
+
   async function apply(record: SigningKeyRecord): Promise<void> {
+    if (stale(record)) return;
     const at = now();
     const states = keyStates(record.keys, at, deps.retireAfterMs);
     const published = keysIn(record.keys, states);
@@ -165,6 +169,7 @@ export async function createStoredSigningKeys(deps: {
     const currents = published.filter((k) => states.state.get(k.kid) === 'current').sort((a, b) => rank(a.alg) - rank(b.alg));
     const ordered = [...currents.map((k) => jwks[published.indexOf(k)]!), ...jwks.filter((j) => !currents.some((c) => c.kid === j.kid))];
     const snapshot = await createKeystore({ keys: ordered }, { signers: currents.map((k) => k.kid) });
+    if (stale(record)) return;
     applied = { record, states, fingerprint };
     if (live) live.replace(snapshot);
     else live = createLiveKeystore(snapshot);
@@ -185,10 +190,13 @@ export async function createStoredSigningKeys(deps: {
         if (!(await store.put(recordKey, JSON.stringify(first), { ifAbsent: true }))) continue;
         await store.put(versionKey, String(first.version));
         await apply(first);
-        if (first.keys.length)
-          void audit.record(first.keys.some((k) => k.origin === 'imported') ? 'signing_key.imported' : 'signing_key.generated', {
-            data: { kids: first.keys.map((k) => `${k.kid} ${k.alg}`), via: 'startup' },
-          });
+        // A log line, not an audit event: the server's `system.started` event names the keys it starts with.
+        logger.info(
+          { kids: first.keys.map((k) => `${k.kid} ${k.alg} ${k.origin}`) },
+          first.keys.some((k) => k.origin === 'imported')
+            ? 'signing keys imported into the store'
+            : 'signing keys generated into the store',
+        );
         continue; // the change itself runs against the record now stored
       }
       const keys = await change(current.record, at);

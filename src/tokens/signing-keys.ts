@@ -254,8 +254,10 @@ export async function createStoredSigningKeys(deps: {
 
   async function rotate(by: ChangedBy): Promise<SigningKeyView[]> {
     const fresh = freshKeys();
-    // Made before the change is timed: the lead time counts from when the key is stored and published.
-    await Promise.all(algorithms.map(fresh));
+    // Made before the change is timed (the lead time counts from when the key is published), and only
+    // for algorithms with no key waiting as next (a repeated rotation costs no key generation).
+    const waiting = (alg: SigningAlg) => applied?.record.keys.some((k) => k.alg === alg && applied!.states.state.get(k.kid) === 'next');
+    await Promise.all(algorithms.filter((alg) => !waiting(alg)).map(fresh));
     const before = applied?.record.keys.map((k) => k.kid) ?? [];
     const record = await update((r, at) => rotation(r, at, fresh));
     const states = keyStates(record.keys, now(), deps.retireAfterMs);

@@ -7,7 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { createClient } from 'redis';
-import { dropPrefix, http, privatePrefix, REDIS_URL, runCli, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { once } from 'node:events';
+import {
+  dropPrefix,
+  http,
+  privatePrefix,
+  REDIS_URL,
+  redisBinariesMissing,
+  runCli,
+  startTestServer,
+  type TestServer,
+} from '../helpers/harness.ts';
+import { startPrivateRedis } from '../helpers/private-redis.ts';
 import { generateJwks, generatePrivateJwk } from '../../src/tokens/generate-jwks.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
@@ -413,6 +424,39 @@ describe('keys in the store: import, restart, the CLI, static mode, and never a 
       assert.equal(await srv.store.get('signing-keys'), null, 'nothing stored');
     } finally {
       await srv.close();
+    }
+  });
+});
+
+describe('signing keys across a Redis restart', { skip: redisBinariesMissing() }, () => {
+  it('an instance that lost Redis picks up a revocation made after Redis came back', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pc-keys-redis-'));
+    const args = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+    let { redis, url, port } = await startPrivateRedis({ args });
+    const prefix = privatePrefix('keys-reconnect');
+    const a = await startTestServer({ redisUrl: url, prefix });
+    const b = await startTestServer({ redisUrl: url, prefix, env: { PUBLIC_URL: a.url } });
+    try {
+      await a.services.accounts.create({ actorType: 'user', email: 'outage@example.com', password: PASSWORD });
+      const token = (await login(a, 'outage@example.com')).access_token;
+      for (let i = 0; i < 2; i++) assert.equal((await verify(a, token)).status, 200);
+
+      redis.kill('SIGKILL');
+      await once(redis, 'exit');
+      await sleep(1500); // several polls fail meanwhile
+      assert.equal((await verify(a, token)).status, 503, 'fails closed while Redis is away');
+      ({ redis } = await startPrivateRedis({ port, args }));
+      await eventually('a to reach Redis again', async () => ((await verify(a, token)).status === 200 ? true : undefined), 20_000);
+
+      await b.services.signingKeys.revoke(kidOf(token), { via: 'cli' });
+      const started = Date.now();
+      await eventually('a to refuse the revoked key', async () => ((await verify(a, token)).status === 401 ? true : undefined), 5000);
+      assert.ok(Date.now() - started < 1000, `refused after ${Date.now() - started} ms`);
+    } finally {
+      await b.close();
+      await a.close();
+      redis.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -432,7 +432,9 @@ describe('signing keys across a Redis restart', { skip: redisBinariesMissing() }
   it('an instance that lost Redis picks up a revocation made after Redis came back', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pc-keys-redis-'));
     const args = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
-    let { redis, url, port } = await startPrivateRedis({ args });
+    const started0 = await startPrivateRedis({ args });
+    const { url, port } = started0;
+    let { redis } = started0;
     const prefix = privatePrefix('keys-reconnect');
     const a = await startTestServer({ redisUrl: url, prefix });
     const b = await startTestServer({ redisUrl: url, prefix, env: { PUBLIC_URL: a.url } });

@@ -86,6 +86,9 @@ export async function startTestServer(
     DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
     ...(kind === 'redis' ? { REDIS_URL: opts.redisUrl ?? REDIS_URL, REDIS_PREFIX: prefix } : {}),
     ...opts.env,
+  }).catch(async (err: unknown) => {
+    await running.close(0); // a refused configuration leaves nothing listening
+    throw err;
   });
   const logger = createLogger(config.logLevel, opts.logDestination);
   const store = await openTestStore(kind, prefix, {

@@ -3,7 +3,8 @@ import type { JSONWebKeySet } from 'jose';
 import { availableParallelism } from 'node:os';
 import { loadDevSecrets } from './dev-secrets.ts';
 import { isRatePolicy } from './rate-limit/policy.ts';
-import { createKeystore } from './tokens/keystore.ts';
+import { ALLOWED_ALGS, createKeystore, type SigningAlg } from './tokens/keystore.ts';
+import { developmentKeyEncryptionKey, parseKeyEncryptionKey } from './tokens/key-encryption.ts';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy.ts';
 import { passwordPolicyViolation } from './accounts/password-policy.ts';
 import { AA_TEXT_CONTRAST, contrastRatio, parseHexColor } from './branding/contrast.ts';
@@ -188,6 +189,35 @@ export const envSchema = z.object({
   LOGIN_QUEUE_TIMEOUT: duration('10s'),
   // Server processes sharing the port (src/workers.ts): a number, or `auto` for one per core.
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
+  // Signing keys: kept in the store (rotation, revocation) or only in JWKS/JWKS_FILE (static).
+  SIGNING_KEYS: z.enum(['store', 'static']).default('store'),
+  KEY_ENCRYPTION_KEY: optionalString.refine((v) => {
+    if (v === undefined) return true;
+    try {
+      parseKeyEncryptionKey(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }),
+  SIGNING_KEY_ALGORITHMS: csv('RS256,ES256').refine(
+    (list) =>
+      list.includes('RS256') && list.every((a) => (ALLOWED_ALGS as readonly string[]).includes(a)) && new Set(list).size === list.length,
+  ),
+  SIGNING_KEY_ROTATION: z
+    .string()
+    .default('off')
+    .transform((v, ctx) => {
+      if (['', 'off', '0'].includes(v.trim().toLowerCase())) return undefined;
+      try {
+        return parseDuration(v) || undefined;
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  SIGNING_KEY_LEAD_TIME: duration('1h'),
+  JWKS_MAX_AGE: z.coerce.number().int().min(0).max(86_400).default(300),
 });
 
 const DURATION = 'a positive duration: seconds (3600) or a number with s, m, h or d (15m, 24h, 30d)';
@@ -235,6 +265,12 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   RESET_URL_TEMPLATE: 'a URL containing {token}, e.g. https://shop.example.com/reset?token={token}',
   WORKERS: 'a whole number from 1 to 256, or auto (one per core)',
   LOGIN_QUEUE_TIMEOUT: DURATION,
+  SIGNING_KEYS: 'store or static',
+  KEY_ENCRYPTION_KEY: '32 random bytes as 64 hex digits or 43 base64url characters (portcullis keys generate-kek, or openssl rand -hex 32)',
+  SIGNING_KEY_ALGORITHMS: 'a comma-separated list of RS256, ES256 and EdDSA that includes RS256',
+  SIGNING_KEY_ROTATION: `off, or ${DURATION}`,
+  SIGNING_KEY_LEAD_TIME: DURATION,
+  JWKS_MAX_AGE: 'seconds, a whole number from 0 to 86400',
 };
 
 export interface Config {
@@ -256,6 +292,7 @@ export interface Config {
   redisCluster: boolean;
   /** A Redis command not answered in this time fails as unavailable (503) instead of hanging. */
   redisCommandTimeoutMs: number;
+  /** JWKS/JWKS_FILE (or the development keys); `{keys: []}` when none is given (store mode in production). */
   jwks: JSONWebKeySet;
   cookieSecret: string;
   apiKeyPepper: string;
@@ -286,6 +323,20 @@ export interface Config {
   workers: number;
   /** Seconds a login may wait for a password-hashing thread before 503 + Retry-After. */
   loginQueueTimeout: number;
+  /**
+   * Signing keys (docs/signing-keys.md). `store`: kept in the store, encrypted under
+   * `keyEncryptionKey`, rotated and revoked without a restart; `jwks` (when given) is imported at
+   * the first start. `static`: `jwks` as it is. Durations in seconds.
+   */
+  signingKeys: {
+    mode: 'store' | 'static';
+    keyEncryptionKey: Uint8Array;
+    algorithms: SigningAlg[];
+    rotation?: number;
+    leadTime: number;
+  };
+  /** Cache-Control max-age of the JWKS responses (seconds). */
+  jwksMaxAge: number;
 }
 
 /** One clause per variable at fault, saying what it accepts: "PORT: expected ...; LOG_LEVEL: expected ...". */
@@ -337,7 +388,7 @@ async function checkKeys(jwks: JSONWebKeySet, source: string): Promise<void> {
     await createKeystore(jwks);
   } catch (err) {
     throw new ConfigError(
-      `${source}: ${(err as Error).message} (expected private RSA (RS256) and EC P-256 (ES256) keys, an RS256 one required)`,
+      `${source}: ${(err as Error).message} (expected private RSA (RS256), EC P-256 (ES256) and Ed25519 (EdDSA) keys, an RS256 one required)`,
     );
   }
 }
@@ -363,7 +414,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
 
   if (production) {
     const missing: string[] = [];
-    if (!e.JWKS && !e.JWKS_FILE) missing.push('JWKS or JWKS_FILE');
+    if (e.SIGNING_KEYS === 'static' && !e.JWKS && !e.JWKS_FILE) missing.push('JWKS or JWKS_FILE (SIGNING_KEYS=static)');
+    if (e.SIGNING_KEYS === 'store' && !e.KEY_ENCRYPTION_KEY)
+      missing.push('KEY_ENCRYPTION_KEY (or SIGNING_KEYS=static with JWKS or JWKS_FILE)');
     if (!e.COOKIE_SECRET) missing.push('COOKIE_SECRET');
     if (!e.API_KEY_PEPPER) missing.push('API_KEY_PEPPER');
     if (!e.REDIS_URL) missing.push('REDIS_URL (the embedded store is for development only)');
@@ -403,7 +456,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   let cookieSecret = e.COOKIE_SECRET;
   let apiKeyPepper = e.API_KEY_PEPPER;
   let devSecretsFile: string | undefined;
-  if (!jwks || !cookieSecret || !apiKeyPepper) {
+  // In production the store generates its first keys when no JWKS is given; elsewhere the
+  // development keys are imported, so the server and the CLI agree on them.
+  if ((!jwks && !production) || !cookieSecret || !apiKeyPepper) {
     const dev = await loadDevSecrets(e.DEV_SECRETS_FILE).catch((err: NodeJS.ErrnoException) => {
       throw new ConfigError(
         `DEV_SECRETS_FILE: cannot use ${e.DEV_SECRETS_FILE} (${err.code ?? err.message}); expected a readable, writable path (or set JWKS, COOKIE_SECRET and API_KEY_PEPPER)`,
@@ -414,6 +469,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     apiKeyPepper ??= dev.apiKeyPepper;
     devSecretsFile = e.DEV_SECRETS_FILE;
   }
+
+  if (e.SIGNING_KEY_LEAD_TIME < e.JWKS_MAX_AGE)
+    throw new ConfigError(
+      `SIGNING_KEY_LEAD_TIME: expected at least JWKS_MAX_AGE (${e.JWKS_MAX_AGE} s), so a verifier's cached JWKS already holds a key before it signs`,
+    );
 
   const issuer = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
@@ -429,9 +489,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     redisPrefix: e.REDIS_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     redisCluster: e.REDIS_CLUSTER,
-    jwks,
-    cookieSecret,
-    apiKeyPepper,
+    jwks: jwks ?? { keys: [] },
+    cookieSecret: cookieSecret!,
+    apiKeyPepper: apiKeyPepper!,
     ttl: {
       access: e.ACCESS_TOKEN_TTL,
       refresh: e.REFRESH_TOKEN_TTL,
@@ -469,6 +529,14 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     resetUrlTemplate: e.RESET_URL_TEMPLATE ?? `${issuer}/account/reset?token={token}`,
     workers,
     loginQueueTimeout: e.LOGIN_QUEUE_TIMEOUT,
+    signingKeys: {
+      mode: e.SIGNING_KEYS,
+      keyEncryptionKey: e.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY) : developmentKeyEncryptionKey(cookieSecret!),
+      algorithms: e.SIGNING_KEY_ALGORITHMS as SigningAlg[],
+      rotation: e.SIGNING_KEY_ROTATION,
+      leadTime: e.SIGNING_KEY_LEAD_TIME,
+    },
+    jwksMaxAge: e.JWKS_MAX_AGE,
   };
 }
 

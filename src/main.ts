@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     await running.close();
+    services.signingKeys.stop();
     await store.close();
     logger.info('stopped');
     process.exit(0);

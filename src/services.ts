@@ -12,7 +12,7 @@ import { firstPartyJwtResolver } from './principal/first-party-jwt.ts';
 import { createSessions, SESSION_COOKIE, sessionResolver } from './principal/session.ts';
 import type { Store } from './store/port.ts';
 import { createJwtService } from './tokens/jwt.ts';
-import { createKeystore } from './tokens/keystore.ts';
+import { createSigningKeys } from './tokens/signing-keys-for-config.ts';
 import { createRefreshFamilies } from './tokens/refresh-families.ts';
 import { createRevocations } from './tokens/revocations.ts';
 import { createLoginThrottle } from './rate-limit/login-throttle.ts';
@@ -42,18 +42,10 @@ import { createConnectedApps } from './oauth/connected-apps.ts';
  * implementation each part gets. Routes and tests take what they need from here.
  */
 export async function createServices(config: Config, store: Store, logger: Logger) {
-  const keystore = await createKeystore(config.jwks);
   const passwords = createPasswordHasher({ maxWaitMs: config.loginQueueTimeout * 1000 });
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config));
-  const jwt = createJwtService({
-    keystore,
-    revocations,
-    issuer: config.issuer,
-    audience: config.audience,
-    registrationTtlSeconds: config.ttl.customer,
-  });
   const webhook = createWebhookNotifier({ url: config.notifyWebhookUrl, logger });
   const signIns = createSignIns({ store });
   const audit = createAudit({
@@ -62,6 +54,16 @@ export async function createServices(config: Config, store: Store, logger: Logge
     retentionMs: config.auditRetention * 1000,
     notify: webhook,
     pseudonymKey: config.apiKeyPepper,
+  });
+  // Signing keys in memory, kept in step with the store (rotation, revocation) by a poll: docs/signing-keys.md.
+  const signingKeys = await createSigningKeys(config, { store, logger, audit });
+  const keystore = signingKeys.keystore;
+  const jwt = createJwtService({
+    keystore,
+    revocations,
+    issuer: config.issuer,
+    audience: config.audience,
+    registrationTtlSeconds: config.ttl.customer,
   });
   const refreshFamilies = createRefreshFamilies({
     store,
@@ -159,6 +161,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     metrics,
     operations,
     keystore,
+    signingKeys,
     passwords,
     accounts,
     signIns,

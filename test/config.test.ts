@@ -124,10 +124,10 @@ describe('configuration', () => {
     }
   });
 
-  it('NODE_ENV=production refuses to start without JWKS, COOKIE_SECRET, API_KEY_PEPPER and REDIS_URL, and names each missing one', async () => {
+  it('NODE_ENV=production refuses to start without KEY_ENCRYPTION_KEY, COOKIE_SECRET, API_KEY_PEPPER and REDIS_URL, and names each missing one', async () => {
     const full = {
       NODE_ENV: 'production',
-      JWKS: JSON.stringify(await generateJwks()),
+      KEY_ENCRYPTION_KEY: 'ab'.repeat(32),
       COOKIE_SECRET: 'c'.repeat(32),
       API_KEY_PEPPER: 'p'.repeat(32),
       REDIS_URL: 'redis://127.0.0.1:6379',
@@ -137,7 +137,8 @@ describe('configuration', () => {
     const ok = await loadConfig(full);
     assert.equal(ok.env, 'production');
     assert.equal(ok.devSecretsFile, undefined, 'production never uses generated development secrets');
-    for (const name of ['JWKS', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'REDIS_URL'] as const) {
+    assert.deepEqual(ok.jwks, { keys: [] }, 'no JWKS: the store generates the first keys');
+    for (const name of ['KEY_ENCRYPTION_KEY', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'REDIS_URL'] as const) {
       const env: Record<string, string> = { ...full };
       delete env[name];
       await assert.rejects(
@@ -147,6 +148,27 @@ describe('configuration', () => {
       );
     }
     await assert.rejects(loadConfig({ ...full, ADMIN_CORS: '*' }), /ADMIN_CORS/);
+    // Keys managed outside (SIGNING_KEYS=static): the JWKS is required instead of the key-encryption key.
+    const { KEY_ENCRYPTION_KEY: _kek, ...withoutKek } = full;
+    await assert.rejects(loadConfig({ ...withoutKek, SIGNING_KEYS: 'static' }), /JWKS or JWKS_FILE \(SIGNING_KEYS=static\)/);
+    const staticKeys = await loadConfig({ ...withoutKek, SIGNING_KEYS: 'static', JWKS: JSON.stringify(await generateJwks()) });
+    assert.equal(staticKeys.signingKeys.mode, 'static');
+  });
+
+  it('signing keys: the lead time is at least the JWKS max-age; the algorithms include RS256; KEY_ENCRYPTION_KEY is 32 bytes', async () => {
+    const base = { NODE_ENV: 'test', DEV_SECRETS_FILE: '.portcullis/test-secrets.json' };
+    const ok = await loadConfig({ ...base, SIGNING_KEY_ROTATION: '90d', JWKS_MAX_AGE: '600', SIGNING_KEY_LEAD_TIME: '10m' });
+    assert.equal(ok.signingKeys.rotation, 90 * 86400);
+    assert.equal(ok.jwksMaxAge, 600);
+    assert.equal((await loadConfig(base)).signingKeys.rotation, undefined, 'off by default');
+    await assert.rejects(
+      loadConfig({ ...base, JWKS_MAX_AGE: '3600', SIGNING_KEY_LEAD_TIME: '10m' }),
+      /^ConfigError: SIGNING_KEY_LEAD_TIME: expected at least JWKS_MAX_AGE/,
+    );
+    await assert.rejects(loadConfig({ ...base, SIGNING_KEY_ALGORITHMS: 'ES256' }), /SIGNING_KEY_ALGORITHMS: expected .*includes RS256/);
+    await assert.rejects(loadConfig({ ...base, SIGNING_KEY_ALGORITHMS: 'RS256,HS256' }), /SIGNING_KEY_ALGORITHMS/);
+    await assert.rejects(loadConfig({ ...base, KEY_ENCRYPTION_KEY: 'short' }), /KEY_ENCRYPTION_KEY: expected 32 random bytes/);
+    await assert.rejects(loadConfig({ ...base, SIGNING_KEY_ROTATION: 'often' }), /SIGNING_KEY_ROTATION: expected off, or/);
   });
 
   it('refuses a brand colour white button text cannot be read on (WCAG AA 4.5:1), and reads the page settings', async () => {

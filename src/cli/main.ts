@@ -14,6 +14,7 @@ import { userCommand } from './commands/user.ts';
 import { apiKeyCommand } from './commands/api-key.ts';
 import { clientCommand } from './commands/client.ts';
 import { auditCommand } from './commands/audit.ts';
+import { keysCommand } from './commands/keys.ts';
 
 // The commands: one line each.
 register(userCommand);
@@ -23,6 +24,7 @@ register(apiKeyCommand);
 register(clientCommand);
 register(auditCommand);
 register(grantCommand);
+register(keysCommand);
 
 /** Not a usage error, but the CLI cannot work in this setup (e.g. no REDIS_URL). */
 class CliError extends Error {}

@@ -4,7 +4,7 @@ import type { Accounts } from '../accounts/accounts.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/port.ts';
-import type { Keystore } from '../tokens/keystore.ts';
+import { ALLOWED_ALGS, type Keystore } from '../tokens/keystore.ts';
 import { CLAIMS, createFindAccount } from './accounts.ts';
 import { createOAuthAdapterFactory } from './adapter.ts';
 import { EXTRA_CLIENT_METADATA } from './client-metadata.ts';
@@ -104,11 +104,13 @@ export function createProvider(d: ProviderDeps): Provider {
     // PKCE (S256, the only method v9 knows) is required of public clients and optional for
     // confidential ones, so the reference document's flow without PKCE works as written.
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // What we sign with: the algorithms our keys may have (src/tokens/keystore.ts); discovery lists those a key exists for.
     enabledJWA: {
-      idTokenSigningAlgValues: ['RS256', 'ES256'],
-      userinfoSigningAlgValues: ['RS256', 'ES256'],
-      introspectionSigningAlgValues: ['RS256', 'ES256'],
-      authorizationSigningAlgValues: ['RS256', 'ES256'],
+      idTokenSigningAlgValues: [...ALLOWED_ALGS],
+      userinfoSigningAlgValues: [...ALLOWED_ALGS],
+      introspectionSigningAlgValues: [...ALLOWED_ALGS],
+      authorizationSigningAlgValues: [...ALLOWED_ALGS],
+      // What clients sign with (request objects, private_key_jwt): unchanged by our keys.
       requestObjectSigningAlgValues: ['RS256', 'ES256'],
       clientAuthSigningAlgValues: ['RS256', 'ES256'],
     },

@@ -4,6 +4,8 @@ import type { Config } from '../config.ts';
 const DAY = 86_400;
 /** Login and consent must be done this soon after the authorization request. */
 const INTERACTION_TTL = 10 * 60;
+/** ID tokens live an hour: a signing key stays published at least this long after it stops signing. */
+export const ID_TOKEN_TTL = 3600;
 
 /**
  * How long each oidc-provider artifact lives; the adapter expires its key with it.
@@ -15,7 +17,7 @@ export function ttlConfiguration(config: Config): Configuration['ttl'] {
     AccessToken: config.ttl.oauthAccess,
     ClientCredentials: config.ttl.oauthAccess,
     AuthorizationCode: 60,
-    IdToken: 3600,
+    IdToken: ID_TOKEN_TTL,
     RefreshToken: config.ttl.refresh,
     Grant: config.ttl.refresh,
     // A session nobody signed in to only holds an anonymous logout's state (end-session stores it

@@ -34,20 +34,22 @@ export function oauthAccessTokenResolver(deps: {
   issuer: string;
   audience: string;
 }): CredentialResolver {
-  const verified = createVerifiedCache<Principal>();
+  const verified = createVerifiedCache<Principal>({ keyUsable: (kid) => deps.keystore.hasKey(kid) });
 
   async function verifySignature(token: string): Promise<Principal> {
     const cached = verified.get(token, CLOCK_TOLERANCE_SECONDS * 1000);
     if (cached) return cached;
-    const principal = principalOf(await verifyClaims(token));
-    verified.set(token, principal, principal.expiresAt!.getTime());
+    const { claims, kid } = await verifyClaims(token);
+    const principal = principalOf(claims);
+    verified.set(token, principal, principal.expiresAt!.getTime(), kid);
     return principal;
   }
 
-  async function verifyClaims(token: string): Promise<OAuthAccessClaims> {
+  async function verifyClaims(token: string): Promise<{ claims: OAuthAccessClaims; kid: string }> {
     let claims: OAuthAccessClaims;
+    let kid: string;
     try {
-      const { payload } = await jwtVerify(token, deps.keystore.verificationKeys, {
+      const { payload, protectedHeader } = await jwtVerify(token, deps.keystore.verificationKeys, {
         issuer: deps.issuer,
         audience: deps.audience,
         algorithms: [...ALLOWED_ALGS],
@@ -56,13 +58,14 @@ export function oauthAccessTokenResolver(deps: {
         requiredClaims: ['sub', 'jti', 'exp', 'iat', 'client_id', GRANT_CLAIM],
       });
       claims = payload as OAuthAccessClaims;
+      kid = protectedHeader.kid!;
     } catch (err) {
       throw toTokenError(err);
     }
     if (typeof claims[GRANT_CLAIM] !== 'string' || typeof claims.client_id !== 'string') throw new InvalidTokenError();
     // A sender-constrained token (DPoP `cnf.jkt`, mTLS `cnf.x5t#S256`) is refused: no proof is checked here.
     if (claims.cnf !== undefined) throw new InvalidTokenError('Sender-constrained tokens are not accepted');
-    return claims;
+    return { claims, kid };
   }
 
   function principalOf(claims: OAuthAccessClaims): Principal {

@@ -30,7 +30,8 @@ export function createOperationsRouter(s: Services): Router {
     }
   });
   router.get('/.well-known/jwks.json', (ctx) => {
-    ctx.set('Cache-Control', 'public, max-age=300');
+    // JWKS_MAX_AGE: a new key is published as next at least this long before it signs (SIGNING_KEY_LEAD_TIME).
+    ctx.set('Cache-Control', `public, max-age=${s.config.jwksMaxAge}`);
     ctx.type = 'application/jwk-set+json';
     ctx.body = s.keystore.publicJwks;
   });

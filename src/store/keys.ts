@@ -65,4 +65,10 @@ export const keys = {
   /** Registered OAuth clients (our registry; the provider reads it through the Client adapter). */
   oauthClient: (clientId: string) => `oauth-client:${clientId}`,
   oauthClientIndex: () => 'oauth-client-index',
+
+  // Signing keys: one record (every key, its timings, its private part encrypted) replaced by
+  // compare-and-swap, the counter every instance polls, and the lock of the scheduled rotation.
+  signingKeys: () => 'signing-keys',
+  signingKeysVersion: () => 'signing-keys:version',
+  signingKeyRotationLock: () => 'lock:signing-key-rotation',
 } as const;

@@ -71,7 +71,7 @@ export function createJwtService(deps: {
   registrationTtlSeconds: number;
 }) {
   const { keystore, revocations, issuer, audience } = deps;
-  const verified = createVerifiedCache<FirstPartyClaims>({ limit: CACHE_LIMIT });
+  const verified = createVerifiedCache<FirstPartyClaims>({ limit: CACHE_LIMIT, keyUsable: (kid) => keystore.hasKey(kid) });
 
   async function sign(typ: string, sub: string, ttlSeconds: number, payload: JWTPayload): Promise<IssuedJwt> {
     const signer = keystore.signingKey();
@@ -90,9 +90,9 @@ export function createJwtService(deps: {
     return { token, jti, expiresAt: new Date(exp * 1000), expiresIn: ttlSeconds };
   }
 
-  /** Signature, typ and registered claims; jose's errors become ours. */
-  async function verifyAs<T extends JWTPayload>(token: string, typ: string): Promise<T> {
-    const { payload } = await jwtVerify(token, keystore.verificationKeys, {
+  /** Signature, typ and registered claims, and the kid that signed them; jose's errors become ours. */
+  async function verifyAs<T extends JWTPayload>(token: string, typ: string): Promise<{ claims: T; kid: string }> {
+    const { payload, protectedHeader } = await jwtVerify(token, keystore.verificationKeys, {
       issuer,
       audience,
       algorithms: [...ALLOWED_ALGS],
@@ -100,7 +100,7 @@ export function createJwtService(deps: {
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ['sub', 'jti', 'exp', 'iat', 'sid'],
     });
-    return payload as T;
+    return { claims: payload as T, kid: protectedHeader.kid! };
   }
 
   function issue(claims: {
@@ -124,13 +124,13 @@ export function createJwtService(deps: {
     const cached = verified.get(token, CLOCK_TOLERANCE_SECONDS * 1000);
     if (cached) return cached;
     try {
-      const claims = await verifyAs<FirstPartyClaims>(token, FIRST_PARTY_TYP);
+      const { claims, kid } = await verifyAs<FirstPartyClaims>(token, FIRST_PARTY_TYP);
       if (claims.actor_type !== 'user' && claims.actor_type !== 'customer') throw new InvalidTokenError();
       // Every token we issue names its actor; one that does not (a registration token of an older
       // release) authenticates no one.
       if (claims.actor_id !== claims.sub) throw new InvalidTokenError();
       if (claims.sign_in_exp !== undefined && typeof claims.sign_in_exp !== 'number') throw new InvalidTokenError();
-      verified.set(token, claims, claims.exp * 1000);
+      verified.set(token, claims, claims.exp * 1000, kid);
       return claims;
     } catch (err) {
       throw toTokenError(err);
@@ -154,7 +154,7 @@ export function createJwtService(deps: {
     async verifyRegistration(token: string): Promise<RegistrationClaims> {
       let claims: RegistrationClaims;
       try {
-        claims = await verifyAs<RegistrationClaims>(token, REGISTRATION_TYP);
+        ({ claims } = await verifyAs<RegistrationClaims>(token, REGISTRATION_TYP));
       } catch (err) {
         throw toTokenError(err);
       }

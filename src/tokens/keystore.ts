@@ -8,8 +8,11 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 
-/** Algorithms we sign with and accept. Anything else (none, HS*) is refused at verification. */
-export const ALLOWED_ALGS = ['RS256', 'ES256'] as const;
+/**
+ * Algorithms we sign with and accept (EdDSA = Ed25519). Anything else (none, HS*) is refused at
+ * verification; oidc-provider's enabledJWA lists the same, so discovery never offers another.
+ */
+export const ALLOWED_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type SigningAlg = (typeof ALLOWED_ALGS)[number];
 
 const PUBLIC_MEMBERS = ['kty', 'kid', 'use', 'alg', 'crv', 'x', 'y', 'n', 'e'] as const;
@@ -27,8 +30,10 @@ export interface Keystore {
   readonly publicJwks: { keys: JWK[] };
   /** Key resolver for jose.jwtVerify: picks the key by `kid`, which every token must name. */
   readonly verificationKeys: JWTVerifyGetKey;
-  /** The first key of the set signs (rotation: put the new key first, keep the old one after it). */
+  /** The first signing key of the set (of `alg`, when given) signs. */
   signingKey(alg?: SigningAlg): SigningKey;
+  /** Whether tokens naming this kid may still verify (an in-memory lookup: revoked keys are gone at once). */
+  hasKey(kid: string): boolean;
 }
 
 export class KeystoreError extends Error {
@@ -38,12 +43,13 @@ export class KeystoreError extends Error {
 function inferAlg(jwk: JWK): SigningAlg {
   if (jwk.alg) {
     if (!(ALLOWED_ALGS as readonly string[]).includes(jwk.alg))
-      throw new KeystoreError(`key ${jwk.kid}: alg ${jwk.alg} is not supported (use RS256 or ES256)`);
+      throw new KeystoreError(`key ${jwk.kid}: alg ${jwk.alg} is not supported (use RS256, ES256 or EdDSA)`);
     return jwk.alg as SigningAlg;
   }
   if (jwk.kty === 'RSA') return 'RS256';
   if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
-  throw new KeystoreError(`key ${jwk.kid}: only RSA and EC P-256 keys are supported`);
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  throw new KeystoreError(`key ${jwk.kid}: only RSA, EC P-256 and Ed25519 keys are supported`);
 }
 
 /**
@@ -57,7 +63,18 @@ function byKid(keys: JWTVerifyGetKey): JWTVerifyGetKey {
   };
 }
 
-export async function createKeystore(jwks: JSONWebKeySet): Promise<Keystore> {
+/** The public members of a private JWK: what a JWKS publishes. */
+export function publicJwkOf(k: JWK): JWK {
+  const pub: JWK = {};
+  for (const m of PUBLIC_MEMBERS) if (k[m] !== undefined) (pub as Record<string, unknown>)[m] = k[m];
+  return pub;
+}
+
+/**
+ * A keystore over one JWKS. `signers` (kids) limits which keys may sign: keys published ahead of
+ * their turn (a rotation's next key) and keys kept only to verify are in the set but never sign.
+ */
+export async function createKeystore(jwks: JSONWebKeySet, opts: { signers?: readonly string[] } = {}): Promise<Keystore> {
   const privateKeys = jwks.keys.map((k) => ({ ...k, alg: inferAlg(k), use: k.use ?? 'sig' }) as JWK);
   const kids = new Set<string>();
   for (const k of privateKeys) {
@@ -68,13 +85,12 @@ export async function createKeystore(jwks: JSONWebKeySet): Promise<Keystore> {
   if (!privateKeys.some((k) => k.alg === 'RS256'))
     throw new KeystoreError('the JWKS needs an RS256 key (OpenID Connect ID tokens require it)');
 
-  const publicKeys = privateKeys.map((k) => {
-    const pub: JWK = {};
-    for (const m of PUBLIC_MEMBERS) if (k[m] !== undefined) (pub as Record<string, unknown>)[m] = k[m];
-    return pub;
-  });
+  const publicKeys = privateKeys.map(publicJwkOf);
+  const maySign = opts.signers ? new Set(opts.signers) : undefined;
   const signers = await Promise.all(
-    privateKeys.map(async (k) => ({ kid: k.kid!, alg: k.alg as SigningAlg, key: (await importJWK(k, k.alg)) as CryptoKey })),
+    privateKeys
+      .filter((k) => !maySign || maySign.has(k.kid!))
+      .map(async (k) => ({ kid: k.kid!, alg: k.alg as SigningAlg, key: (await importJWK(k, k.alg)) as CryptoKey })),
   );
 
   return {
@@ -83,8 +99,42 @@ export async function createKeystore(jwks: JSONWebKeySet): Promise<Keystore> {
     verificationKeys: byKid(createLocalJWKSet({ keys: publicKeys })),
     signingKey(alg) {
       const found = alg ? signers.find((s) => s.alg === alg) : signers[0];
-      if (!found) throw new KeystoreError(`no ${alg} key in the JWKS`);
+      if (!found) throw new KeystoreError(alg ? `no ${alg} signing key in the JWKS` : 'no signing key in the JWKS');
       return found;
+    },
+    hasKey: (kid) => kids.has(kid),
+  };
+}
+
+/**
+ * A keystore whose keys change while the process runs (rotation, revocation): every reader asks it
+ * at the moment of use, so a swap is seen by the next signature or verification, and listeners
+ * (oidc-provider's rebuild) hear of each one.
+ */
+export interface LiveKeystore extends Keystore {
+  replace(next: Keystore): void;
+  onChange(listener: (keystore: Keystore) => void): void;
+}
+
+export function createLiveKeystore(initial: Keystore): LiveKeystore {
+  let current = initial;
+  const listeners: ((keystore: Keystore) => void)[] = [];
+  return {
+    get privateJwks() {
+      return current.privateJwks;
+    },
+    get publicJwks() {
+      return current.publicJwks;
+    },
+    verificationKeys: (header, token) => current.verificationKeys(header, token),
+    signingKey: (alg) => current.signingKey(alg),
+    hasKey: (kid) => current.hasKey(kid),
+    replace(next) {
+      current = next;
+      for (const listener of listeners) listener(next);
+    },
+    onChange(listener) {
+      listeners.push(listener);
     },
   };
 }

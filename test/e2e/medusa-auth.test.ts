@@ -562,6 +562,7 @@ describe('Session cookies', () => {
     return startTestServer({
       env: {
         NODE_ENV: 'production',
+        KEY_ENCRYPTION_KEY: 'ab'.repeat(32),
         JWKS: JSON.stringify(dev.jwks),
         COOKIE_SECRET: dev.cookieSecret,
         API_KEY_PEPPER: dev.apiKeyPepper,

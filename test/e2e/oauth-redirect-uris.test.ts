@@ -183,6 +183,7 @@ describe('OAuth client redirect URIs (RFC 8252): what may be registered, native 
         env: {
           NODE_ENV: 'production',
           JWKS: JSON.stringify(srv.config.jwks),
+          KEY_ENCRYPTION_KEY: 'ab'.repeat(32),
           COOKIE_SECRET: 'c'.repeat(40),
           API_KEY_PEPPER: 'p'.repeat(40),
         },

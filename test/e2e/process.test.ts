@@ -104,7 +104,7 @@ describe('the server process refuses bad configuration', () => {
       [{ COOKIE_SECRET: 'too-short-secret-value' }, /^portcullis: COOKIE_SECRET: expected at least 32 characters/],
       [
         { NODE_ENV: 'production' },
-        /^portcullis: NODE_ENV=production refuses to start without JWKS or JWKS_FILE, COOKIE_SECRET, API_KEY_PEPPER, REDIS_URL/,
+        /^portcullis: NODE_ENV=production refuses to start without KEY_ENCRYPTION_KEY \(or SIGNING_KEYS=static with JWKS or JWKS_FILE\), COOKIE_SECRET, API_KEY_PEPPER, REDIS_URL/,
       ],
       // Found by the server after start-up before (exit 1, after JSON log lines): now by the configuration.
       [{ RATE_LIMIT_JWT: 'lots' }, /^portcullis: RATE_LIMIT_JWT: expected N\/s, N\/m, N\/h or N\/d/],
@@ -133,7 +133,7 @@ describe('the server process refuses bad configuration', () => {
   it('NODE_ENV=production will not start without keys, secrets and Redis', async () => {
     const res = await refusal({ NODE_ENV: 'production' });
     assert.equal(res.code, 78);
-    for (const name of ['JWKS', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'REDIS_URL']) assert.match(res.stderr, new RegExp(name));
+    for (const name of ['KEY_ENCRYPTION_KEY', 'COOKIE_SECRET', 'API_KEY_PEPPER', 'REDIS_URL']) assert.match(res.stderr, new RegExp(name));
   });
 });
 

@@ -86,6 +86,9 @@ export async function startTestServer(
     DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
     ...(kind === 'redis' ? { REDIS_URL: opts.redisUrl ?? REDIS_URL, REDIS_PREFIX: prefix } : {}),
     ...opts.env,
+  }).catch(async (err: unknown) => {
+    await running.close(0); // a refused configuration leaves nothing listening
+    throw err;
   });
   const logger = createLogger(config.logLevel, opts.logDestination);
   const store = await openTestStore(kind, prefix, {
@@ -93,8 +96,16 @@ export async function startTestServer(
     commandTimeoutMs: config.redisCommandTimeoutMs,
     cluster: config.redisCluster,
   });
-  const services = await createServices(config, store, logger);
-  running.attach(await createApp(services));
+  let services: Services;
+  try {
+    services = await createServices(config, store, logger);
+    running.attach(await createApp(services));
+  } catch (err) {
+    // A start that fails (a test of a refused configuration) leaves nothing listening or connected.
+    await running.close(0);
+    await store.close();
+    throw err;
+  }
   return {
     url: config.publicUrl,
     origin: running.url.replace('localhost', '127.0.0.1'),
@@ -104,6 +115,7 @@ export async function startTestServer(
     prefix,
     async close() {
       await running.close(1000);
+      services.signingKeys.stop();
       await store.close();
       if (kind === 'redis' && !opts.prefix && !opts.redisUrl) await dropPrefix(prefix);
     },
@@ -157,7 +169,8 @@ export function redisBinariesMissing(): string | false {
 export async function runCli(
   prefix: string,
   args: string[],
-  opts: { input?: string } = {},
+  /** `input`: what stdin holds; `env`: configuration on top of the test's. */
+  opts: { input?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = {
     ...process.env,
@@ -166,6 +179,7 @@ export async function runCli(
     REDIS_PREFIX: prefix,
     DEV_SECRETS_FILE: '.portcullis/test-secrets.json',
     LOG_LEVEL: 'silent',
+    ...opts.env,
   };
   try {
     const running = promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });

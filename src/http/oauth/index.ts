@@ -18,11 +18,31 @@ import { createRecoveryRouter } from './recovery-pages.ts';
  */
 export function createOAuth(s: Services): { provider: Middleware; pages: Router; recovery: Router } {
   const brand = s.config.branding;
-  const provider = createProvider({ ...s, pages: providerPages(brand) });
-  // Behind a trusted proxy the URLs follow X-Forwarded-Proto/Host; otherwise PUBLIC_URL.
-  if (s.config.trustProxy.mode === 'off') provider.use(pinPublicOrigin(s.config.issuer));
+  const build = () => {
+    const built = createProvider({ ...s, pages: providerPages(brand) });
+    // Behind a trusted proxy the URLs follow X-Forwarded-Proto/Host; otherwise PUBLIC_URL.
+    if (s.config.trustProxy.mode === 'off') built.use(pinPublicOrigin(s.config.issuer));
+    // /oauth/jwks is cacheable as /.well-known/jwks.json is (JWKS_MAX_AGE).
+    built.use(async (ctx, next) => {
+      await next();
+      if (ctx.oidc?.route === 'jwks' && ctx.status === 200) ctx.set('Cache-Control', `public, max-age=${s.config.jwksMaxAge}`);
+    });
+    return built;
+  };
+  // oidc-provider takes its keys at construction and has no public way to change them: a change of
+  // the signing keys builds a new instance, which the next request uses (one in flight finishes on
+  // the old one). Both read sessions, grants and clients from the store, so they agree on state.
+  let provider = build();
+  s.signingKeys.onChange(() => {
+    try {
+      provider = build();
+    } catch (err) {
+      s.logger.error({ err: { message: (err as Error).message } }, 'oauth: cannot rebuild the provider with the new signing keys');
+    }
+  });
+  const current = () => provider;
   const pages = createPagesRouter({
-    provider,
+    provider: current,
     operations: s.operations,
     cookieSecret: s.config.cookieSecret,
     // The throttled password login every login surface shares.
@@ -40,7 +60,7 @@ export function createOAuth(s: Services): { provider: Middleware; pages: Router;
   });
   // "Forgot password?" and the emailed link's page (/account/forgot, /account/reset).
   const recovery = createRecoveryRouter({
-    provider,
+    provider: current,
     operations: s.operations,
     brand,
     audit: s.audit,
@@ -48,11 +68,11 @@ export function createOAuth(s: Services): { provider: Middleware; pages: Router;
     resets: s.passwordResets,
   });
   const findAccount = createFindAccount(s.accounts);
-  const mounted = mountProvider(provider, {
+  const mounted = mountProvider(current, {
     prefix: OAUTH_PREFIX,
     bodyLimit: s.config.bodyLimit,
     extraScopes: splitScopes(s.config.oauth.scopes).resource,
-    userinfoForJwt: (ctx) => answerUserinfoForJwt(ctx, { provider, authenticate: s.authenticate, findAccount }),
+    userinfoForJwt: (ctx) => answerUserinfoForJwt(ctx, { provider: current(), authenticate: s.authenticate, findAccount }),
     authorizationGuard: createAuthorizationQuota({ limiter: s.rateLimiter }),
   });
   return { provider: mounted, pages, recovery };

@@ -111,7 +111,7 @@ async function boundStoringRequest(ctx: Context, kind: StoringRequest, guard: (c
  * discovery documents at the root, where clients look for them.
  */
 export function mountProvider(
-  provider: Provider,
+  provider: () => Provider,
   opts: {
     prefix: string;
     bodyLimit: number;
@@ -120,10 +120,18 @@ export function mountProvider(
     authorizationGuard?: (ctx: Context) => Promise<void>;
   },
 ): Middleware {
-  const downstream = compose((provider as unknown as { middleware: Middleware[] }).middleware);
+  // The provider is asked for at the start of each request: a request runs to its end on the
+  // instance it started with, while the next one takes the instance built for new signing keys.
+  const composed = new WeakMap<Provider, Middleware>();
+  const downstreamOf = (p: Provider) => {
+    let m = composed.get(p);
+    if (!m) composed.set(p, (m = compose((p as unknown as { middleware: Middleware[] }).middleware)));
+    return m;
+  };
   const { prefix } = opts;
 
   async function run(ctx: Context, next: () => Promise<unknown>, innerPath: string) {
+    const downstream = downstreamOf(provider());
     const outer = ctx.path;
     ctx.mountPath = prefix;
     ctx.path = innerPath;

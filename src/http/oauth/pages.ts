@@ -31,7 +31,8 @@ import { ACCOUNT_PAGE_PATH, FORGOT_PATH, PASSWORD_CHANGED_NOTICE } from './recov
 export type LoginCheck = (ctx: Context, actorType: ActorType, email: string, password: string) => Promise<Account | null>;
 
 export interface PagesDeps {
-  provider: Provider;
+  /** The provider now (it is replaced when the signing keys change). */
+  provider: () => Provider;
   operations: OperationRegistry;
   cookieSecret: string;
   login: LoginCheck;
@@ -134,7 +135,7 @@ export function createPagesRouter(d: PagesDeps): Router {
   /** The live interaction this request belongs to (by its cookie), or undefined. */
   async function liveInteraction(ctx: Context & { params: Record<string, string> }): Promise<Details | undefined> {
     try {
-      const details = await provider.interactionDetails(ctx.req, ctx.res);
+      const details = await provider().interactionDetails(ctx.req, ctx.res);
       if (details.uid === ctx.params.uid) return details;
     } catch (err) {
       if (!(err instanceof errors.SessionNotFound)) throw err;
@@ -147,7 +148,7 @@ export function createPagesRouter(d: PagesDeps): Router {
     redirectUris: string[];
   }
   async function clientOf(clientId: unknown): Promise<ClientView> {
-    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
+    const client = typeof clientId === 'string' ? await provider().Client.find(clientId) : undefined;
     const meta = client?.metadata();
     const str = (k: string) => (typeof meta?.[k] === 'string' ? (meta[k] as string) : undefined);
     return {
@@ -210,7 +211,7 @@ export function createPagesRouter(d: PagesDeps): Router {
       return;
     }
     const chain = readChain(ctx, memo.cid);
-    if (chain && chain.uid !== uid && !chain.done && (await provider.Interaction.find(chain.uid)))
+    if (chain && chain.uid !== uid && !chain.done && (await provider().Interaction.find(chain.uid)))
       return redirect(ctx, actions(chain.uid).page);
     const client = await clientOf(memo.client_id);
     const home = client.clientUri ? { href: client.clientUri, text: `Go to ${client.name}` } : undefined;
@@ -332,7 +333,7 @@ export function createPagesRouter(d: PagesDeps): Router {
       const asked = new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()]);
       // Everything the app will hold afterwards: what the remembered grant already has, plus what is new.
       const held = new Set<string>();
-      const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+      const grant = details.grantId ? await provider().Grant.find(details.grantId) : undefined;
       if (grant) {
         for (const s of (grant.getOIDCScope() ?? '').split(' ')) if (s) held.add(s);
         for (const resource of Object.keys(grant.resources ?? {}))
@@ -361,7 +362,7 @@ export function createPagesRouter(d: PagesDeps): Router {
   /** Finish the login for `account`, to the provider (which goes on to consent or to the app). */
   async function signIn(ctx: Context, account: Account) {
     const result: InteractionResults = { login: { accountId: account.id } };
-    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    const to = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     redirect(ctx, to);
   }
 
@@ -516,8 +517,8 @@ export function createPagesRouter(d: PagesDeps): Router {
         missingResourceScopes?: Record<string, string[]>;
       };
       const grant =
-        (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
-        new provider.Grant({ accountId: details.session.accountId, clientId: String(details.params.client_id) });
+        (details.grantId ? await provider().Grant.find(details.grantId) : undefined) ??
+        new (provider().Grant)({ accountId: details.session.accountId, clientId: String(details.params.client_id) });
       if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
       for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
@@ -532,7 +533,7 @@ export function createPagesRouter(d: PagesDeps): Router {
         data: { client_id: String(details.params.client_id), scope: [...(missing.missingOIDCScope ?? [])].join(' ') },
       });
       writeChain(ctx, memo.cid, { uid: details.uid, done: 'allowed' });
-      const to = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      const to = await provider().interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
       redirect(ctx, to);
     },
   );
@@ -577,7 +578,7 @@ export function createPagesRouter(d: PagesDeps): Router {
       if (!csrfOk(details.uid, body.csrf)) return refused(ctx);
       const memo = readMemo(ctx, details.uid) ?? remember(ctx, details);
       writeChain(ctx, memo.cid, { uid: details.uid, done: 'denied' });
-      const to = await provider.interactionResult(
+      const to = await provider().interactionResult(
         ctx.req,
         ctx.res,
         { error: 'access_denied', error_description: 'The user denied the request' },

@@ -15,7 +15,8 @@ import { FORGOT_PATH, PASSWORD_CHANGED_NOTICE, RESET_PATH } from './recovery-pat
 import { forgotPage, messagePage, resetPage, type Branding } from './views.ts';
 
 export interface RecoveryDeps {
-  provider: Provider;
+  /** The provider now (it is replaced when the signing keys change). */
+  provider: () => Provider;
   operations: OperationRegistry;
   brand: Branding;
   audit: Audit;
@@ -65,9 +66,9 @@ export function createRecoveryRouter(d: RecoveryDeps): Router {
   /** Who resets: the kind of account the sign-in being returned to signs in, else what the link says. */
   async function actorFor(returnTo: string | undefined, asked: unknown): Promise<ActorType> {
     const uid = returnTo?.startsWith(`${INTERACTION_PATH}/`) ? returnTo.slice(INTERACTION_PATH.length + 1).split('/')[0] : undefined;
-    const interaction = uid ? await d.provider.Interaction.find(uid) : undefined;
+    const interaction = uid ? await d.provider().Interaction.find(uid) : undefined;
     const clientId = interaction?.params?.client_id;
-    const client = typeof clientId === 'string' ? await d.provider.Client.find(clientId) : undefined;
+    const client = typeof clientId === 'string' ? await d.provider().Client.find(clientId) : undefined;
     if (client) return client.metadata().login_actor === 'user' ? 'user' : 'customer';
     return asked === 'user' ? 'user' : 'customer';
   }

@@ -13,6 +13,7 @@ import { createAdminSignInsRouter } from './sign-ins.ts';
 import { createAdminGrantsRouter } from './grants.ts';
 import { createAdminCustomersRouter } from './customers.ts';
 import { createAdminOverviewRouter } from './overview.ts';
+import { createAdminSigningKeysRouter } from './signing-keys.ts';
 
 /** CORS (ADMIN_CORS; AUTH_CORS too for /admin/auth/*), then the admin guard: before every /admin route. */
 export function adminBefore(s: Services): Middleware[] {
@@ -31,5 +32,6 @@ export function createAdminRouters(s: Services): Router[] {
     createAdminCustomersRouter(s),
     createAdminAuditEventsRouter(s),
     createAdminOverviewRouter(s),
+    createAdminSigningKeysRouter(s),
   ];
 }

@@ -67,7 +67,8 @@ describe('console: users, customers, publishable keys, OAuth clients, audit log'
     // Disable: every sign-in ends; the user's next click lands on the sign-in screen.
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByText('Disabled: every sign-in ended.').waitFor();
-    assert.match(await page.getByRole('heading', { level: 2, name: /User/ }).innerText(), /Disabled/);
+    // The page shows the new state once it has read the user again.
+    await page.getByRole('heading', { level: 2, name: /User.*Disabled/ }).waitFor();
     user.expect('/admin/', 401);
     await user.page.getByRole('navigation').getByRole('link', { name: 'Publishable keys' }).click();
     await user.page.getByText('Your session ended. Sign in again.').waitFor();

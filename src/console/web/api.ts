@@ -147,3 +147,14 @@ export interface Overview {
   quota_refusals: { count: number };
   redis: { kind: 'redis' | 'memory'; status: 'up' | 'down'; latency_ms: number | null };
 }
+
+export interface SigningKey {
+  kid: string;
+  alg: 'RS256' | 'ES256' | 'EdDSA';
+  state: 'next' | 'current' | 'previous' | 'retired' | 'revoked';
+  origin: 'imported' | 'generated' | 'static';
+  created_at: string | null;
+  activates_at: string | null;
+  retires_at: string | null;
+  revoked_at: string | null;
+}

@@ -9,6 +9,7 @@ import { AccountPage, AccountsPage } from './pages/accounts.tsx';
 import { OAuthClientPage, OAuthClientsPage } from './pages/oauth-clients.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { OverviewPage } from './pages/overview.tsx';
+import { SigningKeysPage } from './pages/signing-keys.tsx';
 
 const NAV: { href: string; label: string; need: Role }[] = [
   { href: '/app', label: 'Overview', need: 'member' },
@@ -18,6 +19,7 @@ const NAV: { href: string; label: string; need: Role }[] = [
   { href: '/app/users', label: 'Users', need: 'admin' },
   { href: '/app/customers', label: 'Customers', need: 'admin' },
   { href: '/app/audit', label: 'Audit log', need: 'admin' },
+  { href: '/app/signing-keys', label: 'Signing keys', need: 'admin' },
 ];
 
 type State = { kind: 'loading' } | { kind: 'signed-out'; note?: string } | { kind: 'signed-in'; me: User };
@@ -158,6 +160,8 @@ function Route({ path }: { path: string }) {
       return id ? <OAuthClientPage id={id} /> : <OAuthClientsPage />;
     case 'audit':
       return <AuditPage />;
+    case 'signing-keys':
+      return <SigningKeysPage />;
     default:
       return <NotFound />;
   }

@@ -14,6 +14,7 @@ import { appMetadataOf, authIdentityIdOf } from '../../tokens/actor-tokens.ts';
 import { auditRequest } from '../audit-request.ts';
 import { defineRoute } from '../route.ts';
 import { signInClientOf } from '../sign-in-client.ts';
+import { redirectSeeOther, sendPage } from '../html-page.ts';
 import { selfActions } from './actions.ts';
 import { createFormGuard } from './form-guard.ts';
 import { currentSignInIds, ownSignIn, recentActivity } from './self.ts';
@@ -70,17 +71,10 @@ export function createAccountPagesRouter(s: Services): Router {
   const guard = createFormGuard({ secret: s.config.cookieSecret, publicOrigin: new URL(s.config.publicUrl).origin });
   const actions = selfActions(s);
 
-  const render = (ctx: Context, status: number, body: string) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Content-Security-Policy', CSP);
-    ctx.body = body;
-  };
+  const render = (ctx: Context, status: number, body: string) => sendPage(ctx, status, body, CSP);
   const redirect = (ctx: Context, to: string, flash?: Flash) => {
     if (flash) guard.setFlash(ctx, flash);
-    ctx.redirect(to);
-    ctx.status = 303;
+    redirectSeeOther(ctx, to);
   };
   const refused = (ctx: Context) =>
     render(

@@ -7,6 +7,7 @@ import type { Account } from '../../accounts/accounts.ts';
 import type { Audit } from '../../audit/audit.ts';
 import { auditRequest } from '../audit-request.ts';
 import { RateLimitedError, ServiceUnavailableError } from '../../errors.ts';
+import { redirectSeeOther, sendPage } from '../html-page.ts';
 import { defineRoute, type OperationRegistry } from '../route.ts';
 import type { ActorType } from '../../accounts/accounts.ts';
 import { DuplicateEmailError } from '../../accounts/accounts.ts';
@@ -89,23 +90,8 @@ export function createPagesRouter(d: PagesDeps): Router {
     return a.length === b.length && timingSafeEqual(a, b);
   };
 
-  const page = (ctx: Context, status: number, body: string) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    // No script anywhere on these pages; only our stylesheet, and images (the brand's and the app's
-    // logos, https only). (No form-action: browsers apply it to the redirects after a submit, which
-    // lead back to the client.)
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'",
-    );
-    ctx.body = body;
-  };
-  const redirect = (ctx: Context, to: string) => {
-    ctx.redirect(to);
-    ctx.status = 303;
-  };
+  const page = sendPage;
+  const redirect = redirectSeeOther;
   const refused = (ctx: Context) =>
     page(
       ctx,

@@ -9,6 +9,7 @@ import type { Audit, AuditRequest } from '../../audit/audit.ts';
 import { InvalidResetTokenError } from '../../errors.ts';
 import { INTERACTION_PATH } from '../../oauth/interactions.ts';
 import { auditRequest } from '../audit-request.ts';
+import { redirectSeeOther, sendPage } from '../html-page.ts';
 import { defineRoute, type OperationRegistry } from '../route.ts';
 import { PASSWORD_HINT } from './pages.ts';
 import { FORGOT_PATH, PASSWORD_CHANGED_NOTICE, RESET_PATH } from './recovery-paths.ts';
@@ -48,20 +49,8 @@ const FLASH = 'pc_reset_flash';
 export function createRecoveryRouter(d: RecoveryDeps): Router {
   const router = new Router();
   const { brand } = d;
-  const page = (ctx: Context, status: number, body: string) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'",
-    );
-    ctx.body = body;
-  };
-  const redirect = (ctx: Context, to: string) => {
-    ctx.redirect(to);
-    ctx.status = 303;
-  };
+  const page = sendPage;
+  const redirect = redirectSeeOther;
 
   /** Who resets: the kind of account the sign-in being returned to signs in, else what the link says. */
   async function actorFor(returnTo: string | undefined, asked: unknown): Promise<ActorType> {

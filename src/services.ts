@@ -100,7 +100,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   signIns.registerEnd('session', (ref) => sessions.endSignIn(ref));
   signIns.registerEnd('oauth-session', endOAuthSession({ store, revocations }));
   const actorTokens = createActorTokens({ jwt, signIns, revocations, roleScopes: config.roleScopes, ttl: config.ttl });
-  const signOut = createSignOut({ signIns, refreshFamilies });
+  const signOut = createSignOut({ signIns, sessions, refreshFamilies });
   // One list for authenticate() and the verify fast lane, so no kind of credential can miss either.
   const credentialResolvers = [
     apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }),

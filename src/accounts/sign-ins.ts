@@ -178,6 +178,12 @@ export function createSignIns(deps: { store: Store; now?: () => number }) {
       return true;
     },
 
+    /** The references of the live sign-ins of `kind` of `accountId`. */
+    async refsOf(accountId: string, kind: SignInKind): Promise<string[]> {
+      const live = await store.indexRangeByScore(keys.accountSignIns(accountId), now(), Infinity);
+      return live.filter((m) => m.startsWith(`${kind}:`)).map((m) => m.slice(kind.length + 1));
+    },
+
     /** Note a use of a sign-in that does not extend it (a cookie session's request): at most once a minute. */
     async touch(accountId: string, kind: SignInKind, ref: string): Promise<void> {
       await touchRecord(recordKey(accountId, `${kind}:${ref}`));

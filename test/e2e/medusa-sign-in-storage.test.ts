@@ -105,17 +105,20 @@ describe('the storage of a Medusa sign-in and its cookie session ends with them'
     assert.equal(await verify(latest), 401);
   });
 
-  it('/v1/auth/logout of a Medusa token (from /admin/auth/token) ends its lineage the same way', async () => {
+  it('/v1/auth/logout of a Medusa token (from /admin/auth/token) ends its lineage and the cookie session started from it', async () => {
     const baseline = await snapshot();
     const login = await api('/admin/auth/token', { method: 'POST', json: { email: 'v1@example.com', password: PASSWORD } });
     assert.equal(login.status, 200, login.text);
     const token = login.json.token as string;
     const latest = await refreshed(token);
-    assert.equal(signInKeys(added(baseline, await snapshot())).length, 2);
+    const cookie = cookieOf(await api('/auth/session', { method: 'POST', headers: bearer(latest) }));
+    assert.equal((await api('/v1/auth/verify', { headers: { cookie } })).status, 200);
+    assert.equal(signInKeys(added(baseline, await snapshot())).length, 3);
     const out = await api('/v1/auth/logout', { method: 'POST', headers: bearer(token), json: {} });
     assert.equal(out.status, 204, out.text);
     assertOnlyRevocationLeft(added(baseline, await snapshot()), sidOf(token), expOf(latest));
     assert.equal(await verify(latest), 401);
+    assert.equal((await api('/v1/auth/verify', { headers: { cookie } })).status, 401);
   });
 
   it("an admin's sign-out of a user ends the lineage and its cookie session: only the revocation remains", async () => {

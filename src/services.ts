@@ -14,6 +14,7 @@ import type { Store } from './store/port.ts';
 import { createJwtService } from './tokens/jwt.ts';
 import { createSigningKeys } from './tokens/signing-keys-for-config.ts';
 import { createRefreshFamilies } from './tokens/refresh-families.ts';
+import { createSignOut } from './tokens/sign-out.ts';
 import { createRevocations } from './tokens/revocations.ts';
 import { createLoginThrottle } from './rate-limit/login-throttle.ts';
 import { createPasswordLogin } from './accounts/password-login.ts';
@@ -45,7 +46,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const passwords = createPasswordHasher({ maxWaitMs: config.loginQueueTimeout * 1000 });
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
-  const revocations = createRevocations(store, longestAccessTtl(config));
+  const revocations = createRevocations(store, longestAccessTtl(config), { oauthAccessSeconds: config.ttl.oauthAccess });
   const webhook = createWebhookNotifier({ url: config.notifyWebhookUrl, logger });
   const signIns = createSignIns({ store });
   const audit = createAudit({
@@ -94,11 +95,12 @@ export async function createServices(config: Config, store: Store, logger: Logge
     resetUrl: (token) => config.resetUrlTemplate.replace('{token}', encodeURIComponent(token)),
   });
   // Each kind of sign-in ends the way the module that stores it says ("sign out everywhere", a password reset).
-  signIns.registerEnd('lineage', (sid) => revocations.revokeLineage(sid));
-  signIns.registerEnd('family', refreshFamilies.revokeFamily);
-  signIns.registerEnd('session', sessions.endSignIn);
+  signIns.registerEnd('lineage', (sid, signIn) => revocations.revokeLineage(sid, signIn.expiresAtMs));
+  signIns.registerEnd('family', (familyId) => refreshFamilies.revokeFamily(familyId));
+  signIns.registerEnd('session', (ref) => sessions.endSignIn(ref));
   signIns.registerEnd('oauth-session', endOAuthSession({ store, revocations }));
-  const actorTokens = createActorTokens({ jwt, signIns, roleScopes: config.roleScopes, ttl: config.ttl });
+  const actorTokens = createActorTokens({ jwt, signIns, revocations, roleScopes: config.roleScopes, ttl: config.ttl });
+  const signOut = createSignOut({ signIns, sessions, refreshFamilies });
   // One list for authenticate() and the verify fast lane, so no kind of credential can miss either.
   const credentialResolvers = [
     apiKeyResolver({ apiKeys, accounts, roleScopes: config.roleScopes }),
@@ -170,6 +172,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     credentialResolvers,
     refreshFamilies,
     actorTokens,
+    signOut,
     pendingIdentities,
     passwordResets,
     authenticate,

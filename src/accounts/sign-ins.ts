@@ -63,8 +63,11 @@ function parseUserAgent(raw: string): SignInView['user_agent'] {
   };
 }
 
-/** Ends one sign-in of a kind, given the reference it was recorded with. */
-export type EndSignIn = (ref: string) => Promise<void>;
+/**
+ * Ends one sign-in of a kind, given the reference it was recorded with and, from its index entry,
+ * the account and when its latest credential expires (how long a revocation of it must last).
+ */
+export type EndSignIn = (ref: string, signIn: { accountId: string; expiresAtMs: number }) => Promise<void>;
 
 /**
  * Every sign-in of an account, indexed per account, so one call ends them all (a password reset,
@@ -116,11 +119,24 @@ export function createSignIns(deps: { store: Store; now?: () => number }) {
     if (ttl > 0) await store.put(key, JSON.stringify(updated), { ttlSeconds: ttl });
   }
 
-  async function end(accountId: string, member: string): Promise<void> {
+  /**
+   * End one sign-in with the expiry its index entry holds. A credential issued meanwhile moves that
+   * expiry later before its issuer checks for a revocation: read again after the end, a later expiry
+   * is ended again (revocations only ever extend), so no credential outlives its revocation.
+   */
+  async function end(accountId: string, member: string, expiresAtMs?: number): Promise<void> {
     const at = member.indexOf(':');
     const endOne = ends.get(member.slice(0, at) as SignInKind);
     if (!endOne) throw new Error(`No end is registered for ${member.slice(0, at)} sign-ins`);
-    await endOne(member.slice(at + 1));
+    const index = keys.accountSignIns(accountId);
+    let ended = expiresAtMs ?? (await store.indexScore(index, member)) ?? now();
+    await endOne(member.slice(at + 1), { accountId, expiresAtMs: ended });
+    for (let round = 0; round < 3; round++) {
+      const latest = await store.indexScore(index, member);
+      if (latest === null || latest <= ended) return;
+      ended = latest;
+      await endOne(member.slice(at + 1), { accountId, expiresAtMs: ended });
+    }
   }
 
   return {
@@ -146,6 +162,26 @@ export function createSignIns(deps: { store: Store; now?: () => number }) {
     async forget(accountId: string, kind: SignInKind, ref: string): Promise<void> {
       const member = `${kind}:${ref}`;
       await Promise.all([store.indexRemove(keys.accountSignIns(accountId), [member]), store.delete(recordKey(accountId, member))]);
+    },
+
+    /**
+     * End the sign-in of `kind` recorded under `ref` and delete its index entry and record in the
+     * same step (a logout); false when the account lists no such sign-in.
+     */
+    async endRef(accountId: string, kind: SignInKind, ref: string): Promise<boolean> {
+      const member = `${kind}:${ref}`;
+      const key = keys.accountSignIns(accountId);
+      const expiresAtMs = await store.indexScore(key, member);
+      if (expiresAtMs === null) return false;
+      await end(accountId, member, expiresAtMs);
+      await Promise.all([store.indexRemove(key, [member]), store.delete(recordKey(accountId, member))]);
+      return true;
+    },
+
+    /** The references of the live sign-ins of `kind` of `accountId`. */
+    async refsOf(accountId: string, kind: SignInKind): Promise<string[]> {
+      const live = await store.indexRangeByScore(keys.accountSignIns(accountId), now(), Infinity);
+      return live.filter((m) => m.startsWith(`${kind}:`)).map((m) => m.slice(kind.length + 1));
     },
 
     /** Note a use of a sign-in that does not extend it (a cookie session's request): at most once a minute. */

@@ -64,7 +64,7 @@ export function endOAuthSession(deps: { store: Store; revocations: Revocations }
       ? ((JSON.parse(raw) as { authorizations?: Record<string, { grantId?: string; persistsLogout?: boolean }> }).authorizations ?? {})
       : {};
     const grantIds = Object.values(authorizations).flatMap((a) => (a.grantId && !a.persistsLogout ? [a.grantId] : []));
-    await Promise.all(grantIds.map((grantId) => revocations.revokeLineage(grantId)));
+    await Promise.all(grantIds.map((grantId) => revocations.revokeGrant(grantId)));
     await store.delete(keys.oauthModel('Session', recordRef));
   };
 }

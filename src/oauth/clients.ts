@@ -223,7 +223,7 @@ export function createOAuthClients(deps: {
         updated_at: new Date().toISOString(),
       };
       await store.put(keys.oauthClient(clientId), JSON.stringify(next));
-      await revocations.revokeLineage(current.lineage);
+      await revocations.revokeGrant(current.lineage);
       return { client: next, secret };
     },
 
@@ -231,7 +231,7 @@ export function createOAuthClients(deps: {
       const current = await mustGet(clientId);
       await store.delete(keys.oauthClient(clientId));
       await store.indexRemove(keys.oauthClientIndex(), [clientId]);
-      await revocations.revokeLineage(current.lineage);
+      await revocations.revokeGrant(current.lineage);
       const revokedGrants = await grants.revokeAllForClient(clientId);
       return { client: current, revokedGrants };
     },

@@ -119,12 +119,12 @@ export function createOAuthGrants(deps: { store: Store; revocations: Revocations
     /** The live grants an account gave, newest first. */
     listForAccount: (accountId: string) => viewsOf(keys.oauthAccountGrants(accountId)),
     /** Refuse the grant's JWT access tokens from now on (they are stored nowhere). */
-    recordRevocation: (grantId: string) => revocations.revokeLineage(grantId),
+    recordRevocation: (grantId: string) => revocations.revokeGrant(grantId),
     /** Delete one model's records of a grant (oidc-provider's revokeByGrantId). */
     revokeTokens: (grantId: string, model: string) => deleteMembers(grantId, model),
     /** The whole grant: its records, the Grant itself, and a revocation record for its JWTs. */
     async revoke(grantId: string): Promise<void> {
-      await revocations.revokeLineage(grantId);
+      await revocations.revokeGrant(grantId);
       const grantKey = keys.oauthModel('Grant', grantId);
       const raw = await store.get(grantKey);
       await deleteMembers(grantId);

@@ -69,6 +69,11 @@ export function createSessions(deps: { store: Store; signIns: SignIns }) {
     async destroy(id: string): Promise<void> {
       await store.delete(keys.session(idHash(id)));
     },
+    /** The sign-in (lineage sid) the session recorded under `ref` came from, or null when it has ended. */
+    async signInOf(ref: string): Promise<string | null> {
+      const raw = await store.get(keys.session(ref));
+      return raw ? ((JSON.parse(raw) as SessionRecord).sid ?? null) : null;
+    },
     /** End the session recorded as a sign-in under `ref` (its id's hash). */
     async endSignIn(ref: string): Promise<void> {
       await store.delete(keys.session(ref));

@@ -162,6 +162,9 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
     async indexCount(key) {
       return indexOf(key, false)?.value.size ?? 0;
     },
+    async indexScore(key, member) {
+      return indexOf(key, false)?.value.get(member) ?? null;
+    },
     async rateLimit(key, limit, periodMs, cost = 1): Promise<RateLimitResult> {
       const now = Date.now();
       const stored = stringOf(key);

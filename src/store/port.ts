@@ -78,6 +78,8 @@ export interface Store {
   /** Remove the members with score in [min, max]; how many went. */
   indexRemoveByScore(key: string, min: number, max: number): Promise<number>;
   indexCount(key: string): Promise<number>;
+  /** A member's score, or null when it is not in the index. */
+  indexScore(key: string, member: string): Promise<number | null>;
 
   /**
    * GCRA rate limit: `limit` requests per `periodMs`, smoothly refilled (no fixed-window

@@ -295,6 +295,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     indexRangeByScore: (key, min, max) => guard(() => client.zRangeByScore(p(key), min, max)),
     indexRemoveByScore: (key, min, max) => guard(() => client.zRemRangeByScore(p(key), score(min), score(max))),
     indexCount: (key) => guard(() => client.zCard(p(key))),
+    indexScore: (key, member) => guard(() => client.zScore(p(key), member)),
     rateLimit: async (key, limit, periodMs, cost = 1) => {
       const [allowed, remaining, retryAfterMs, resetMs] = (await run('rateLimit', [key], [limit, periodMs, cost])) as number[];
       return { allowed: allowed === 1, remaining, retryAfterMs, resetMs };

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import { InvalidTokenError } from '../errors.ts';
 import type { Principal } from '../principal/principal.ts';
 import type { IssuedJwt, JwtService } from './jwt.ts';
+import type { Revocations } from './revocations.ts';
 
 /** Medusa names the login identity apart from the actor; ours is derived from the account id. */
 export const authIdentityIdOf = (accountId: string) => `authid_${accountId.slice(accountId.indexOf('_') + 1)}`;
@@ -28,8 +29,14 @@ export function medusaSignInOf(p: Principal): MedusaSignIn | undefined {
  * Medusa-style JWTs for an account (/admin/auth/token, /store/auth/token, /auth/*): our first-party
  * JWT (so /v1/auth/verify, logout and revocation know it) with the claims Medusa clients read.
  */
-export function createActorTokens(deps: { jwt: JwtService; signIns: SignIns; roleScopes: Config['roleScopes']; ttl: Config['ttl'] }) {
-  const { jwt, signIns, roleScopes, ttl } = deps;
+export function createActorTokens(deps: {
+  jwt: JwtService;
+  signIns: SignIns;
+  revocations: Revocations;
+  roleScopes: Config['roleScopes'];
+  ttl: Config['ttl'];
+}) {
+  const { jwt, signIns, revocations, roleScopes, ttl } = deps;
   return {
     /**
      * Without `from`, a new sign-in: its own `sid` and an absolute end REFRESH_TOKEN_TTL from now
@@ -64,6 +71,14 @@ export function createActorTokens(deps: { jwt: JwtService; signIns: SignIns; rol
       });
       // The sign-in is recorded (and its record kept as long as its latest token), so a password reset ends it.
       await signIns.add(account.id, 'lineage', signIn.sid, issued.expiresAt.getTime(), client);
+      // A sign-in ended while this token was minted: its revocation may predate the token's expiry
+      // (the end read the expiry before the line above), so it is extended to cover it, the entry
+      // just written is dropped, and the token is never handed out.
+      if (from && (await revocations.isLineageRevoked(signIn.sid))) {
+        await revocations.revokeLineage(signIn.sid, issued.expiresAt.getTime());
+        await signIns.forget(account.id, 'lineage', signIn.sid);
+        throw new InvalidTokenError('The sign-in has ended; sign in again');
+      }
       return issued;
     },
   };

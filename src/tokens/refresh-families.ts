@@ -229,3 +229,4 @@ export function createRefreshFamilies(deps: {
     revokeFamily,
   };
 }
+export type RefreshFamilies = ReturnType<typeof createRefreshFamilies>;

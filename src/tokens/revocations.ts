@@ -16,13 +16,20 @@ const CLOCK_SLACK_SECONDS = 5;
  * already there (hashSet only extends), so the records expire with the tokens they refuse.
  * Checking is one HMGET on one key: the verify path's single round trip.
  */
-export function createRevocations(store: Store, rememberSeconds: number) {
+export function createRevocations(store: Store, rememberSeconds: number, opts: { oauthAccessSeconds?: number } = {}) {
   const longest = rememberSeconds + CLOCK_SLACK_SECONDS;
+  // An OAuth grant's access tokens are JWTs stored nowhere, all minted with one lifetime: the latest
+  // one a grant revoked now can have issued expires within that lifetime from now.
+  const oauthLongest = Math.min(longest, (opts.oauthAccessSeconds ?? rememberSeconds) + CLOCK_SLACK_SECONDS);
   const ttlUntil = (untilMs?: number) =>
     untilMs === undefined ? longest : Math.min(longest, Math.max(1, Math.ceil((untilMs - Date.now()) / 1000) + CLOCK_SLACK_SECONDS));
   return {
     async revokeLineage(sid: string, untilMs?: number): Promise<void> {
       await store.hashSet(keys.revocations(sid), { [WHOLE_LINEAGE]: String(Date.now()) }, { ttlSeconds: ttlUntil(untilMs) });
+    },
+    /** Refuse the JWT access tokens of an OAuth grant (or client lineage): as long as an OAuth access token can live. */
+    async revokeGrant(grantId: string): Promise<void> {
+      await store.hashSet(keys.revocations(grantId), { [WHOLE_LINEAGE]: String(Date.now()) }, { ttlSeconds: oauthLongest });
     },
     async revokeToken(sid: string, jti: string): Promise<void> {
       await store.hashSet(keys.revocations(sid), { [jti]: String(Date.now()) }, { ttlSeconds: longest });

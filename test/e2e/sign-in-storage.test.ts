@@ -3,11 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createClient } from 'redis';
 import { http, REDIS_URL, startTestServer, type TestServer } from '../helpers/harness.ts';
+import { added, assertOnlyRevocationLeft, bytesOf, census } from '../helpers/key-census.ts';
 
 const PASSWORD = 'storage ends with the sign-in';
 const ACCESS_TTL_SECONDS = 600;
-/** What verification tolerates past `exp` (jwt.ts): the revocation is kept that much longer. */
-const CLOCK_SLACK_SECONDS = 5;
 
 /**
  * What a /v1 sign-in keeps in Redis, counted key by key on the test's private prefix: while it lives,
@@ -22,21 +21,7 @@ describe('the storage of a sign-in ends with it', () => {
   let redis: ReturnType<typeof createClient>;
   const api = (path: string, init: Parameters<typeof http>[1] = {}) => http(`${srv.url}${path}`, init);
 
-  /** Every key under the prefix (without it) but the audit stream, with its size (MEMORY USAGE) and remaining life (ms). */
-  async function snapshot(): Promise<Map<string, { bytes: number; pttl: number }>> {
-    const found = new Map<string, { bytes: number; pttl: number }>();
-    for await (const batch of redis.scanIterator({ MATCH: `${srv.prefix}*`, COUNT: 1000 })) {
-      for (const key of batch) {
-        const name = key.slice(srv.prefix.length);
-        if (name.startsWith('events:') || name.startsWith('rl:')) continue;
-        found.set(name, { bytes: Number(await redis.memoryUsage(key)), pttl: await redis.pTTL(key) });
-      }
-    }
-    return found;
-  }
-  const added = (before: Map<string, unknown>, now: Map<string, { bytes: number; pttl: number }>) =>
-    new Map([...now].filter(([k]) => !before.has(k)));
-  const bytesOf = (m: Map<string, { bytes: number }>) => [...m.values()].reduce((sum, v) => sum + v.bytes, 0);
+  const snapshot = () => census(redis, srv.prefix);
 
   async function login(username: string) {
     const res = await api('/v1/auth/login', { method: 'POST', json: { username, password: PASSWORD } });
@@ -50,18 +35,6 @@ describe('the storage of a sign-in ends with it', () => {
   }
   const verify = async (token: string) => (await api('/v1/auth/verify', { headers: { authorization: `Bearer ${token}` } })).status;
   const sidOf = (token: string) => decodeJwt(token)['sid'] as string;
-
-  /** The one key left of an ended sign-in: its revocation, kept exactly until `latestExp` (s) plus the clock slack. */
-  function assertOnlyRevocationLeft(left: Map<string, { bytes: number; pttl: number }>, sid: string, latestExp: number) {
-    assert.deepEqual([...left.keys()], [`rev:{${sid}}`], 'only the revocation marker remains');
-    const lifeMs = left.get(`rev:{${sid}}`)!.pttl;
-    const tokenLifeMs = latestExp * 1000 - Date.now();
-    assert.ok(lifeMs >= tokenLifeMs, `the marker (${lifeMs} ms) outlives the latest token (${tokenLifeMs} ms)`);
-    assert.ok(
-      lifeMs <= tokenLifeMs + (CLOCK_SLACK_SECONDS + 2) * 1000,
-      `the marker (${lifeMs} ms) ends with the latest token (${tokenLifeMs} ms)`,
-    );
-  }
 
   before(async () => {
     // The longest token of any kind lives a day (the old marker's life): ours lives 10 minutes.

@@ -288,6 +288,12 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
       assert.deepEqual(await store.indexRange(key, { offset: 0, limit: 10 }), ['b', 'd', 'e', 'a']);
       assert.equal(await store.indexCount('idx:missing'), 0);
       assert.deepEqual(await store.indexRange('idx:missing', { offset: 0, limit: 10 }), []);
+      // A member's score, exactly (sign-ins are scored by an expiry in milliseconds), or null.
+      assert.equal(await store.indexScore(key, 'a'), 10);
+      await store.indexAdd(key, 'ms', 1_795_000_000_123);
+      assert.equal(await store.indexScore(key, 'ms'), 1_795_000_000_123);
+      assert.equal(await store.indexScore(key, 'c'), null, 'a removed member');
+      assert.equal(await store.indexScore('idx:missing', 'a'), null);
     });
 
     it('indexes break score ties by member, and keep millisecond timestamps exact', async () => {

@@ -8,7 +8,7 @@ import { signInClientOf } from '../../http/sign-in-client.ts';
 import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import { readBearer } from '../../principal/read-credential.ts';
-import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
+import { SESSION_COOKIE, sessionSignInRef, writeSessionCookie } from '../../principal/session.ts';
 import type { Services } from '../../services.ts';
 import type { ActorType } from '../../accounts/accounts.ts';
 import { actorAccount, isRegistrationPrincipal, medusaErr } from '../medusa-shapes.ts';
@@ -267,8 +267,10 @@ export function createMedusaAuthRouter(s: Services): Router {
       let session: Awaited<ReturnType<typeof s.sessions.get>> = null;
       if (id) {
         session = await s.sessions.get(id);
-        await s.sessions.destroy(id);
-        if (session?.sid) await s.revocations.revokeLineage(session.sid);
+        // The session, its sign-in (the lineage it came from) and their index entries and records go
+        // in one step; what stays is the lineage's revocation, until its latest token expires.
+        if (!session || !(await s.signIns.endRef(session.actor_id, 'session', sessionSignInRef(id)))) await s.sessions.destroy(id);
+        if (session?.sid) await s.signOut.endSignInOf(session.actor_id, session.sid);
       }
       // A Bearer JWT sent along is logged out too (its whole sign-in). Logging out never
       // fails on a credential that is already dead; a store failure is not that (it answers 503,
@@ -277,7 +279,7 @@ export function createMedusaAuthRouter(s: Services): Router {
         if (err instanceof AppError) return null;
         throw err;
       });
-      if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.refreshFamilies.revokeFamily(bearer.sid);
+      if (bearer?.method === 'jwt' && bearer.sid && !isRegistrationPrincipal(bearer)) await s.signOut.endSignInOf(bearer.id, bearer.sid);
       const who = session
         ? ({ type: session.actor_type, id: session.actor_id } as const)
         : bearer && !isRegistrationPrincipal(bearer) && (bearer.kind === 'user' || bearer.kind === 'customer')

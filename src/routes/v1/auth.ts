@@ -173,7 +173,7 @@ export function createV1AuthRouter(s: Services): Router {
       if (principal.method !== 'jwt' || !principal.sid) throw new InvalidTokenError('Only first-party tokens can be logged out here');
       if (body.everywhere) await s.signIns.endAll(principal.id);
       // (Also when ending everywhere: a lineage signed in before sign-ins were recorded ends with this token.)
-      await s.refreshFamilies.revokeFamily(principal.sid);
+      await s.signOut.endSignInOf(principal.id, principal.sid);
       await s.audit.record(body.everywhere ? 'auth.signed_out_everywhere' : 'auth.logout', {
         actor: principal,
         subject: { type: principal.kind, id: principal.id },

@@ -267,23 +267,7 @@ export function ApiKeyPage({ id }: { id: string }) {
           <h2 id="key-head">
             Secret API key <Status active={!k.revoked_at} />
           </h2>
-          {can('developer') && (
-            <ActionMenu>
-              <button type="button" onClick={() => setDialog('edit')}>
-                Edit
-              </button>
-              {!k.revoked_at && (
-                <button type="button" onClick={() => setDialog('revoke')}>
-                  Revoke API key
-                </button>
-              )}
-              {k.revoked_at && (
-                <button type="button" onClick={() => setDialog('delete')}>
-                  Delete
-                </button>
-              )}
-            </ActionMenu>
-          )}
+          {can('developer') && <KeyActions revoked={!!k.revoked_at} onPick={setDialog} />}
         </div>
         <dl class="facts">
           <dt>Key</dt>
@@ -333,6 +317,27 @@ export function ApiKeyPage({ id }: { id: string }) {
         />
       )}
     </Page>
+  );
+}
+
+/** A key's menu on its details page: edit; revoke while it is active; delete once revoked (as the API allows). */
+export function KeyActions({ revoked, onPick }: { revoked: boolean; onPick: (dialog: 'edit' | 'revoke' | 'delete') => void }) {
+  return (
+    <ActionMenu>
+      <button type="button" onClick={() => onPick('edit')}>
+        Edit
+      </button>
+      {!revoked && (
+        <button type="button" onClick={() => onPick('revoke')}>
+          Revoke API key
+        </button>
+      )}
+      {revoked && (
+        <button type="button" onClick={() => onPick('delete')}>
+          Delete
+        </button>
+      )}
+    </ActionMenu>
   );
 }
 

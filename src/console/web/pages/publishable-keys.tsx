@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { api, query, type ApiKey, type SalesChannel } from '../api.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.ts';
-import { ActionMenu, Confirm, ErrorNote, Link, Loading, messageOf, Page, Select, Status, Table, useLoad, when } from '../ui.tsx';
-import { CreateKey, EditTitle, Pager } from './api-keys.tsx';
+import { Confirm, ErrorNote, Link, Loading, messageOf, Page, Select, Status, Table, useLoad, when } from '../ui.tsx';
+import { CreateKey, EditTitle, KeyActions, Pager } from './api-keys.tsx';
 
 /** Publishable keys name a storefront and the sales channels it sees; they are no credential. */
 export function PublishableKeysPage() {
@@ -102,23 +102,7 @@ export function PublishableKeyPage({ id }: { id: string }) {
           <h2 id="pk-head">
             Publishable key <Status active={!k.revoked_at} />
           </h2>
-          {can('developer') && (
-            <ActionMenu>
-              <button type="button" onClick={() => setDialog('edit')}>
-                Edit
-              </button>
-              {!k.revoked_at && (
-                <button type="button" onClick={() => setDialog('revoke')}>
-                  Revoke API key
-                </button>
-              )}
-              {k.revoked_at && (
-                <button type="button" onClick={() => setDialog('delete')}>
-                  Delete
-                </button>
-              )}
-            </ActionMenu>
-          )}
+          {can('developer') && <KeyActions revoked={!!k.revoked_at} onPick={setDialog} />}
         </div>
         <dl class="facts">
           <dt>Key</dt>

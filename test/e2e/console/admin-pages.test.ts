@@ -207,6 +207,8 @@ describe('console: users, customers, publishable keys, OAuth clients, audit log'
     await page.getByLabel('Type').fill('oauth_client.created');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await events.getByRole('row').filter({ hasText: 'user.role_changed' }).waitFor({ state: 'detached' });
+    // The old rows go before the filtered answer arrives: wait for it, then count.
+    await events.getByRole('row').filter({ hasText: 'oauth_client.created' }).first().waitFor();
     assert.equal(await events.getByRole('row').filter({ hasText: 'oauth_client.created' }).count(), 1);
 
     // Live tail: an event recorded now shows up without reloading.

@@ -42,8 +42,14 @@ import { createConnectedApps } from './oauth/connected-apps.ts';
  * The domain libraries, built from config and a store: the one place that decides which
  * implementation each part gets. Routes and tests take what they need from here.
  */
-export async function createServices(config: Config, store: Store, logger: Logger) {
-  const passwords = createPasswordHasher({ maxWaitMs: config.loginQueueTimeout * 1000 });
+/** What tests may replace beyond the configuration. */
+export interface ServiceOverrides {
+  /** The failed-login back-off's clock, so a test decides when a back-off has passed. */
+  loginThrottleClock?: () => number;
+}
+
+export async function createServices(config: Config, store: Store, logger: Logger, overrides: ServiceOverrides = {}) {
+  const passwords = createPasswordHasher({ maxWaitMs: config.loginQueueTimeout * 1000, nice: config.passwordHashNice });
   const metrics = createMetrics({ passwordHasherStats: passwords.stats });
   const accounts = createAccounts({ store, passwords });
   const revocations = createRevocations(store, longestAccessTtl(config), { oauthAccessSeconds: config.ttl.oauthAccess });
@@ -117,7 +123,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     rateLimits: config.rateLimits,
     onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))),
   });
-  const loginThrottle = createLoginThrottle({ store });
+  const loginThrottle = createLoginThrottle({ store, now: overrides.loginThrottleClock });
   const anonymousQuotas = createAnonymousQuotas({ store });
   const resetRequests = createResetRequests({ admit: anonymousQuotas.admitResetRequest, resets: passwordResets, audit });
 

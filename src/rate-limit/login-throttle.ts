@@ -106,8 +106,14 @@ type Change = (s: CellState, now: number) => CellState | null | 'wait';
  * Unknown accounts are counted exactly like known ones. Each cell is one key updated by
  * compare-and-swap; an attempt refused while backing off writes nothing.
  */
-export function createLoginThrottle(deps: { store: Store; options?: Partial<LoginThrottleOptions> }) {
+export function createLoginThrottle(deps: {
+  store: Store;
+  options?: Partial<LoginThrottleOptions>;
+  /** The back-off's clock (tests hold it still); how long a request waits for its turn is wall time. */
+  now?: () => number;
+}) {
   const { store } = deps;
+  const clock = deps.now ?? Date.now;
   const opts = { ...DEFAULT_LOGIN_THROTTLE, ...deps.options };
   // A cell is forgotten after its back-off plus a quiet quarter of an hour: failures decay, so a
   // shared address (an office, a backend logging users in) is not punished for a month of typos.
@@ -126,11 +132,11 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
   ): Promise<boolean> {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const raw = round === 0 && o.firstRead !== undefined ? o.firstRead : await store.get(key);
-      const now = Date.now();
+      const now = clock();
       const next = change(parse(raw, now), now);
       if (next === null) return true;
       if (next === 'wait') {
-        if (now >= (o.waitUntil ?? 0)) throw new LoginThrottledError(1);
+        if (Date.now() >= (o.waitUntil ?? 0)) throw new LoginThrottledError(1);
         await jitter(50);
         continue;
       }
@@ -210,7 +216,7 @@ export function createLoginThrottle(deps: { store: Store; options?: Partial<Logi
       const ipKey = keys.loginThrottle('ip', clientAddressKey(who.ip));
       // Both cells are read first: while either backs off the attempt is refused with no write at all.
       const [rawAccount, rawAddress] = await Promise.all([store.get(accountKey), store.get(ipKey)]);
-      const now = Date.now();
+      const now = clock();
       const wait = Math.max(blockedFor(parse(rawAccount, now), opts.account, now), blockedFor(parse(rawAddress, now), opts.ip, now));
       if (wait > 0) throw new LoginThrottledError(wait / 1000);
       if (!(await enter(accountKey, opts.account, rawAccount))) throw new LoginThrottledError(1);

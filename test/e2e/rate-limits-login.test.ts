@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 
 /**
  * Failed password logins back off per account and per client address (TRUST_PROXY=1: the
  * address comes from X-Forwarded-For, as behind a load balancer). Default policy: an account's
- * 6th failure waits 1 s, then 2 s, 4 s…; an address gets 20 free failures.
+ * 6th failure waits 1 s, then 2 s, 4 s…; an address gets 20 free failures. The back-off's clock
+ * stands still unless the test moves it, so a slow machine (a login's hashing outlasting a one-second
+ * back-off) cannot change what the test sees.
  */
 describe('failed-login back-off and enumeration resistance', () => {
   let srv: TestServer;
+  let clockMs = Date.now();
+  const advanceClock = (ms: number) => void (clockMs += ms);
   before(async () => {
-    srv = await startTestServer({ env: { TRUST_PROXY: '1' } });
+    srv = await startTestServer({ env: { TRUST_PROXY: '1' }, overrides: { loginThrottleClock: () => clockMs } });
     await srv.services.accounts.create({ actorType: 'user', email: 'victim@example.com', password: 'correct horse', role: 'member' });
     await srv.services.accounts.create({ actorType: 'user', email: 'twin@example.com', password: 'correct horse', role: 'member' });
   });
@@ -51,14 +54,14 @@ describe('failed-login back-off and enumeration resistance', () => {
     assert.equal(locked.json.error, 'rate_limit_exceeded');
     assert.equal(locked.headers.get('retry-after'), '1');
 
-    await sleep(1100);
+    advanceClock(1100);
     assert.equal((await login('victim@example.com', 'guess 6', '198.51.100.7')).status, 401);
     const longer = await login('victim@example.com', 'guess 7', '198.51.100.7');
     assert.equal(longer.status, 429);
     assert.equal(longer.headers.get('retry-after'), '2', 'the wait doubles with each failure past the free ones');
 
     // After the back-off the owner logs in from a new address, and that clears the account's failures.
-    await sleep(Number(longer.headers.get('retry-after')) * 1000 + 100);
+    advanceClock(Number(longer.headers.get('retry-after')) * 1000 + 100);
     const owner = await login('victim@example.com', 'correct horse', '192.0.2.50');
     assert.equal(owner.status, 200);
     assert.ok(owner.json.token);

@@ -23,6 +23,8 @@ export interface StrictPage {
   expect(url: string | RegExp, status: number): void;
   /** Every console error, page error, failed request and unexpected status >= 400 seen so far. */
   problems: string[];
+  /** Resolves once no request of the page has been in flight for a moment (a fetch started by a click included). */
+  idle(): Promise<void>;
   /** Fails the test if anything went wrong in the page, then closes its context. */
   close(): Promise<void>;
 }
@@ -50,6 +52,12 @@ export async function strictPage(
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console error: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Requests in flight, so a test can let the page's own calls finish before it navigates away:
+  // Playwright's 'networkidle' load state does not cover fetches made after the document loaded.
+  const inFlight = new Set<unknown>();
+  page.on('request', (r) => inFlight.add(r));
+  page.on('requestfinished', (r) => inFlight.delete(r));
+  page.on('requestfailed', (r) => inFlight.delete(r));
   page.on('requestfailed', (r) => {
     // A download the page started (the audit export) is handed to the browser, not failed.
     if (r.failure()?.errorText === 'net::ERR_ABORTED' && r.url().includes('/export')) return;
@@ -65,11 +73,25 @@ export async function strictPage(
     context,
     problems,
     expect: (url, status) => allowed.push({ url, status }),
+    idle: () => waitUntilIdle(inFlight),
     async close() {
+      // A call still running when the context closes would fail as aborted: let it answer first.
+      await waitUntilIdle(inFlight);
       await context.close();
       assert.deepEqual(problems, [], 'the page had errors');
     },
   };
+}
+
+/** Waits until `inFlight` has stayed empty for 250 ms (15 s at most, then the test's own checks decide). */
+async function waitUntilIdle(inFlight: Set<unknown>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    if (inFlight.size > 0) quietSince = Date.now();
+    else if (Date.now() - quietSince >= 250) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** axe-core (WCAG 2.0/2.1 A and AA) on the page as it is now: no serious or critical violation. */
@@ -99,4 +121,6 @@ export async function signIn(sp: StrictPage, email: string, password: string): P
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  // The landing page's own calls (the overview) finish before the test navigates elsewhere.
+  await sp.idle();
 }

@@ -9,7 +9,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { listen } from '../../src/server.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createServices, type ServiceOverrides, type Services } from '../../src/services.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import type { Store } from '../../src/store/port.ts';
 import { createRedisStore } from '../../src/store/redis.ts';
@@ -71,6 +71,8 @@ export async function startTestServer(
     logDestination?: DestinationStream;
     /** Another Redis than the shared test one (a private redis-server the test controls); its keys are not dropped. */
     redisUrl?: string;
+    /** Replacements beyond the configuration (the login back-off's clock). */
+    overrides?: ServiceOverrides;
   } = {},
 ): Promise<TestServer> {
   const prefix = opts.prefix ?? privatePrefix();
@@ -98,7 +100,7 @@ export async function startTestServer(
   });
   let services: Services;
   try {
-    services = await createServices(config, store, logger);
+    services = await createServices(config, store, logger, opts.overrides);
     running.attach(await createApp(services));
   } catch (err) {
     // A start that fails (a test of a refused configuration) leaves nothing listening or connected.

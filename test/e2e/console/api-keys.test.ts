@@ -192,7 +192,7 @@ describe('console: Secret API keys, as the user guide walks through them', { ski
     assert.equal(await page.getByRole('button', { name: 'Actions' }).count(), 0);
     await page.getByRole('navigation').getByRole('link', { name: 'Publishable keys' }).click();
     await page.getByRole('heading', { level: 1, name: 'Publishable keys' }).waitFor();
-    await page.waitForLoadState('networkidle');
+    await sp.idle();
     assert.equal(await page.getByRole('button', { name: 'Create' }).count(), 0);
     // The pages a member cannot use are not offered.
     const nav = await page.getByRole('navigation').innerText();

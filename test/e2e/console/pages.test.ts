@@ -85,12 +85,11 @@ describe('console: every page at 390 and 1280 px, light and dark', { skip: chrom
         await assertAccessible(page, `sign-in at ${width} ${scheme}`);
         await screenshot(page, 'sign-in', width, scheme);
         await signIn(sp, ADMIN.email, ADMIN.password);
-        await page.waitForLoadState('networkidle');
         for (const p of pages.filter((x) => x.path)) {
           await page.goto(p.path);
           await page.getByRole('heading', { level: 1, name: p.heading }).waitFor();
           // Every call of the page answered (so none is cut off by the next navigation).
-          await page.waitForLoadState('networkidle');
+          await sp.idle();
           assert.equal(await page.title(), `${p.heading} · Portcullis console`);
           await assertAccessible(page, `${p.name} at ${width} ${scheme}`);
           // Nothing wider than the screen: only a table's own labelled region scrolls sideways.

@@ -105,12 +105,10 @@ describe('console: signing keys', { skip: chromiumMissing }, () => {
         const sp = await strictPage(browser, srv.url, { width, scheme });
         const { page } = sp;
         await signIn(sp, ADMIN.email, ADMIN.password);
-        // The overview's calls finish before the next navigation (none is cut off).
-        await page.waitForLoadState('networkidle');
         await page.goto('/app/signing-keys');
         await page.getByRole('heading', { level: 1, name: 'Signing keys' }).waitFor();
         await page.getByRole('region', { name: 'Signing keys' }).waitFor();
-        await page.waitForLoadState('networkidle');
+        await sp.idle();
         assert.equal(await page.title(), 'Signing keys · Portcullis console');
         await assertAccessible(page, `signing keys at ${width} ${scheme}`);
         assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `overflows at ${width} px`);
@@ -146,7 +144,6 @@ describe('console: signing keys', { skip: chromiumMissing }, () => {
       const sp = await strictPage(browser, fixed.url);
       const { page } = sp;
       await signIn(sp, ADMIN.email, ADMIN.password);
-      await page.waitForLoadState('networkidle');
       await page.goto('/app/signing-keys');
       await page.getByText(/managed outside Portcullis/).waitFor();
       await page.getByRole('button', { name: 'Rotate keys' }).click();

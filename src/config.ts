@@ -187,6 +187,8 @@ export const envSchema = z.object({
   RESET_URL_TEMPLATE: optionalString.refine((v) => v === undefined || (v.includes('{token}') && URL.canParse(v.replace('{token}', 't')))),
   // How long a login may wait for a password-hashing thread before it is refused (503 + Retry-After).
   LOGIN_QUEUE_TIMEOUT: duration('10s'),
+  // How far below the event loop's CPU priority the hashing threads run (nice increment; 19: the lowest).
+  PASSWORD_HASH_NICE: z.coerce.number().int().min(0).max(19).default(19),
   // Server processes sharing the port (src/workers.ts): a number, or `auto` for one per core.
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
   // Signing keys: kept in the store (rotation, revocation) or only in JWKS/JWKS_FILE (static).
@@ -265,6 +267,7 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   RESET_URL_TEMPLATE: 'a URL containing {token}, e.g. https://shop.example.com/reset?token={token}',
   WORKERS: 'a whole number from 1 to 256, or auto (one per core)',
   LOGIN_QUEUE_TIMEOUT: DURATION,
+  PASSWORD_HASH_NICE: 'a whole number from 0 (the same priority as request handling) to 19 (the lowest)',
   SIGNING_KEYS: 'store or static',
   KEY_ENCRYPTION_KEY: '32 random bytes as 64 hex digits or 43 base64url characters (portcullis keys generate-kek, or openssl rand -hex 32)',
   SIGNING_KEY_ALGORITHMS: 'a comma-separated list of RS256, ES256 and EdDSA that includes RS256',
@@ -323,6 +326,8 @@ export interface Config {
   workers: number;
   /** Seconds a login may wait for a password-hashing thread before 503 + Retry-After. */
   loginQueueTimeout: number;
+  /** The password-hashing threads' nice increment over the event loop (0-19). */
+  passwordHashNice: number;
   /**
    * Signing keys (docs/signing-keys.md). `store`: kept in the store, encrypted under
    * `keyEncryptionKey`, rotated and revoked without a restart; `jwks` (when given) is imported at
@@ -529,6 +534,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     resetUrlTemplate: e.RESET_URL_TEMPLATE ?? `${issuer}/account/reset?token={token}`,
     workers,
     loginQueueTimeout: e.LOGIN_QUEUE_TIMEOUT,
+    passwordHashNice: e.PASSWORD_HASH_NICE,
     signingKeys: {
       mode: e.SIGNING_KEYS,
       keyEncryptionKey: e.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY) : developmentKeyEncryptionKey(cookieSecret!),

@@ -4,6 +4,13 @@ import { availableParallelism, getPriority } from 'node:os';
 import { describe, it } from 'node:test';
 import { createPasswordHasher } from '../../src/accounts/passwords.ts';
 import { ServiceUnavailableError } from '../../src/errors.ts';
+import { http, startTestServer } from '../helpers/harness.ts';
+
+/** The nice value of thread `tid` of this process (Linux). */
+const nice = (tid: string) => {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+};
 
 describe('password hashing under a flood', () => {
   it('caps hashing in flight and answers 503 with Retry-After past the queue, instead of piling up', async () => {
@@ -57,10 +64,6 @@ describe('password hashing under a flood', () => {
     'hashes on every core, in threads at the lowest CPU priority, the event loop keeping its own (Linux)',
     { skip: process.platform !== 'linux' },
     async () => {
-      const nice = (tid: string) => {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      };
       const before = new Set(readdirSync('/proc/self/task'));
       const hasher = createPasswordHasher();
       assert.equal(hasher.stats().maxConcurrent, availableParallelism());
@@ -78,4 +81,27 @@ describe('password hashing under a flood', () => {
       assert.ok(getPriority() < 19);
     },
   );
+
+  it('PASSWORD_HASH_NICE sets how far below request handling a login hashes (Linux)', { skip: process.platform !== 'linux' }, async () => {
+    const srv = await startTestServer({ env: { PASSWORD_HASH_NICE: '5' } });
+    try {
+      const before = new Set(readdirSync('/proc/self/task'));
+      await srv.services.accounts.create({ actorType: 'user', email: 'nice@example.com', password: 'a nice password', role: 'member' });
+      const logins = await Promise.all(
+        Array.from({ length: availableParallelism() }, () =>
+          http(`${srv.url}/v1/auth/login`, { method: 'POST', json: { username: 'nice@example.com', password: 'a nice password' } }),
+        ),
+      );
+      assert.deepEqual(
+        logins.map((l) => l.status),
+        logins.map(() => 200),
+      );
+      const started = readdirSync('/proc/self/task').filter((tid) => !before.has(tid));
+      const hashing = started.filter((tid) => nice(tid) === Math.min(19, getPriority() + 5));
+      assert.equal(hashing.length, availableParallelism(), `new threads: ${started.map((t) => `${t}:${nice(t)}`).join(' ')}`);
+      assert.equal(started.filter((tid) => nice(tid) === 19).length, 0, 'none at the default 19');
+    } finally {
+      await srv.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ulid } from 'ulid';
+import { newId } from '../ids.ts';
 import type { Role } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
@@ -87,7 +87,7 @@ export function createAccounts(deps: { store: Store; passwords: PasswordHasher }
       role?: Role;
     }): Promise<Account> {
       const email = normalizeEmail(input.email);
-      const id = ID_PREFIX[input.actorType] + ulid();
+      const id = ID_PREFIX[input.actorType] + newId();
       // passwordHash: a hash made earlier (a two-step registration, whose route applied the policy),
       // so the clear password is never kept.
       if (input.password !== undefined) assertPasswordPolicy(input.password);

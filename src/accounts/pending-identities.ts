@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { newId } from '../ids.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 import type { ActorType } from './accounts.ts';
@@ -26,7 +26,7 @@ export function createPendingIdentities(deps: { store: Store }) {
   const { store } = deps;
   return {
     async create(input: Omit<PendingIdentity, 'id' | 'actor_id'>): Promise<PendingIdentity> {
-      const identity: PendingIdentity = { id: `authid_${ulid()}`, ...input };
+      const identity: PendingIdentity = { id: `authid_${newId()}`, ...input };
       await store.put(keys.authIdentity(identity.id), JSON.stringify(identity), { ttlSeconds: PENDING_TTL_SECONDS });
       return identity;
     },

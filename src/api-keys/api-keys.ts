@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { newId } from '../ids.ts';
 import { InvalidRequestError, NotAllowedError, NotFoundError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
@@ -108,7 +108,7 @@ export function createApiKeys(deps: { store: Store; pepper: string; now?: () => 
     const hash = tokenHash(pepper, token);
     const at = new Date(now()).toISOString();
     const key: ApiKeyRecord = {
-      id: `apk_${ulid()}`,
+      id: `apk_${newId()}`,
       title: input.title,
       type: input.type,
       token_hash: hash,

@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { newId } from '../ids.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
 
@@ -29,7 +29,7 @@ export function createSalesChannels(deps: { store: Store }) {
     async create(input: { name: string; description?: string | null; is_disabled?: boolean }): Promise<SalesChannel> {
       const now = new Date().toISOString();
       const channel: SalesChannel = {
-        id: `sc_${ulid()}`,
+        id: `sc_${newId()}`,
         name: input.name,
         description: input.description ?? null,
         is_disabled: input.is_disabled ?? false,

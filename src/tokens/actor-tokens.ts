@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { newId } from '../ids.ts';
 import type { Account, ActorType } from '../accounts/accounts.ts';
 import type { SignInClient, SignIns } from '../accounts/sign-ins.ts';
 import { currentStanding, type Standing } from '../accounts/standing.ts';
@@ -47,7 +47,7 @@ export function createActorTokens(deps: {
       const actorType = account.actor_type;
       const nowMs = Date.now();
       const signIn: MedusaSignIn = from ?? {
-        sid: ulid(),
+        sid: newId(),
         endsAt: new Date(nowMs + ttl.refresh * 1000),
         ...(account.role ? { role: account.role } : {}),
         scopes: roleScopes[actorType === 'user' ? (account.role ?? 'member') : 'customer'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { ulid } from 'ulid';
+import { newId } from '../ids.ts';
 import type { ActorType } from '../accounts/accounts.ts';
 import { InvalidTokenError, TokenExpiredError } from '../errors.ts';
 import { ALLOWED_ALGS, type Keystore } from './keystore.ts';
@@ -147,7 +147,7 @@ export function createJwtService(deps: {
      * (it is recorded as one of the customer's sign-ins), and exchanging it for a customer token too.
      */
     async issueRegistration(identityId: string, actorType: ActorType): Promise<string> {
-      const payload = { scope: '', actor_type: actorType, actor_id: '', auth_identity_id: identityId, app_metadata: {}, sid: ulid() };
+      const payload = { scope: '', actor_type: actorType, actor_id: '', auth_identity_id: identityId, app_metadata: {}, sid: newId() };
       return (await sign(REGISTRATION_TYP, identityId, deps.registrationTtlSeconds, payload)).token;
     },
     /** A registration token's claims after signature, claims and revocation (one HMGET), or InvalidTokenError/TokenExpiredError. */

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { ulid } from 'ulid';
+import { newId } from '../ids.ts';
 import { InvalidTokenError } from '../errors.ts';
 import { keys } from '../store/keys.ts';
 import type { Store } from '../store/port.ts';
@@ -168,7 +168,7 @@ export function createRefreshFamilies(deps: {
   return {
     /** A login: a new family and its first pair. */
     async start(family: Omit<FamilyRecord, 'createdAt'>, client?: SignInClient): Promise<TokenPair> {
-      const familyId = ulid();
+      const familyId = newId();
       const record: FamilyRecord = { ...family, createdAt: Date.now() };
       const { pair, accessExp } = await mint(familyId, record);
       await Promise.all([

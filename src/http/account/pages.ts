@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ulid } from 'ulid';
+import { newId } from '../../ids.ts';
 import { z } from 'zod';
 import type { Account, ActorType } from '../../accounts/accounts.ts';
 import { WrongCurrentPasswordError } from '../../accounts/password-change.ts';
@@ -284,7 +284,7 @@ export function createAccountPagesRouter(s: Services): Router {
           ...(standing.role ? { role: standing.role } : {}),
           scopes: standing.scopes,
           // A lineage of its own with no token: signing out (or "everywhere") revokes it and the session ends.
-          sid: ulid(),
+          sid: newId(),
           sign_in_ends_at: new Date(Date.now() + ttl * 1000).toISOString(),
         },
         ttl,

@@ -49,7 +49,9 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const port = await freePort();
   const prefix = `pcbench:${randomBytes(5).toString('hex')}:`;
   const admin = { email: 'bench@example.com', password: randomBytes(12).toString('base64url') };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=prof") profiles the server under the load.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,

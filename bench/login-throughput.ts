@@ -7,12 +7,13 @@
  * limit of attempts in flight (the login throttle) is not what is measured. Run alone:
  * `node --import tsx bench/login-throughput.ts`.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Algorithm, hashSync } from '@node-rs/argon2';
 import autocannon from 'autocannon';
-import { startBenchServer } from './bench-server.ts';
+import { startBenchServer, withRedis } from './bench-server.ts';
 
 export const name = 'login-throughput';
 export const description = 'correct /v1/auth/login per second vs raw argon2id verifications per second on all cores (goal: ratio >= 0.8)';
@@ -30,7 +31,42 @@ export interface LoginThroughputResult {
   meetsGoal: boolean;
   statuses: Record<string, number>;
   p99: number;
+  /**
+   * Where the CPU time of one login went, in milliseconds (Linux only: /proc): the server's event
+   * loop, its other threads (the hashing threads, and V8's), Redis, and this process (the load
+   * generator), all on the same cores. Raw argon2id needs 1000 × cores / rawPerSecond of them.
+   */
+  cpuPerLogin: { serverMainThread: number; serverOtherThreads: number; redis: number; loadGenerator: number } | null;
 }
+
+/** CPU milliseconds so far of `pid`'s main thread and of all its other threads (/proc, clock ticks of 10 ms). */
+function threadCpuMs(pid: number): { main: number; others: number } | null {
+  if (!existsSync(`/proc/${pid}/task`)) return null;
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // a thread that ended meanwhile
+    }
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+    if (tid === String(pid)) main += ms;
+    else others += ms;
+  }
+  return { main, others };
+}
+
+/** The Redis server's CPU milliseconds so far (INFO cpu). */
+const redisCpuMs = () =>
+  withRedis(async (c) => {
+    const info = await c.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+  });
 
 /** argon2id verifications per second with one thread per core, for `seconds`. */
 async function rawVerificationsPerSecond(seconds: number): Promise<number> {
@@ -109,7 +145,24 @@ export async function run(opts: { seconds?: number } = {}): Promise<LoginThrough
       });
     await load(1); // warm-up: the hashing threads start, JIT
     for (const k of Object.keys(statuses)) delete statuses[k];
+    const serverBefore = threadCpuMs(server.child.pid!);
+    const redisBefore = await redisCpuMs();
+    const selfBefore = process.cpuUsage();
     const r = await load(seconds);
+    const serverAfter = threadCpuMs(server.child.pid!);
+    const redisAfter = await redisCpuMs();
+    const self = process.cpuUsage(selfBefore);
+    const answered = Math.max(1, r.requests.total);
+    const perLogin = (ms: number) => Math.round((ms / answered) * 100) / 100;
+    const cpuPerLogin =
+      serverBefore && serverAfter
+        ? {
+            serverMainThread: perLogin(serverAfter.main - serverBefore.main),
+            serverOtherThreads: perLogin(serverAfter.others - serverBefore.others),
+            redis: perLogin(redisAfter - redisBefore),
+            loadGenerator: perLogin((self.user + self.system) / 1000),
+          }
+        : null;
     const loginsPerSecond = Math.round(((statuses['200'] ?? 0) / seconds) * 10) / 10;
     const rawPerSecond = await rawVerificationsPerSecond(seconds);
     const ratio = Math.round((loginsPerSecond / rawPerSecond) * 100) / 100;
@@ -123,6 +176,7 @@ export async function run(opts: { seconds?: number } = {}): Promise<LoginThrough
       meetsGoal: ratio >= GOAL,
       statuses,
       p99: r.latency.p99,
+      cpuPerLogin,
     };
   } finally {
     await server.stop();
@@ -134,6 +188,11 @@ export function format(r: LoginThroughputResult): string {
     `${r.name}: ${description} [${r.cores} cores, ${r.seconds} s]`,
     `  correct logins ${r.loginsPerSecond}/s (p99 ${r.p99} ms, statuses ${JSON.stringify(r.statuses)}); raw argon2id verifications ${r.rawPerSecond}/s`,
     `  ratio ${r.ratio.toFixed(2)} (goal >= ${GOAL}): ${r.meetsGoal ? 'OK' : 'BELOW GOAL'}`,
+    ...(r.cpuPerLogin
+      ? [
+          `  CPU per login: server event loop ${r.cpuPerLogin.serverMainThread} ms, server's other threads (hashing, V8) ${r.cpuPerLogin.serverOtherThreads} ms, Redis ${r.cpuPerLogin.redis} ms, load generator ${r.cpuPerLogin.loadGenerator} ms; one raw argon2id ${(Math.round((1000 * r.cores * 100) / r.rawPerSecond) / 100).toFixed(2)} ms`,
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -2,7 +2,7 @@
  * The servers the verify-throughput scenario measures, in a child process of their own (so the
  * load generator does not share their event loop): a bare Koa hello-world, Portcullis on the
  * embedded store and, when Redis answers, Portcullis on Redis under a private prefix. Each listens
- * on its own port. Prints `{"bare": url, "memory": url, "redis": url | null}` on one stdout line,
+ * on its own port. Prints `{"bare": url, "memory": url, "redis": url | null, "apiKeys": {...}}` on one stdout line,
  * then serves until SIGTERM, when it closes everything and deletes its Redis keys.
  */
 import { randomBytes } from 'node:crypto';
@@ -48,8 +48,8 @@ async function dropPrefix(): Promise<void> {
   }
 }
 
-/** A secret API key of the bench user on the Redis server (P2: verify with an API key). */
-let redisApiKey: string | null = null;
+/** A secret API key of the bench user on each server (P2: verify with an API key). */
+const apiKeys: { memory?: string; redis?: string } = {};
 
 async function startPortcullis(store: Store): Promise<RunningServer> {
   const running = await listen(null, 0, '127.0.0.1');
@@ -70,7 +70,9 @@ async function startPortcullis(store: Store): Promise<RunningServer> {
     password: BENCH_USER.password,
     role: 'developer',
   });
-  if (store.kind === 'redis') redisApiKey = (await services.apiKeys.create({ type: 'secret', title: 'bench', createdBy: user.id })).token;
+  apiKeys[store.kind === 'redis' ? 'redis' : 'memory'] = (
+    await services.apiKeys.create({ type: 'secret', title: 'bench', createdBy: user.id })
+  ).token;
   running.attach(await createApp(services));
   return running;
 }
@@ -90,9 +92,7 @@ if (await redisReachable()) {
 }
 
 const local = (r: RunningServer) => r.url.replace('localhost', '127.0.0.1');
-process.stdout.write(
-  JSON.stringify({ bare: local(bare), memory: local(memory), redis: redis ? local(redis) : null, apiKey: redisApiKey }) + '\n',
-);
+process.stdout.write(JSON.stringify({ bare: local(bare), memory: local(memory), redis: redis ? local(redis) : null, apiKeys }) + '\n');
 
 let stopping = false;
 async function stop() {

@@ -149,13 +149,13 @@ export function createSignIns(deps: { store: Store; now?: () => number }) {
     /** Record a sign-in of `accountId` that lasts until `expiresAtMs`. */
     async add(accountId: string, kind: SignInKind, ref: string, expiresAtMs: number, client?: SignInClient): Promise<void> {
       const key = keys.accountSignIns(accountId);
+      // One round trip: the index lives as long as its longest sign-in, with no read of its expiry first.
       await Promise.all([
         store.indexAdd(key, `${kind}:${ref}`, expiresAtMs),
         store.indexRemoveByScore(key, -Infinity, now()),
+        store.expire(key, (expiresAtMs - now()) / 1000, { onlyLonger: true }),
         record(accountId, `${kind}:${ref}`, expiresAtMs, client),
       ]);
-      // The index lives as long as its longest sign-in.
-      if ((await store.ttl(key)) < Math.ceil((expiresAtMs - now()) / 1000)) await store.expire(key, (expiresAtMs - now()) / 1000);
     },
 
     /** Drop a sign-in that ended by itself (its store record was deleted) from the index and its record. */

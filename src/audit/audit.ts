@@ -113,8 +113,11 @@ export function createAudit(deps: {
     await Promise.all(
       [...accounts].map(async (accountId) => {
         const key = keys.accountEvents(accountId);
-        await store.publish(key, { ...fields, audit_id: id }, ACCOUNT_EVENTS_KEPT);
-        await store.expire(key, Math.max(1, Math.ceil(retentionMs / 1000)));
+        // One round trip: the store runs them in this order, so the expiry finds the stream.
+        await Promise.all([
+          store.publish(key, { ...fields, audit_id: id }, ACCOUNT_EVENTS_KEPT),
+          store.expire(key, Math.max(1, Math.ceil(retentionMs / 1000))),
+        ]);
       }),
     );
   }

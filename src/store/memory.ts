@@ -101,9 +101,11 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       if (e.expiresAt === undefined) return -1;
       return Math.ceil((e.expiresAt - Date.now()) / 1000);
     },
-    async expire(key, ttlSeconds) {
+    async expire(key, ttlSeconds, o = {}) {
       const e = live(key);
-      if (e) e.expiresAt = expiry(ttlSeconds);
+      if (!e) return;
+      const wanted = expiry(ttlSeconds)!;
+      if (!o.onlyLonger || e.expiresAt === undefined || e.expiresAt < wanted) e.expiresAt = wanted;
     },
     async hashGet(key, fields) {
       const e = hashOf(key, false);

@@ -60,7 +60,12 @@ export interface Store {
   compareAndDelete(key: string, expected: string): Promise<boolean>;
   /** Seconds until the key expires; -1 no expiry; -2 missing. */
   ttl(key: string): Promise<number>;
-  expire(key: string, ttlSeconds: number): Promise<void>;
+  /**
+   * Expire the key in `ttlSeconds`. With `onlyLonger`, only when that is later than its current
+   * expiry (a key with none gets this one): many writers may each ask for their own lifetime in
+   * the same round trip as their write, with no read first, and the longest wins.
+   */
+  expire(key: string, ttlSeconds: number, opts?: { onlyLonger?: boolean }): Promise<void>;
 
   /** Hash fields. hashSet never shortens the key's expiry: it extends it to at least ttlSeconds. */
   hashGet(key: string, fields: string[]): Promise<(string | null)[]>;

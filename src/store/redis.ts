@@ -23,6 +23,12 @@ const SCRIPTS = {
       if current < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
     end
     return 1`,
+  // KEYS[1] ARGV: ttl seconds. The longer of its current expiry and this one (none counts as shorter).
+  expireExtend: `
+    local ttl = tonumber(ARGV[1])
+    local current = redis.call('TTL', KEYS[1])
+    if current ~= -2 and current < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
+    return 1`,
   // GCRA, the same arithmetic as gcra.ts; the server's clock so every instance agrees.
   // KEYS[1] ARGV: limit, periodMs, cost. Returns {allowed, remaining, retryAfterMs, resetMs}.
   rateLimit: `
@@ -279,7 +285,11 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       (await run('compareAndSwap', [key], [expected, next, ttlSeconds === undefined ? '' : Math.max(1, Math.ceil(ttlSeconds))])) === 1,
     compareAndDelete: async (key, expected) => (await run('compareAndDelete', [key], [expected])) === 1,
     ttl: (key) => guard(() => client.ttl(p(key))),
-    expire: (key, ttlSeconds) => guard(async () => void (await client.expire(p(key), Math.max(1, Math.ceil(ttlSeconds))))),
+    expire: async (key, ttlSeconds, o = {}) => {
+      const seconds = Math.max(1, Math.ceil(ttlSeconds));
+      if (o.onlyLonger) await run('expireExtend', [key], [seconds]);
+      else await guard(async () => void (await client.expire(p(key), seconds)));
+    },
     hashGet: (key, fields) => guard(async () => (fields.length ? ((await client.hmGet(p(key), fields)) as (string | null)[]) : [])),
     hashGetAll: (key) => guard(async () => ({ ...(await client.hGetAll(p(key))) })),
     hashSet: async (key, entries, o = {}) => {

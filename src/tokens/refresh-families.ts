@@ -86,11 +86,16 @@ export function createRefreshFamilies(deps: {
     return currentStanding(account, { role: family.extra?.role as Role | undefined, scopes: family.scope }, deps.roleScopes);
   }
 
-  /** Issue a pair: the access token and a refresh token recorded (with its hash in the family's index of tokens). */
+  /**
+   * Issue a pair: the access token signed, the refresh token recorded with its hash in the family's
+   * index of tokens (what ends it). `alongside` are writes of the caller, given the access token's expiry,
+   * sent in the same round trip.
+   */
   async function mint(
     familyId: string,
     family: FamilyRecord,
     standing: Standing = { role: family.extra?.role as Role | undefined, scopes: family.scope },
+    alongside: (accessExp: number) => Promise<unknown>[] = () => [],
   ): Promise<{ pair: TokenPair; accessExp: number; tokenHash: string }> {
     const extra = { ...family.extra, ...(standing.role ? { role: standing.role } : {}) };
     const access = await jwt.issue({
@@ -110,6 +115,7 @@ export function createRefreshFamilies(deps: {
       store.put(keys.refreshToken(familyId, tokenHash), JSON.stringify(record), { ttlSeconds: refreshTtl }),
       store.indexAdd(index, tokenHash, record.issuedAt),
       store.expire(index, refreshTtl),
+      ...alongside(access.expiresAt.getTime()),
     ]);
     const pair: TokenPair = {
       token: access.token,
@@ -170,8 +176,8 @@ export function createRefreshFamilies(deps: {
     async start(family: Omit<FamilyRecord, 'createdAt'>, client?: SignInClient): Promise<TokenPair> {
       const familyId = newId();
       const record: FamilyRecord = { ...family, createdAt: Date.now() };
-      const { pair, accessExp } = await mint(familyId, record);
-      await Promise.all([
+      // The family, its first pair and its entry among the account's sign-ins, written together.
+      const { pair } = await mint(familyId, record, undefined, (accessExp) => [
         store.put(keys.refreshFamily(familyId), JSON.stringify({ ...record, accessExp }), { ttlSeconds: refreshTtl }),
         deps.signIns.add(family.sub, 'family', familyId, record.createdAt + refreshTtl * 1000, client),
       ]);

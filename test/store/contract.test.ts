@@ -253,6 +253,24 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
       assert.deepEqual(Object.keys(await store.hashGetAll('h:ttl')).sort(), ['a', 'b', 'c', 'd']);
     });
 
+    it('expire onlyLonger sets an expiry where there is none, extends a shorter one, never shortens', async () => {
+      await store.indexAdd('ix:ttl', 'a', 1);
+      await store.expire('ix:ttl', 100, { onlyLonger: true });
+      const first = await store.ttl('ix:ttl');
+      assert.ok(first > 95 && first <= 100, `a key with no expiry gets this one: ${first}`);
+      await store.expire('ix:ttl', 10, { onlyLonger: true });
+      const kept = await store.ttl('ix:ttl');
+      assert.ok(kept > 95 && kept <= 100, `shorter must not shorten: ${kept}`);
+      await store.expire('ix:ttl', 300, { onlyLonger: true });
+      const extended = await store.ttl('ix:ttl');
+      assert.ok(extended > 295 && extended <= 300, `longer extends: ${extended}`);
+      await store.expire('ix:missing', 300, { onlyLonger: true });
+      assert.equal(await store.ttl('ix:missing'), -2, 'a missing key stays missing');
+      await store.expire('ix:ttl', 10);
+      const plain = await store.ttl('ix:ttl');
+      assert.ok(plain > 5 && plain <= 10, `without the option the expiry is replaced: ${plain}`);
+    });
+
     it('indexes order members by score, page, reverse, range by score and count', async () => {
       const key = 'idx';
       for (const [m, score] of [

@@ -18,6 +18,7 @@ import { createMemoryStore } from '../src/store/memory.ts';
 import type { Store } from '../src/store/port.ts';
 import { createRedisStore } from '../src/store/redis.ts';
 import { dropPrefix, REDIS_URL } from './bench-server.ts';
+import { serveUntilStopped } from './server-process.ts';
 
 const CLIENT_ID = 'bench-machine';
 const secret = process.env.BENCH_CLIENT_SECRET ?? randomBytes(24).toString('base64url');
@@ -105,22 +106,11 @@ process.stdout.write(
   }) + '\n',
 );
 
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
+serveUntilStopped(async () => {
   await Promise.all([bare.close(500), memory.close(500), redis?.close(500)]);
   await memoryStore.close();
   if (redisStore) {
     await redisStore.close();
     await dropPrefix(prefix);
   }
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-process.on('message', (msg: unknown) => {
-  if ((msg as { type?: string })?.type === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
 });
-process.stdin.on('end', () => void stop());
-process.stdin.resume();

@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
-import { measure, startServerProcess, type Measurement } from './verify-throughput.ts';
+import { startServerProcess } from './server-process.ts';
+import { measure, type Measurement } from './verify-throughput.ts';
 
 export const name = 'client-credentials';
 export const description = 'client_credentials tokens/s, Portcullis vs a bare oidc-provider issuing the same JWT (goal: ratio >= 0.8)';

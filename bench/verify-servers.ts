@@ -16,6 +16,7 @@ import { createServices } from '../src/services.ts';
 import { createMemoryStore } from '../src/store/memory.ts';
 import type { Store } from '../src/store/port.ts';
 import { createRedisStore } from '../src/store/redis.ts';
+import { serveUntilStopped } from './server-process.ts';
 
 // The parent (verify-throughput.ts) chooses the account it logs in with.
 const BENCH_USER = {
@@ -94,25 +95,11 @@ if (await redisReachable()) {
 const local = (r: RunningServer) => r.url.replace('localhost', '127.0.0.1');
 process.stdout.write(JSON.stringify({ bare: local(bare), memory: local(memory), redis: redis ? local(redis) : null, apiKeys }) + '\n');
 
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
+serveUntilStopped(async () => {
   await Promise.all([bare.close(500), memory.close(500), redis?.close(500)]);
   await memoryStore.close();
   if (redisStore) {
     await redisStore.close();
     await dropPrefix();
   }
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
-// The parent asks for this process's CPU time around each measurement: server CPU per request
-// does not depend on how fast the load generator is.
-process.on('message', (msg: unknown) => {
-  if ((msg as { type?: string })?.type === 'cpu') process.send?.({ type: 'cpu', usage: process.cpuUsage() });
 });
-// The parent went away without a signal: clean up anyway.
-process.stdin.on('end', () => void stop());
-process.stdin.resume();

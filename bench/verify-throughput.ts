@@ -8,13 +8,12 @@
  * runs here, with the same connections and duration for every target, one target at a time.
  * Run alone: `node --import tsx bench/verify-throughput.ts`.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
 import { createClient } from 'redis';
+import { startServerProcess } from './server-process.ts';
 
 export const name = 'verify-throughput';
 export const description =
@@ -63,44 +62,7 @@ export interface VerifyThroughputResult {
   cores: number;
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_USER = { email: 'bench@example.com', password: randomBytes(12).toString('base64url') };
-
-/**
- * A child process running `script` (under bench/), which prints its servers' URLs as one JSON line
- * on stdout, answers `{type: 'cpu'}` messages with its CPU usage, and cleans up on SIGTERM.
- */
-export async function startServerProcess<Urls>(
-  script: string,
-  env: Record<string, string> = {},
-): Promise<{ urls: Urls; cpu: () => Promise<number>; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
-  });
-  return {
-    urls: JSON.parse(line) as Urls,
-    cpu: () =>
-      new Promise<number>((resolve) => {
-        child.once('message', (m) => {
-          const { usage } = m as { usage: NodeJS.CpuUsage };
-          resolve(usage.user + usage.system);
-        });
-        child.send({ type: 'cpu' });
-      }),
-    async stop() {
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
 
 const startServers = () =>
   startServerProcess<{ bare: string; memory: string; redis: string | null; apiKeys: { memory?: string; redis?: string } }>(

@@ -9,13 +9,13 @@
  * Run alone: `node --import tsx bench/capacity.ts` (JSON on stdout).
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createClient } from 'redis';
 import { createAccounts } from '../src/accounts/accounts.ts';
 import { createPasswordHasher } from '../src/accounts/passwords.ts';
 import { createRedisStore } from '../src/store/redis.ts';
 import { REDIS_URL, startBenchServer, withRedis, type BenchServer } from './bench-server.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'capacity';
 export const description =
@@ -241,9 +241,9 @@ export function format(r: CapacityResult): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await run();
-  process.stderr.write(`${format(result)}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exitCode = result.meetsGoal ? 0 : 1;
-}
+await runAloneIfMain(
+  import.meta.url,
+  () => run(),
+  format,
+  (r) => r.meetsGoal,
+);

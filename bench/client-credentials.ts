@@ -11,10 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { decodeJwt } from 'jose';
 import { startServerProcess } from './server-process.ts';
 import { measure, type Measurement } from './verify-throughput.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'client-credentials';
 export const description = 'client_credentials tokens/s, Portcullis vs a bare oidc-provider issuing the same JWT (goal: ratio >= 0.8)';
@@ -93,9 +93,9 @@ export function format(r: ClientCredentialsResult): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await run();
-  process.stderr.write(`${format(result)}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exitCode = result.meetsGoal ? 0 : 1;
-}
+await runAloneIfMain(
+  import.meta.url,
+  () => run(),
+  format,
+  (r) => r.meetsGoal,
+);

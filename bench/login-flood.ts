@@ -20,6 +20,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createClient } from 'redis';
+import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'login-flood';
 export const description = '/v1/auth/verify p99 idle vs during a flood of failed logins (must stay within 2x)';
@@ -304,9 +305,9 @@ export function format(r: LoginFloodResult): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await run();
-  process.stderr.write(`${format(result)}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exitCode = result.withinBudget ? 0 : 1;
-}
+await runAloneIfMain(
+  import.meta.url,
+  () => run(),
+  format,
+  (r) => r.withinBudget,
+);

@@ -9,11 +9,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Algorithm, hashSync } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { startBenchServer, withRedis } from './bench-server.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'login-throughput';
 export const description = 'correct /v1/auth/login per second vs raw argon2id verifications per second on all cores (goal: ratio >= 0.8)';
@@ -196,9 +196,9 @@ export function format(r: LoginThroughputResult): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await run();
-  process.stderr.write(`${format(result)}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exitCode = result.meetsGoal ? 0 : 1;
-}
+await runAloneIfMain(
+  import.meta.url,
+  () => run(),
+  format,
+  (r) => r.meetsGoal,
+);

@@ -5,8 +5,8 @@
  * The audit stream and the request quotas (not the sign-in's storage) are left out of the count.
  * Run alone: `node --import tsx bench/sign-in-storage.ts`.
  */
-import { fileURLToPath } from 'node:url';
 import { startBenchServer, withRedis } from './bench-server.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'sign-in-storage';
 export const description = 'keys and bytes of one sign-in before and after logout (only its revocation may remain), and back to baseline';
@@ -89,9 +89,9 @@ export function format(r: SignInStorageResult): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await run();
-  process.stderr.write(`${format(result)}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exitCode = result.meetsGoal ? 0 : 1;
-}
+await runAloneIfMain(
+  import.meta.url,
+  () => run(),
+  format,
+  (r) => r.meetsGoal,
+);

@@ -9,11 +9,11 @@
  * Run alone: `node --import tsx bench/verify-throughput.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
 import { createClient } from 'redis';
 import { startServerProcess } from './server-process.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'verify-throughput';
 export const description =
@@ -206,9 +206,9 @@ export function format(r: VerifyThroughputResult): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await run();
-  process.stderr.write(`${format(result)}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exitCode = result.meetsGoal ? 0 : 1;
-}
+await runAloneIfMain(
+  import.meta.url,
+  () => run(),
+  format,
+  (r) => r.meetsGoal,
+);

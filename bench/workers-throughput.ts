@@ -5,9 +5,9 @@
  * alone: `node --import tsx bench/workers-throughput.ts`.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startBenchServer } from './bench-server.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'workers-throughput';
 export const description = '/v1/auth/verify requests/s with WORKERS=1 and WORKERS=2 (Redis)';
@@ -52,8 +52,4 @@ export function format(r: WorkersThroughputResult): string {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await run();
-  process.stderr.write(`${format(result)}\n`);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
+await runAloneIfMain(import.meta.url, () => run(), format);

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import axe from 'axe-core';
 import * as client from 'openid-client';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumMissing, launchBrowser } from '../helpers/console-browser.ts';
 import { http, startTestServer, type TestServer } from '../helpers/harness.ts';
 import { Browser as HttpBrowser } from '../oauth/browser.ts';
 import { authorize, relyingParty, REDIRECT_URI } from '../oauth/flow.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts/account';
 const PASSWORD = 'correct horse battery';
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
-describe('the account page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : 'Debian chromium is not installed' }, () => {
+describe('the account page in headless Chromium', { skip: chromiumMissing }, () => {
   let srv: TestServer;
   let browser: Browser;
   let rp: client.Configuration;
@@ -89,10 +89,7 @@ describe('the account page in headless Chromium', { skip: existsSync(CHROMIUM) ?
       loginActor: 'customer',
     });
     rp = await relyingParty(srv.url, { clientId: 'photo-app', clientSecret: created.secret! });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

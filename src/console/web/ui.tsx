@@ -93,6 +93,20 @@ export function Dialog({
   );
 }
 
+/** A form dialog's buttons: Cancel, and the submit button named `action`. */
+export function FormDialogFoot({ action, onCancel }: { action: string; onCancel: () => void }) {
+  return (
+    <div class="dialog-foot">
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" class="primary">
+        {action}
+      </button>
+    </div>
+  );
+}
+
 export function Confirm({
   title,
   message,

@@ -2,7 +2,22 @@ import { useState } from 'preact/hooks';
 import { api, query, type Customer, type Grant, type Role, type SignIn, type User } from '../api.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.ts';
-import { Confirm, Dialog, ErrorNote, Field, Link, Loading, messageOf, Page, Select, Status, Table, useLoad, when } from '../ui.tsx';
+import {
+  Confirm,
+  Dialog,
+  ErrorNote,
+  Field,
+  FormDialogFoot,
+  Link,
+  Loading,
+  messageOf,
+  Page,
+  Select,
+  Status,
+  Table,
+  useLoad,
+  when,
+} from '../ui.tsx';
 import { Pager } from './api-keys.tsx';
 
 type Kind = 'users' | 'customers';
@@ -154,14 +169,7 @@ function CreateUser({ onClose, onCreated }: { onClose: () => void; onCreated: (u
             ['admin', 'Admin (everything)'],
           ]}
         />
-        <div class="dialog-foot">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Create
-          </button>
-        </div>
+        <FormDialogFoot action="Create" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -8,6 +8,7 @@ import {
   Dialog,
   ErrorNote,
   Field,
+  FormDialogFoot,
   Link,
   Loading,
   messageOf,
@@ -215,14 +216,7 @@ export function CreateKey({
           hint={type === 'secret' ? 'What the key is for, e.g. "CI deploys".' : 'The storefront it names.'}
           onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
         />
-        <div class="dialog-foot">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Save
-          </button>
-        </div>
+        <FormDialogFoot action="Save" onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -367,14 +361,7 @@ export function EditTitle({ k, onClose, onSaved }: { k: ApiKey; onClose: () => v
           error={error}
           onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
         />
-        <div class="dialog-foot">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Save
-          </button>
-        </div>
+        <FormDialogFoot action="Save" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -1,7 +1,22 @@
 import { useState } from 'preact/hooks';
 import { api, type Grant, type OAuthClient } from '../api.ts';
 import { navigate } from '../router.ts';
-import { Confirm, Dialog, ErrorNote, Field, Link, Loading, messageOf, Page, SecretOnce, Select, Table, useLoad, when } from '../ui.tsx';
+import {
+  Confirm,
+  Dialog,
+  ErrorNote,
+  Field,
+  FormDialogFoot,
+  Link,
+  Loading,
+  messageOf,
+  Page,
+  SecretOnce,
+  Select,
+  Table,
+  useLoad,
+  when,
+} from '../ui.tsx';
 import { Pager } from './api-keys.tsx';
 import { GrantsTable } from './accounts.tsx';
 
@@ -154,14 +169,7 @@ function CreateClient({ onClose, onCreated }: { onClose: () => void; onCreated: 
           ]}
         />
         {error && <ErrorNote message={error} />}
-        <div class="dialog-foot">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Create
-          </button>
-        </div>
+        <FormDialogFoot action="Create" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -13,13 +13,14 @@ import autocannon from 'autocannon';
 import { createClient } from 'redis';
 import { createAccounts } from '../src/accounts/accounts.ts';
 import { createPasswordHasher } from '../src/accounts/passwords.ts';
+import { keys } from '../src/store/keys.ts';
 import { createRedisStore } from '../src/store/redis.ts';
 import { REDIS_URL, startBenchServer, withRedis, type BenchServer } from './bench-server.ts';
 import { runAloneIfMain } from './run-alone.ts';
 
 export const name = 'capacity';
 export const description =
-  'Redis bytes per record kind, commands per request kind, and verify throughput with 100k sign-ins stored (goal: ratio >= 0.9)';
+  'Redis bytes per record kind, commands and round trips per request kind, and verify throughput with 100k sign-ins stored (goal: ratio >= 0.9)';
 export const GOAL = 0.9;
 
 export interface CapacityResult {
@@ -27,6 +28,8 @@ export interface CapacityResult {
   redisVersion: string;
   bytes: Record<string, number>;
   commands: Record<string, string[]>;
+  /** Round trips to Redis per request kind (the commands of one round trip travel together). */
+  roundTrips: Record<string, number>;
   fill: { signIns: number; beforeRps: number; afterRps: number; ratio: number; bytesAdded: number; seconds: number };
   meetsGoal: boolean;
 }
@@ -57,23 +60,40 @@ async function perRecord(
 }
 
 /** The commands (names) `request` makes Redis run on `prefix`. */
-async function commandsOf(prefix: string, request: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
+/**
+ * The commands one request sends to Redis under `prefix` (MONITOR; a script counts as one), and
+ * its round trips: Redis's `total_reads_processed` across the request (commands a client sends
+ * together arrive in one read), less our own INFO and any signing-key version poll that fell
+ * inside (MONITOR shows both, with their order).
+ */
+async function commandsOf(prefix: string, request: () => Promise<unknown>): Promise<{ commands: string[]; roundTrips: number }> {
+  const lines: string[] = [];
   const monitor = createClient({ url: REDIS_URL });
-  await monitor.connect();
-  await monitor.monitor((line: string) => {
-    if (line.includes(prefix) && !/\[\d+ lua\]/.test(line)) seen.push(line);
-  });
+  const stats = createClient({ url: REDIS_URL });
+  await Promise.all([monitor.connect(), stats.connect()]);
+  await monitor.monitor((line: string) => void lines.push(line));
+  const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await stats.info('stats'))?.[1] ?? NaN);
   const marker = `${prefix}marker:${Math.random()}`;
+  let roundTrips: number;
   try {
+    const before = await reads();
     await request();
+    const after = await reads();
     await withRedis((c) => c.get(marker));
     const until = Date.now() + 5000;
-    while (!seen.some((l) => l.includes(marker)) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    while (!lines.some((l) => l.includes(marker)) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const infos = lines.flatMap((l, i) => (/"info" "stats"/i.test(l) ? [i] : []));
+    const polls = lines.slice(infos[0], infos[1]).filter((l) => l.includes(`${prefix}${keys.signingKeysVersion()}`)).length;
+    roundTrips = after - before - 1 - polls;
   } finally {
-    await monitor.close();
+    await Promise.all([monitor.close(), stats.close()]);
   }
-  return seen.filter((l) => !l.includes(marker)).map((l) => /"([a-zA-Z]+)"/.exec(l)![1]!.toLowerCase());
+  const commands = lines
+    .filter(
+      (l) => l.includes(prefix) && !l.includes(marker) && !/\[\d+ lua\]/.test(l) && !l.includes(`${prefix}${keys.signingKeysVersion()}`),
+    )
+    .map((l) => /"([a-zA-Z]+)"/.exec(l)![1]!.toLowerCase());
+  return { commands, roundTrips };
 }
 
 const json = (url: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -215,17 +235,19 @@ export async function run(opts: { seconds?: number; signIns?: number } = {}): Pr
     await verify(admin.token);
     await verify(apiKey.api_key.token);
     const commands: Record<string, string[]> = {};
-    commands['verify (JWT, repeated)'] = await commandsOf(prefix, () => verify(admin.token));
-    commands['verify (secret API key, repeated)'] = await commandsOf(prefix, () => verify(apiKey.api_key.token));
+    const roundTrips: Record<string, number> = {};
+    const measure = async (kind: string, request: () => Promise<unknown>) => {
+      ({ commands: commands[kind], roundTrips: roundTrips[kind] } = await commandsOf(prefix, request));
+    };
+    await measure('verify (JWT, repeated)', () => verify(admin.token));
+    await measure('verify (secret API key, repeated)', () => verify(apiKey.api_key.token));
     let pair = { token: '', refresh_token: '' };
-    commands['login (/v1, correct password)'] = await commandsOf(prefix, async () => (pair = await server.login()));
-    commands['refresh (/v1)'] = await commandsOf(prefix, async () => {
+    await measure('login (/v1, correct password)', async () => (pair = await server.login()));
+    await measure('refresh (/v1)', async () => {
       pair = (await (await json(`${server.url}/v1/auth/refresh`, { refresh_token: pair.refresh_token })).json()) as typeof pair;
     });
-    commands['logout (/v1)'] = await commandsOf(prefix, () =>
-      json(`${server.url}/v1/auth/logout`, {}, { authorization: `Bearer ${pair.token}` }),
-    );
-    commands['failed login (unknown account)'] = await commandsOf(prefix, () =>
+    await measure('logout (/v1)', () => json(`${server.url}/v1/auth/logout`, {}, { authorization: `Bearer ${pair.token}` }));
+    await measure('failed login (unknown account)', () =>
       json(`${server.url}/v1/auth/login`, { username: 'nobody@example.com', password: 'not a password' }),
     );
 
@@ -265,6 +287,7 @@ export async function run(opts: { seconds?: number; signIns?: number } = {}): Pr
       redisVersion,
       bytes,
       commands,
+      roundTrips,
       fill: { signIns, beforeRps, afterRps, ratio, bytesAdded, seconds: fillSeconds },
       meetsGoal: ratio >= GOAL,
     };
@@ -279,7 +302,7 @@ export function format(r: CapacityResult): string {
   return [
     `${r.name}: ${description} [Redis ${r.redisVersion}, ${availableParallelism()} cores]`,
     ...Object.entries(r.bytes).map(([k, v]) => `  bytes per ${k.padEnd(34)} ${String(Math.round(v)).padStart(6)}`),
-    ...Object.entries(r.commands).map(([k, v]) => `  commands of ${k.padEnd(34)} ${count(v)}`),
+    ...Object.entries(r.commands).map(([k, v]) => `  commands of ${k.padEnd(34)} ${count(v)}, in ${r.roundTrips[k]} round trip(s)`),
     `  ${r.fill.signIns} more sign-ins (${Math.round(r.fill.bytesAdded / 1024 / 1024)} MiB, written in ${r.fill.seconds} s): verify ${r.fill.beforeRps} -> ${r.fill.afterRps} req/s (mean of 2 alternating rounds), ratio ${r.fill.ratio.toFixed(2)} (goal >= ${GOAL}): ${r.meetsGoal ? 'OK' : 'BELOW GOAL'}`,
   ].join('\n');
 }

@@ -240,7 +240,7 @@ export function useCreator(id: string | undefined): string {
 export function ApiKeyPage({ id }: { id: string }) {
   const { can } = useSession();
   const key = useLoad(() => api<{ api_key: ApiKey }>('GET', `/admin/api-keys/${encodeURIComponent(id)}`), [id]);
-  const [dialog, setDialog] = useState<'edit' | 'revoke' | 'delete' | null>(null);
+  const [dialog, setDialog] = useState<KeyDialog | null>(null);
   const k = key.data?.api_key;
   const creator = useCreator(k?.created_by);
   const revoker = useCreator(k?.revoked_by ?? undefined);
@@ -284,38 +284,66 @@ export function ApiKeyPage({ id }: { id: string }) {
           )}
         </dl>
       </section>
-      {dialog === 'edit' && <EditTitle k={k} onClose={() => setDialog(null)} onSaved={() => (setDialog(null), key.reload())} />}
-      {dialog === 'revoke' && (
-        <Confirm
-          title="Revoke API key?"
-          message={`"${k.title}" stops working at once. Revoking is irreversible.`}
-          action="Revoke API key"
-          onClose={() => setDialog(null)}
-          onConfirm={async () => {
-            await api('POST', `/admin/api-keys/${k.id}/revoke`, {});
-            setDialog(null);
-            key.reload();
-          }}
-        />
-      )}
-      {dialog === 'delete' && (
-        <Confirm
-          title="Delete API key?"
-          message={`"${k.title}" is deleted for good.`}
-          action="Delete"
-          onClose={() => setDialog(null)}
-          onConfirm={async () => {
-            await api('DELETE', `/admin/api-keys/${k.id}`);
-            navigate(k.type === 'secret' ? '/app/api-keys' : '/app/publishable-keys');
-          }}
-        />
-      )}
+      <KeyDialogs
+        k={k}
+        dialog={dialog}
+        revokeMessage={`"${k.title}" stops working at once. Revoking is irreversible.`}
+        onClose={() => setDialog(null)}
+        onChanged={key.reload}
+      />
     </Page>
   );
 }
 
+export type KeyDialog = 'edit' | 'revoke' | 'delete';
+
+/** The dialog a key's menu opened: edit its title, revoke it (`revokeMessage` says what stops), or delete it. */
+export function KeyDialogs({
+  k,
+  dialog,
+  revokeMessage,
+  onClose,
+  onChanged,
+}: {
+  k: ApiKey;
+  dialog: KeyDialog | null;
+  revokeMessage: string;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  if (dialog === 'edit') return <EditTitle k={k} onClose={onClose} onSaved={() => (onClose(), onChanged())} />;
+  if (dialog === 'revoke')
+    return (
+      <Confirm
+        title="Revoke API key?"
+        message={revokeMessage}
+        action="Revoke API key"
+        onClose={onClose}
+        onConfirm={async () => {
+          await api('POST', `/admin/api-keys/${k.id}/revoke`, {});
+          onClose();
+          onChanged();
+        }}
+      />
+    );
+  if (dialog === 'delete')
+    return (
+      <Confirm
+        title="Delete API key?"
+        message={`"${k.title}" is deleted for good.`}
+        action="Delete"
+        onClose={onClose}
+        onConfirm={async () => {
+          await api('DELETE', `/admin/api-keys/${k.id}`);
+          navigate(k.type === 'secret' ? '/app/api-keys' : '/app/publishable-keys');
+        }}
+      />
+    );
+  return null;
+}
+
 /** A key's menu on its details page: edit; revoke while it is active; delete once revoked (as the API allows). */
-export function KeyActions({ revoked, onPick }: { revoked: boolean; onPick: (dialog: 'edit' | 'revoke' | 'delete') => void }) {
+export function KeyActions({ revoked, onPick }: { revoked: boolean; onPick: (dialog: KeyDialog) => void }) {
   return (
     <ActionMenu>
       <button type="button" onClick={() => onPick('edit')}>

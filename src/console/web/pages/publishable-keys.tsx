@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { api, query, type ApiKey, type SalesChannel } from '../api.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.ts';
-import { Confirm, ErrorNote, Link, Loading, messageOf, Page, Select, Status, Table, useLoad, when } from '../ui.tsx';
-import { CreateKey, EditTitle, KeyActions, Pager } from './api-keys.tsx';
+import { ErrorNote, Link, Loading, messageOf, Page, Select, Status, Table, useLoad, when } from '../ui.tsx';
+import { CreateKey, KeyActions, KeyDialogs, Pager, type KeyDialog } from './api-keys.tsx';
 
 /** Publishable keys name a storefront and the sales channels it sees; they are no credential. */
 export function PublishableKeysPage() {
@@ -68,7 +68,7 @@ export function PublishableKeyPage({ id }: { id: string }) {
   const { can } = useSession();
   const key = useLoad(() => api<{ api_key: ApiKey }>('GET', `/admin/api-keys/${encodeURIComponent(id)}`), [id]);
   const channels = useLoad(() => api<{ sales_channels: SalesChannel[] }>('GET', '/admin/sales-channels?limit=1000'), []);
-  const [dialog, setDialog] = useState<'edit' | 'revoke' | 'delete' | null>(null);
+  const [dialog, setDialog] = useState<KeyDialog | null>(null);
   const [adding, setAdding] = useState('');
   const [error, setError] = useState<string | null>(null);
   const k = key.data?.api_key;
@@ -159,32 +159,13 @@ export function PublishableKeyPage({ id }: { id: string }) {
           </form>
         )}
       </section>
-      {dialog === 'edit' && <EditTitle k={k} onClose={() => setDialog(null)} onSaved={() => (setDialog(null), key.reload())} />}
-      {dialog === 'revoke' && (
-        <Confirm
-          title="Revoke API key?"
-          message={`Storefronts using "${k.title}" stop working at once. Revoking is irreversible.`}
-          action="Revoke API key"
-          onClose={() => setDialog(null)}
-          onConfirm={async () => {
-            await api('POST', `/admin/api-keys/${k.id}/revoke`, {});
-            setDialog(null);
-            key.reload();
-          }}
-        />
-      )}
-      {dialog === 'delete' && (
-        <Confirm
-          title="Delete API key?"
-          message={`"${k.title}" is deleted for good.`}
-          action="Delete"
-          onClose={() => setDialog(null)}
-          onConfirm={async () => {
-            await api('DELETE', `/admin/api-keys/${k.id}`);
-            navigate('/app/publishable-keys');
-          }}
-        />
-      )}
+      <KeyDialogs
+        k={k}
+        dialog={dialog}
+        revokeMessage={`Storefronts using "${k.title}" stop working at once. Revoking is irreversible.`}
+        onClose={() => setDialog(null)}
+        onChanged={key.reload}
+      />
     </Page>
   );
 }

@@ -120,6 +120,8 @@ describe('console: every page at 390 and 1280 px, light and dark', { skip: chrom
     await signIn(sp, ADMIN.email, ADMIN.password);
     await page.goto('/app/api-keys');
     await page.getByRole('heading', { level: 1, name: 'Secret API keys' }).waitFor();
+    // The page as a user meets it: loaded, its list in place, before the first key press.
+    await sp.idle();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     await page.keyboard.press('Enter');

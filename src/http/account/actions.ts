@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import type { Account } from '../../accounts/accounts.ts';
 import { WrongCurrentPasswordError } from '../../accounts/password-change.ts';
 import type { Principal } from '../../principal/principal.ts';
+import type { AuditEntry } from '../../audit/audit.ts';
 import type { Services } from '../../services.ts';
 import { auditRequest } from '../audit-request.ts';
 import { currentSignInIds } from './self.ts';
@@ -14,6 +15,9 @@ type Deps = Pick<Services, 'accounts' | 'audit' | 'passwordChange' | 'signIns' |
  */
 export function selfActions(s: Deps) {
   const who = (a: Account) => ({ type: a.actor_type, id: a.id });
+  /** An event the account did to itself, from this request. */
+  const recordOwn = (ctx: Context, account: Account, type: string, data: AuditEntry['data'], outcome?: 'failure') =>
+    s.audit.record(type, { actor: who(account), subject: who(account), request: auditRequest(ctx), data, ...(outcome ? { outcome } : {}) });
 
   return {
     /** Change the name fields given (an empty string clears one); the account after. */
@@ -22,12 +26,7 @@ export function selfActions(s: Deps) {
       const fields = (Object.keys(changes) as ('first_name' | 'last_name')[]).filter((k) => changes[k] !== account[k]);
       if (!fields.length) return account;
       const updated = (await s.accounts.update(account.id, changes)) ?? account;
-      await s.audit.record(`${account.actor_type}.updated`, {
-        actor: who(account),
-        subject: who(account),
-        request: auditRequest(ctx),
-        data: { fields: fields.join(','), by: 'self' },
-      });
+      await recordOwn(ctx, account, `${account.actor_type}.updated`, { fields: fields.join(','), by: 'self' });
       return updated;
     },
 
@@ -45,22 +44,11 @@ export function selfActions(s: Deps) {
           ...input,
           keep: currentSignInIds(ctx, s.signIns, p),
         });
-        await s.audit.record('auth.password_changed', {
-          actor: who(account),
-          subject: who(account),
-          request: auditRequest(ctx),
-          data: { sign_ins_ended: signInsEnded },
-        });
+        await recordOwn(ctx, account, 'auth.password_changed', { sign_ins_ended: signInsEnded });
         return signInsEnded;
       } catch (err) {
         if (err instanceof WrongCurrentPasswordError)
-          await s.audit.record('auth.password_changed', {
-            actor: who(account),
-            subject: who(account),
-            outcome: 'failure',
-            request: auditRequest(ctx),
-            data: { reason: 'invalid_current_password' },
-          });
+          await recordOwn(ctx, account, 'auth.password_changed', { reason: 'invalid_current_password' }, 'failure');
         throw err;
       }
     },
@@ -68,24 +56,14 @@ export function selfActions(s: Deps) {
     /** End one of the account's own sign-ins; false when it has no such live sign-in. */
     async endSignIn(ctx: Context, account: Account, signInId: string): Promise<boolean> {
       if (!(await s.signIns.endOne(account.id, signInId))) return false;
-      await s.audit.record('auth.sign_in_ended', {
-        actor: who(account),
-        subject: who(account),
-        request: auditRequest(ctx),
-        data: { sign_in_id: signInId },
-      });
+      await recordOwn(ctx, account, 'auth.sign_in_ended', { sign_in_id: signInId });
       return true;
     },
 
     /** End every sign-in of the account but the ones this request belongs to; how many ended. */
     async signOutOthers(ctx: Context, p: Principal, account: Account): Promise<number> {
       const ended = await s.signIns.endAll(account.id, currentSignInIds(ctx, s.signIns, p));
-      await s.audit.record('auth.signed_out_others', {
-        actor: who(account),
-        subject: who(account),
-        request: auditRequest(ctx),
-        data: { sign_ins_ended: ended },
-      });
+      await recordOwn(ctx, account, 'auth.signed_out_others', { sign_ins_ended: ended });
       return ended;
     },
 

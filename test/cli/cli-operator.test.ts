@@ -229,6 +229,10 @@ describe('portcullis CLI: what an operator types', () => {
     const again = await cli(['grant', 'revoke', grantId]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /not found/);
+    // Grant ids are base64url, so one in 64 begins with "-": looked up as written, not refused as an option.
+    const dashed = await cli(['grant', 'revoke', '-Zx9']);
+    assert.equal(dashed.code, 1, dashed.stderr);
+    assert.match(dashed.stderr, /not found/);
     for (const args of [
       ['grant', 'list'],
       ['grant', 'list', '--user', 'a', '--client', 'b'],

@@ -4,6 +4,7 @@ import type { GrantOwner } from '../../oauth/grant-administration.ts';
 import type { Services } from '../../services.ts';
 import { cliActor } from '../actor.ts';
 import { UsageError } from '../errors.ts';
+import { verbatimArguments } from '../verbatim-arguments.ts';
 import type { Command } from '../registry.ts';
 
 /** An account named by id or email, of the kind the flag says. */
@@ -19,7 +20,7 @@ export const grantCommand: Command = {
   subcommands: ['list', 'revoke'],
   usage: `Usage:
   portcullis grant list --user ID|EMAIL | --customer ID|EMAIL | --client CLIENT_ID
-  portcullis grant revoke GRANT_ID
+  portcullis grant revoke GRANT_ID      (taken as written, also when it begins with "-")
 
 list prints {grants, count}: each grant's client, account, scopes, when it was given and last refreshed.
 revoke withdraws the grant and ends every token of it at once (its access tokens are refused from the
@@ -46,7 +47,7 @@ next request); recorded in the audit trail as oauth_grant.revoked with actor {ty
       return 0;
     }
     if (sub === 'revoke') {
-      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
+      const positionals = verbatimArguments(rest);
       if (positionals.length !== 1) throw new UsageError('grant revoke: one GRANT_ID');
       const s = await services();
       const grant = await s.grantAdministration.withdraw(positionals[0]!, { actor: cliActor() });

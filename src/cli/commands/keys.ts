@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { cliActor } from '../actor.ts';
 import { UsageError } from '../errors.ts';
+import { verbatimArguments } from '../verbatim-arguments.ts';
 import type { Command } from '../registry.ts';
 
 // Recorded as every CLI change is: actor `cli`, the OS user.
@@ -13,7 +13,7 @@ export const keysCommand: Command = {
   usage: `Usage:
   portcullis keys list
   portcullis keys rotate
-  portcullis keys revoke KID
+  portcullis keys revoke KID        (taken as written, also when it begins with "-")
   portcullis keys generate-kek
 
 list prints every signing key with its state (next, current, previous, retired, revoked) and
@@ -24,7 +24,7 @@ each change without a restart. generate-kek prints 32 random bytes in base64url 
 KEY_ENCRYPTION_KEY (needs no store).`,
   async run({ argv, print, services }) {
     const [sub, ...rest] = argv;
-    const { positionals } = parseArgs({ args: rest, options: {}, strict: true, allowPositionals: true });
+    const positionals = verbatimArguments(rest);
     const none = () => {
       if (positionals.length) throw new UsageError(`keys ${sub}: unexpected argument "${positionals[0]}"`);
     };

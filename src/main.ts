@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     await running.close();
     services.signingKeys.stop();
+    await services.refusalTally.flush();
     await store.close();
     logger.info('stopped');
     process.exit(0);

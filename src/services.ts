@@ -19,6 +19,7 @@ import { createRevocations } from './tokens/revocations.ts';
 import { createLoginThrottle } from './rate-limit/login-throttle.ts';
 import { createPasswordLogin } from './accounts/password-login.ts';
 import { createRateLimiter } from './rate-limit/quotas.ts';
+import { createRefusalTally } from './rate-limit/refusal-tally.ts';
 import { createAnonymousQuotas } from './rate-limit/anonymous-quotas.ts';
 import { createOAuthClients } from './oauth/clients.ts';
 import { createOAuthGrants } from './oauth/grants.ts';
@@ -118,10 +119,14 @@ export async function createServices(config: Config, store: Store, logger: Logge
   const authenticate = createAuthenticator(credentialResolvers, { sessionCookie: SESSION_COOKIE });
 
   // Quotas per credential and the throttled password login every login surface uses.
+  const refusalTally = createRefusalTally({ store });
   const rateLimiter = createRateLimiter({
     store,
     rateLimits: config.rateLimits,
-    onRefused: (subject) => metrics.rateLimited(subject.slice(0, subject.indexOf(':'))),
+    onRefused: (subject) => {
+      metrics.rateLimited(subject.slice(0, subject.indexOf(':')));
+      refusalTally.note();
+    },
   });
   const loginThrottle = createLoginThrottle({ store, now: overrides.loginThrottleClock });
   const anonymousQuotas = createAnonymousQuotas({ store });
@@ -151,13 +156,8 @@ export async function createServices(config: Config, store: Store, logger: Logge
   // What a signed-in person does to their own account (the account page and /v1/account).
   const passwordChange = createPasswordChange({ accounts, throttle: loginThrottle, signIns });
   const connectedApps = createConnectedApps({ grants: oauthGrants, clients: oauthClients });
-  // The console's overview: counts from existing indexes, the audit stream and this process's quota counter.
-  const overview = createOverview({
-    store,
-    apiKeys,
-    quotaRefusals: async () =>
-      ((await metrics.registry.getSingleMetric('portcullis_rate_limited_total')?.get())?.values ?? []).reduce((n, v) => n + v.value, 0),
-  });
+  // The console's overview: counts from existing indexes, the audit stream and the shared refusal tally.
+  const overview = createOverview({ store, apiKeys, quotaRefusals: refusalTally.lastDay });
 
   // Every route defined with defineRoute lands here: the source of /openapi.json.
   const operations = new OperationRegistry();
@@ -186,6 +186,7 @@ export async function createServices(config: Config, store: Store, logger: Logge
     salesChannels,
     sessions,
     rateLimiter,
+    refusalTally,
     loginThrottle,
     anonymousQuotas,
     resetRequests,

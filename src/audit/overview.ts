@@ -12,7 +12,7 @@ export interface Overview {
   api_keys: { active: number };
   oauth_clients: number;
   last_24h: { sign_ins: number; failed_logins: number; events_read: number; complete: boolean };
-  quota_refusals: { count: number; scope: 'this_instance_since_start' };
+  quota_refusals: { count: number; scope: 'all_instances_last_24h' };
   redis: { kind: 'redis' | 'memory'; status: 'up' | 'down'; latency_ms: number | null };
 }
 
@@ -21,7 +21,8 @@ export interface Overview {
  * accounts and one for clients; every API key record (as the keys list does: the index holds no
  * revocation state); the last 24 h of the audit stream, read newest first in pages of 500 and capped
  * at 10,000 events (beyond, `complete: false` and the counts are a floor); a `PING`. Quota refusals
- * are this process's counter since it started (they are not audit events: a flood would flood the trail).
+ * come from the refusal tally, every instance's in one hash read (they are not audit events: a flood
+ * would flood the trail).
  */
 export function createOverview(deps: { store: Store; apiKeys: Pick<ApiKeys, 'list'>; quotaRefusals: () => Promise<number> }) {
   const { store, apiKeys } = deps;
@@ -64,7 +65,7 @@ export function createOverview(deps: { store: Store; apiKeys: Pick<ApiKeys, 'lis
           api_keys: { active: 0 },
           oauth_clients: 0,
           last_24h: { sign_ins: 0, failed_logins: 0, events_read: 0, complete: false },
-          quota_refusals: { count: await deps.quotaRefusals(), scope: 'this_instance_since_start' },
+          quota_refusals: { count: 0, scope: 'all_instances_last_24h' },
           redis: health,
         };
       const [users, customers, clients, active, day, refusals] = await Promise.all([
@@ -80,7 +81,7 @@ export function createOverview(deps: { store: Store; apiKeys: Pick<ApiKeys, 'lis
         api_keys: { active: active.count },
         oauth_clients: clients,
         last_24h: day,
-        quota_refusals: { count: refusals, scope: 'this_instance_since_start' },
+        quota_refusals: { count: refusals, scope: 'all_instances_last_24h' },
         redis: health,
       };
     },

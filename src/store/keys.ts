@@ -48,6 +48,8 @@ export const keys = {
   // Rate limits: one GCRA cell per subject and quota, e.g. `rl:{api_key:ak_1}:1000/3600s`
   // (the quota is in the name so changing it starts a fresh count instead of reinterpreting an old one).
   rateLimit: (subject: string, policy: string) => `rl:{${subject}}:${policy}`,
+  /** Quota refusals of every instance, one field per hour (the console's overview). */
+  quotaRefusalTally: () => 'stats:quota-refusals',
   // Failed-login back-off: per account (hash of actor type + email, so no address is stored) and per
   // client address. Each is one "failures:lastMs" string updated by compare-and-swap.
   loginThrottle: (scope: 'acct' | 'ip', id: string) => `lt:{${scope}:${id}}`,

@@ -31,6 +31,12 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
   };
   // Whole seconds, at least one, as the Redis store sends them (EX): both expire alike.
   const expiry = (ttlSeconds?: number) => (ttlSeconds === undefined ? undefined : Date.now() + Math.max(1, Math.ceil(ttlSeconds)) * 1000);
+  // As the Redis scripts do: a TTL sets an expiry where there is none and only ever lengthens one.
+  const extendExpiry = (e: Entry, ttlSeconds?: number) => {
+    if (ttlSeconds === undefined) return;
+    const wanted = expiry(ttlSeconds)!;
+    if (e.expiresAt === undefined || e.expiresAt < wanted) e.expiresAt = wanted;
+  };
   const stringOf = (key: string) => {
     const e = live(key);
     return e?.type === 'string' ? e : undefined;
@@ -104,8 +110,8 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
     async expire(key, ttlSeconds, o = {}) {
       const e = live(key);
       if (!e) return;
-      const wanted = expiry(ttlSeconds)!;
-      if (!o.onlyLonger || e.expiresAt === undefined || e.expiresAt < wanted) e.expiresAt = wanted;
+      if (o.onlyLonger) extendExpiry(e, ttlSeconds);
+      else e.expiresAt = expiry(ttlSeconds);
     },
     async hashGet(key, fields) {
       const e = hashOf(key, false);
@@ -119,10 +125,14 @@ export function createMemoryStore(opts: { sweepIntervalMs?: number } = {}): Stor
       if (Object.keys(entries).length === 0) return;
       const e = hashOf(key, true)!;
       for (const [f, v] of Object.entries(entries)) e.value.set(f, v);
-      if (o.ttlSeconds !== undefined) {
-        const wanted = expiry(o.ttlSeconds)!;
-        if (e.expiresAt === undefined || e.expiresAt < wanted) e.expiresAt = wanted;
-      }
+      extendExpiry(e, o.ttlSeconds);
+    },
+    async hashIncrement(key, field, by, o = {}) {
+      const e = hashOf(key, true)!;
+      const total = Number(e.value.get(field) ?? 0) + Math.trunc(by);
+      e.value.set(field, String(total));
+      extendExpiry(e, o.ttlSeconds);
+      return total;
     },
     async hashDelete(key, fields) {
       const e = hashOf(key, false);

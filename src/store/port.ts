@@ -72,6 +72,8 @@ export interface Store {
   hashGetAll(key: string): Promise<Record<string, string>>;
   hashSet(key: string, entries: Record<string, string>, opts?: { ttlSeconds?: number }): Promise<void>;
   hashDelete(key: string, fields: string[]): Promise<void>;
+  /** Adds `by` to a hash field (a missing one counts as 0) and answers the sum; extends the expiry as hashSet does. */
+  hashIncrement(key: string, field: string, by: number, opts?: { ttlSeconds?: number }): Promise<number>;
 
   /** Ordered index (sorted set). */
   indexAdd(key: string, member: string, score: number): Promise<void>;

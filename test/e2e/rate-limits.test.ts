@@ -191,3 +191,66 @@ describe('rate limits across two instances sharing Redis', () => {
     }
   });
 });
+
+describe('quota refusals in the overview, counted across instances', () => {
+  const prefix = privatePrefix('rl-tally');
+  const env = { PUBLIC_URL: 'http://portcullis.test', RATE_LIMIT_JWT: '5/m' };
+  let a: TestServer;
+  let b: TestServer;
+  before(async () => {
+    a = await startTestServer({ prefix, env });
+    b = await startTestServer({ prefix, env });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await dropPrefix(prefix);
+  });
+
+  it('the overview on one instance counts the 429s of both, its own at once and the other within its 5-s flush', async () => {
+    const owner = await a.services.accounts.create({
+      actorType: 'user',
+      email: 'owner@example.com',
+      password: 'correct horse',
+      role: 'admin',
+    });
+    await a.services.accounts.create({ actorType: 'user', email: 'reader@example.com', password: 'correct horse', role: 'member' });
+    const login = await http(`${a.origin}/v1/auth/login`, {
+      method: 'POST',
+      json: { username: 'reader@example.com', password: 'correct horse' },
+    });
+    // A member reads the overview; each read spends one of its 5 requests a minute, so the reads are few.
+    const refusals = async () => {
+      const res = await http(`${a.origin}/admin/overview`, { headers: { authorization: `Bearer ${login.json.token}` } });
+      assert.equal(res.status, 200);
+      assert.equal(res.json.overview.quota_refusals.scope, 'all_instances_last_24h');
+      return res.json.overview.quota_refusals.count as number;
+    };
+    assert.equal(await refusals(), 0);
+
+    const key = await a.services.apiKeys.create({
+      type: 'secret',
+      title: 'tally',
+      createdBy: owner.id,
+      scopes: ['read'],
+      rateLimit: '1/m',
+    });
+    const verify = (srv: TestServer) => http(`${srv.origin}/v1/auth/verify`, { headers: { authorization: `Bearer ${key.token}` } });
+    assert.equal((await verify(a)).status, 200);
+    assert.equal((await verify(a)).status, 429);
+    assert.equal((await verify(b)).status, 429);
+    assert.equal((await verify(b)).status, 429);
+
+    const seen = [await refusals()];
+    assert.ok(seen[0]! >= 1, `the answering instance's own refusal counts at once: ${seen}`);
+    while (seen.at(-1)! < 3 && seen.length < 4) {
+      await new Promise((r) => setTimeout(r, 3000));
+      seen.push(await refusals());
+    }
+    assert.equal(seen.at(-1), 3, `both instances' refusals, each once: ${seen}`);
+    // One hash with one field per hour, expiring a day after its last write.
+    const tally = await a.store.hashGetAll(keys.quotaRefusalTally());
+    assert.deepEqual(Object.values(tally), ['3']);
+    assert.ok((await a.store.ttl(keys.quotaRefusalTally())) > 24 * 3600);
+  });
+});

@@ -118,6 +118,7 @@ export async function startTestServer(
     async close() {
       await running.close(1000);
       services.signingKeys.stop();
+      await services.refusalTally.flush();
       await store.close();
       if (kind === 'redis' && !opts.prefix && !opts.redisUrl) await dropPrefix(prefix);
     },

@@ -253,6 +253,21 @@ for (const kind of ['redis', 'redis-cluster', 'memory'] as const) {
       assert.deepEqual(Object.keys(await store.hashGetAll('h:ttl')).sort(), ['a', 'b', 'c', 'd']);
     });
 
+    it('hashIncrement adds to a field (a missing one is 0), answers the sum, and extends the expiry as hashSet does', async () => {
+      assert.equal(await store.hashIncrement('h:count', 'a', 3, { ttlSeconds: 100 }), 3);
+      assert.equal(await store.hashIncrement('h:count', 'a', 4, { ttlSeconds: 10 }), 7);
+      assert.equal(await store.hashIncrement('h:count', 'b', 1), 1);
+      assert.deepEqual(await store.hashGetAll('h:count'), { a: '7', b: '1' });
+      const kept = await store.ttl('h:count');
+      assert.ok(kept > 95 && kept <= 100, `shorter TTL must not shorten: ${kept}`);
+      await store.hashIncrement('h:count', 'a', 1, { ttlSeconds: 300 });
+      const extended = await store.ttl('h:count');
+      assert.ok(extended > 295 && extended <= 300, `longer TTL extends: ${extended}`);
+      // Concurrent increments from two instances lose nothing.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store : s.peer).hashIncrement('h:count', 'c', 2)));
+      assert.equal((await store.hashGet('h:count', ['c']))[0], '40');
+    });
+
     it('expire onlyLonger sets an expiry where there is none, extends a shorter one, never shortens', async () => {
       await store.indexAdd('ix:ttl', 'a', 1);
       await store.expire('ix:ttl', 100, { onlyLonger: true });

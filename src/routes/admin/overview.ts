@@ -16,8 +16,10 @@ const overviewSchema = z
       complete: z.boolean().describe('false when more than 10,000 audit events were recorded in the last 24 h: the counts are a floor'),
     }),
     quota_refusals: z.object({
-      count: z.number().describe('Requests refused with 429 because their quota was spent'),
-      scope: z.literal('this_instance_since_start'),
+      count: z
+        .number()
+        .describe('Requests refused with 429 because their quota was spent, on every instance, in the last 24 h (whole hours)'),
+      scope: z.literal('all_instances_last_24h'),
     }),
     redis: z.object({
       kind: z.enum(['redis', 'memory']).describe('memory: the embedded development store'),
@@ -39,7 +41,7 @@ export function createAdminOverviewRouter(s: Services): Router {
       tags: ['admin'],
       summary: 'Counts for the admin console: accounts, active keys, clients, the last 24 h of logins, quota refusals, Redis',
       description:
-        'Cost per call: three ZCARDs, every API key record (as the key list), at most 10,000 audit events of the last 24 h, a PING. Quota refusals are counted by the instance that answers, since it started.',
+        'Cost per call: three ZCARDs, every API key record (as the key list), at most 10,000 audit events of the last 24 h, one hash of hourly quota-refusal counts (each instance writes its count at most every 5 s), a PING.',
       security: ['bearer', 'basic', 'session'],
       responses: { 200: { description: 'The overview', schema: z.object({ overview: overviewSchema }) }, 401: medusaErr('Unauthorized') },
     },

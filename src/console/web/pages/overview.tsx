@@ -25,7 +25,7 @@ export function OverviewPage() {
           </ul>
           {!v.last_24h.complete && <p class="hint">More than 10,000 events in the last 24 hours: these counts are a floor.</p>}
           <h2>Quota refusals</h2>
-          <p>{v.quota_refusals.count} requests refused with 429 by this instance since it started.</p>
+          <p>{v.quota_refusals.count} requests refused with 429 in the last 24 h, on every instance.</p>
           <h2>Store</h2>
           <p>
             {v.redis.kind === 'redis' ? 'Redis' : 'Embedded store (development)'}:{' '}

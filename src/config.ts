@@ -61,6 +61,15 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+const keyEncryptionKeyString = optionalString.refine((v) => {
+  if (v === undefined) return true;
+  try {
+    parseKeyEncryptionKey(v);
+    return true;
+  } catch {
+    return false;
+  }
+});
 
 const csv = (fallback: string) =>
   z
@@ -193,15 +202,9 @@ export const envSchema = z.object({
   WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
   // Signing keys: kept in the store (rotation, revocation) or only in JWKS/JWKS_FILE (static).
   SIGNING_KEYS: z.enum(['store', 'static']).default('store'),
-  KEY_ENCRYPTION_KEY: optionalString.refine((v) => {
-    if (v === undefined) return true;
-    try {
-      parseKeyEncryptionKey(v);
-      return true;
-    } catch {
-      return false;
-    }
-  }),
+  KEY_ENCRYPTION_KEY: keyEncryptionKeyString,
+  // The key-encryption key being replaced: read from, never written with (portcullis keys rekey).
+  KEY_ENCRYPTION_KEY_PREVIOUS: keyEncryptionKeyString,
   SIGNING_KEY_ALGORITHMS: csv('RS256,ES256').refine(
     (list) =>
       list.includes('RS256') && list.every((a) => (ALLOWED_ALGS as readonly string[]).includes(a)) && new Set(list).size === list.length,
@@ -270,6 +273,7 @@ const ACCEPTS: Partial<Record<keyof typeof envSchema.shape, string>> = {
   PASSWORD_HASH_NICE: 'a whole number from 0 (the same priority as request handling) to 19 (the lowest)',
   SIGNING_KEYS: 'store or static',
   KEY_ENCRYPTION_KEY: '32 random bytes as 64 hex digits or 43 base64url characters (portcullis keys generate-kek, or openssl rand -hex 32)',
+  KEY_ENCRYPTION_KEY_PREVIOUS: 'the KEY_ENCRYPTION_KEY being replaced, in the same format',
   SIGNING_KEY_ALGORITHMS: 'a comma-separated list of RS256, ES256 and EdDSA that includes RS256',
   SIGNING_KEY_ROTATION: `off, or ${DURATION}`,
   SIGNING_KEY_LEAD_TIME: DURATION,
@@ -336,6 +340,8 @@ export interface Config {
   signingKeys: {
     mode: 'store' | 'static';
     keyEncryptionKey: Uint8Array;
+    /** The key-encryption key being replaced: private parts still under it are read, never written. */
+    previousKeyEncryptionKey?: Uint8Array;
     algorithms: SigningAlg[];
     rotation?: number;
     leadTime: number;
@@ -475,6 +481,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     devSecretsFile = e.DEV_SECRETS_FILE;
   }
 
+  if (e.KEY_ENCRYPTION_KEY_PREVIOUS && !e.KEY_ENCRYPTION_KEY)
+    throw new ConfigError('KEY_ENCRYPTION_KEY_PREVIOUS: expected KEY_ENCRYPTION_KEY too (the key that replaces it)');
+  if (
+    e.KEY_ENCRYPTION_KEY_PREVIOUS &&
+    Buffer.from(parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY_PREVIOUS)).equals(Buffer.from(parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY!)))
+  )
+    throw new ConfigError('KEY_ENCRYPTION_KEY_PREVIOUS: expected a key other than KEY_ENCRYPTION_KEY');
   if (e.SIGNING_KEY_LEAD_TIME < e.JWKS_MAX_AGE)
     throw new ConfigError(
       `SIGNING_KEY_LEAD_TIME: expected at least JWKS_MAX_AGE (${e.JWKS_MAX_AGE} s), so a verifier's cached JWKS already holds a key before it signs`,
@@ -538,6 +551,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     signingKeys: {
       mode: e.SIGNING_KEYS,
       keyEncryptionKey: e.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY) : developmentKeyEncryptionKey(cookieSecret!),
+      previousKeyEncryptionKey: e.KEY_ENCRYPTION_KEY_PREVIOUS ? parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY_PREVIOUS) : undefined,
       algorithms: e.SIGNING_KEY_ALGORITHMS as SigningAlg[],
       rotation: e.SIGNING_KEY_ROTATION,
       leadTime: e.SIGNING_KEY_LEAD_TIME,

@@ -169,6 +169,26 @@ describe('configuration', () => {
     await assert.rejects(loadConfig({ ...base, SIGNING_KEY_ALGORITHMS: 'RS256,HS256' }), /SIGNING_KEY_ALGORITHMS/);
     await assert.rejects(loadConfig({ ...base, KEY_ENCRYPTION_KEY: 'short' }), /KEY_ENCRYPTION_KEY: expected 32 random bytes/);
     await assert.rejects(loadConfig({ ...base, SIGNING_KEY_ROTATION: 'often' }), /SIGNING_KEY_ROTATION: expected off, or/);
+    // Replacing the key-encryption key: the old one is read as previous, in the same format, and never alone or twice.
+    const moving = await loadConfig({ ...base, KEY_ENCRYPTION_KEY: 'ab'.repeat(32), KEY_ENCRYPTION_KEY_PREVIOUS: 'cd'.repeat(32) });
+    assert.deepEqual(moving.signingKeys.previousKeyEncryptionKey, new Uint8Array(32).fill(0xcd));
+    assert.equal((await loadConfig(base)).signingKeys.previousKeyEncryptionKey, undefined);
+    await assert.rejects(
+      loadConfig({ ...base, KEY_ENCRYPTION_KEY: 'ab'.repeat(32), KEY_ENCRYPTION_KEY_PREVIOUS: 'short' }),
+      /KEY_ENCRYPTION_KEY_PREVIOUS: expected the KEY_ENCRYPTION_KEY being replaced/,
+    );
+    await assert.rejects(
+      loadConfig({ ...base, KEY_ENCRYPTION_KEY_PREVIOUS: 'cd'.repeat(32) }),
+      /KEY_ENCRYPTION_KEY_PREVIOUS: expected KEY_ENCRYPTION_KEY too/,
+    );
+    await assert.rejects(
+      loadConfig({
+        ...base,
+        KEY_ENCRYPTION_KEY: 'ab'.repeat(32),
+        KEY_ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 0xab).toString('base64url'),
+      }),
+      /KEY_ENCRYPTION_KEY_PREVIOUS: expected a key other than KEY_ENCRYPTION_KEY/,
+    );
   });
 
   it('refuses a brand colour white button text cannot be read on (WCAG AA 4.5:1), and reads the page settings', async () => {

@@ -18,6 +18,7 @@ export function createSigningKeys(
   return createStoredSigningKeys({
     ...deps,
     keyEncryptionKey: o.keyEncryptionKey,
+    previousKeyEncryptionKey: o.previousKeyEncryptionKey,
     algorithms: o.algorithms,
     leadTimeMs: o.leadTime * 1000,
     // A key stops being published only once every token it signed has expired.

@@ -44,6 +44,11 @@ export interface SigningKeys {
   rotate(by: ChangedBy): Promise<SigningKeyView[]>;
   /** Withdraw a key at once; if it was current, its algorithm's next key (or a new one) signs from now on. */
   revoke(kid: string, by: ChangedBy): Promise<SigningKeyView>;
+  /**
+   * Encrypt under KEY_ENCRYPTION_KEY every private part still under KEY_ENCRYPTION_KEY_PREVIOUS:
+   * the kids re-encrypted (none when every part already opens with the current key).
+   */
+  rekey(by: ChangedBy): Promise<{ reencrypted: string[] }>;
   /** Read the store now instead of waiting for the next poll. */
   refresh(): Promise<void>;
   /** Stop watching the store. */
@@ -78,6 +83,8 @@ export async function createStoredSigningKeys(deps: {
   logger: Logger;
   audit: Pick<Audit, 'record'>;
   keyEncryptionKey: Uint8Array;
+  /** The key-encryption key being replaced: private parts still under it open, and rekey moves them. */
+  previousKeyEncryptionKey?: Uint8Array;
   /** In use, the first one signing first-party JWTs; RS256 always among them. */
   algorithms: readonly SigningAlg[];
   leadTimeMs: number;
@@ -98,6 +105,16 @@ export async function createStoredSigningKeys(deps: {
   let applied: { record: SigningKeyRecord; states: KeyStates; fingerprint: string } | undefined;
   let live: LiveKeystore | undefined;
   const privates = new Map<string, JWK>();
+
+  /** A stored private part, under the current key-encryption key or else the previous one. */
+  async function open(kid: string, jwe: string): Promise<{ jwk: JWK; underPrevious: boolean }> {
+    try {
+      return { jwk: await decryptPrivateJwk(jwe, kid, kek), underPrevious: false };
+    } catch (err) {
+      if (!deps.previousKeyEncryptionKey) throw err;
+      return { jwk: await decryptPrivateJwk(jwe, kid, deps.previousKeyEncryptionKey), underPrevious: true };
+    }
+  }
 
   async function read(): Promise<{ raw: string; record: SigningKeyRecord } | null> {
     const raw = await store.get(recordKey);
@@ -159,7 +176,7 @@ export async function createStoredSigningKeys(deps: {
       let jwk = privates.get(k.kid);
       if (!jwk) {
         if (!k.privateJwe) throw new SigningKeyStoreError(`signing key ${k.kid} has no private part`);
-        privates.set(k.kid, (jwk = await decryptPrivateJwk(k.privateJwe, k.kid, kek)));
+        privates.set(k.kid, (jwk = (await open(k.kid, k.privateJwe)).jwk));
       }
       jwks.push(jwk);
     }
@@ -311,6 +328,32 @@ export async function createStoredSigningKeys(deps: {
     return views(record, keyStates(record.keys, now(), deps.retireAfterMs)).find((v) => v.kid === kid)!;
   }
 
+  async function rekey(by: ChangedBy): Promise<{ reencrypted: string[] }> {
+    let reencrypted: string[] = [];
+    await update(async (r) => {
+      reencrypted = [];
+      const keys: StoredSigningKey[] = [];
+      for (const k of r.keys) {
+        const opened = k.privateJwe ? await open(k.kid, k.privateJwe) : undefined;
+        if (!opened?.underPrevious) {
+          keys.push(k);
+          continue;
+        }
+        keys.push({ ...k, privateJwe: await encryptPrivateJwk(opened.jwk, kek) });
+        reencrypted.push(k.kid);
+      }
+      return reencrypted.length ? keys : null;
+    });
+    for (const kid of reencrypted)
+      await audit.record('signing_key.reencrypted', {
+        actor: by.actor,
+        request: by.request,
+        subject: { type: 'signing_key', id: kid },
+        data: { via: by.via },
+      });
+    return { reencrypted };
+  }
+
   /** The scheduled rotation, when due: tried by every instance, done by the one holding the lock. */
   async function scheduledRotation(): Promise<void> {
     if (!deps.rotationMs || !applied) return;
@@ -402,6 +445,7 @@ export async function createStoredSigningKeys(deps: {
     },
     rotate,
     revoke,
+    rekey,
     refresh: poll,
     onChange: (listener) => live!.onChange(listener),
     stop() {
@@ -439,6 +483,7 @@ export async function createStaticSigningKeys(jwks: JSONWebKeySet): Promise<Sign
     list: async () => list,
     rotate: async () => refuse(),
     revoke: async () => refuse(),
+    rekey: async () => refuse(),
     refresh: async () => {},
     stop: () => {},
     onChange: () => {},

@@ -65,6 +65,7 @@ describe('portcullis CLI: what an operator types', () => {
       [['api-key', 'lst'], 'list'],
       [['audit', 'verfy'], 'verify'],
       [['client', 'rotate'], 'rotate-secret'],
+      [['keys', 'rotat'], 'rotate'],
     ] as const) {
       const res = await cli([...args]);
       assert.equal(res.code, 2, args.join(' '));

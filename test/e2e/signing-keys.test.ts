@@ -20,6 +20,7 @@ import {
   type TestServer,
 } from '../helpers/harness.ts';
 import { startPrivateRedis } from '../helpers/private-redis.ts';
+import { keys as storeKeys } from '../../src/store/keys.ts';
 import { generateJwks, generatePrivateJwk } from '../../src/tokens/generate-jwks.ts';
 import { Browser } from '../oauth/browser.ts';
 import { authorize, REDIRECT_URI, relyingParty } from '../oauth/flow.ts';
@@ -407,6 +408,41 @@ describe('keys in the store: import, restart, the CLI, static mode, and never a 
 
   it('refuses to open the keys under another KEY_ENCRYPTION_KEY', async () => {
     await assert.rejects(startTestServer({ prefix, env: { ...env(), KEY_ENCRYPTION_KEY: 'cd'.repeat(32) } }), /cannot decrypt/);
+  });
+
+  it('moves the keys under a new KEY_ENCRYPTION_KEY: with the old one as previous the server signs on, keys rekey re-encrypts, then the new one alone opens them', async () => {
+    const newKek = 'ef'.repeat(32);
+    const moving = { JWKS_FILE: file, KEY_ENCRYPTION_KEY: newKek, KEY_ENCRYPTION_KEY_PREVIOUS: kek };
+    let srv = await startTestServer({ prefix, env: { ...env(), ...moving } });
+    let token: string;
+    try {
+      token = (await login(srv, 'keeper@example.com')).access_token;
+      const underOld = JSON.parse((await srv.store.get('signing-keys'))!)
+        .keys.filter((k: { privateJwe?: string }) => k.privateJwe)
+        .map((k: { kid: string }) => k.kid)
+        .sort();
+      const rekey = () => runCli(prefix, ['keys', 'rekey'], { env: moving });
+      const first = await rekey();
+      assert.equal(first.code, 0, first.stderr);
+      assert.deepEqual(JSON.parse(first.stdout).reencrypted.sort(), underOld, 'every stored private part');
+      assert.deepEqual(JSON.parse((await rekey()).stdout).reencrypted, [], 'a second run has nothing to do');
+      const audited = (await srv.store.streamRange(storeKeys.eventStream('audit'), { count: 1000 })).filter(
+        (e) => e.fields.type === 'signing_key.reencrypted',
+      );
+      assert.deepEqual(audited.map((e) => e.fields.subject_id).sort(), underOld);
+      assert.ok(audited.every((e) => e.fields.actor_type === 'cli'));
+    } finally {
+      await srv.close();
+    }
+    await assert.rejects(startTestServer({ prefix, env: env() }), /cannot decrypt/, 'the old key alone opens nothing now');
+    // The same issuer as before the restart, so the earlier token is one this server issued.
+    srv = await startTestServer({ prefix, env: { ...env(), KEY_ENCRYPTION_KEY: newKek, PUBLIC_URL: srv.url } });
+    try {
+      assert.equal((await verify(srv, token)).status, 200, 'a token from before verifies');
+      assert.equal(kidOf((await login(srv, 'keeper@example.com')).access_token), kidOf(token), 'the same key signs');
+    } finally {
+      await srv.close();
+    }
   });
 
   it('SIGNING_KEYS=static serves JWKS_FILE as it is and refuses rotation', async () => {

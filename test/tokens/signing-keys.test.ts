@@ -135,6 +135,47 @@ describe('stored signing keys (embedded store, a clock the test moves)', () => {
     }
   });
 
+  it('a new KEY_ENCRYPTION_KEY: the stored keys open only with the old one given as previous, and rekey moves them under the new one', async () => {
+    const store = createMemoryStore();
+    const events: string[] = [];
+    const [oldKek, newKek] = [developmentKeyEncryptionKey('o'.repeat(32)), developmentKeyEncryptionKey('n'.repeat(32))];
+    const open = (kek: Uint8Array, previous?: Uint8Array) =>
+      createStoredSigningKeys({
+        store,
+        logger: createLogger('silent'),
+        audit: { record: async (type) => void events.push(type) },
+        keyEncryptionKey: kek,
+        previousKeyEncryptionKey: previous,
+        algorithms: ['RS256', 'ES256'],
+        leadTimeMs: HOUR,
+        retireAfterMs: 2 * HOUR,
+        importJwks: { keys: [] },
+        pollMs: 60_000,
+      });
+    const kidsOf = (k: Awaited<ReturnType<typeof open>>) => k.keystore.publicJwks.keys.map((j) => j.kid!).sort();
+    const first = await open(oldKek);
+    const stored = kidsOf(first);
+    first.stop();
+    await assert.rejects(open(newKek), /cannot decrypt/, 'the new key alone opens nothing yet');
+
+    const both = await open(newKek, oldKek);
+    const rotated = (await both.rotate({ via: 'cli' })).map((k) => k.kid);
+    assert.deepEqual(
+      (await both.rekey({ via: 'cli' })).reencrypted.sort(),
+      stored,
+      'the keys under the old KEK; the new ones already are not',
+    );
+    assert.deepEqual((await both.rekey({ via: 'cli' })).reencrypted, [], 'a second rekey has nothing to do');
+    assert.equal(events.filter((e) => e === 'signing_key.reencrypted').length, stored.length);
+    both.stop();
+
+    const after = await open(newKek);
+    assert.deepEqual(kidsOf(after), [...stored, ...rotated].sort(), 'every key opens with the new KEK alone');
+    after.stop();
+    await assert.rejects(open(oldKek), /cannot decrypt/, 'and none with the old one');
+    await store.close();
+  });
+
   it('EdDSA (Ed25519) when configured: a key is made for it, and it signs', async () => {
     const { keys } = await setup(['RS256', 'EdDSA']);
     try {

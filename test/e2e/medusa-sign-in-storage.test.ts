@@ -92,6 +92,9 @@ describe('the storage of a Medusa sign-in and its cookie session ends with them'
     );
     // One index for the account, a record for the lineage and one for the session.
     assert.equal(signInKeys(live).length, 3, [...live.keys()].join(', '));
+    // The session's entry is short enough for Redis's compact encoding of the account's index.
+    const index = [...live.keys()].find((k) => k.startsWith('signins:'))!;
+    assert.ok(['listpack', 'ziplist'].includes((await redis.objectEncoding(srv.prefix + index))!), 'the index stays compact');
 
     const out = await api('/auth/session', {
       method: 'DELETE',

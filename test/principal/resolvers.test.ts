@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
@@ -6,7 +7,7 @@ import { createPasswordHasher } from '../../src/accounts/passwords.ts';
 import { createApiKeys } from '../../src/api-keys/api-keys.ts';
 import { InvalidTokenError } from '../../src/errors.ts';
 import { apiKeyResolver, CREATOR_CACHE_MS } from '../../src/principal/api-key.ts';
-import { SESSION_COOKIE } from '../../src/principal/session.ts';
+import { SESSION_COOKIE, sessionSignInRef } from '../../src/principal/session.ts';
 import type { Services } from '../../src/services.ts';
 import { createMemoryStore } from '../../src/store/memory.ts';
 import { koaContext, signedCookie } from '../helpers/koa-context.ts';
@@ -220,6 +221,20 @@ describe('the session resolver', () => {
   it('ends when destroyed (logout)', async () => {
     const s = await withSession();
     await s.services.sessions.destroy(s.id);
+    await assert.rejects(s.resolve(), InvalidTokenError);
+  });
+
+  it('is listed among the sign-ins under a short reference, and one listed in hex (an earlier release) still ends', async () => {
+    const s = await withSession();
+    const [ref] = await s.services.signIns.refsOf(s.user.id, 'session');
+    assert.equal(ref, sessionSignInRef(s.id));
+    assert.ok(`session:${ref}`.length <= 64, 'within the compact sorted-set encoding');
+    // As an earlier release recorded it: the hex hash that is also the record's key.
+    await s.services.signIns.forget(s.user.id, 'session', ref!);
+    const hex = createHash('sha256').update(s.id).digest('hex');
+    await s.services.signIns.add(s.user.id, 'session', hex, Date.now() + 600_000);
+    assert.equal(await s.services.sessions.signInOf(hex), 'lin_s', 'the session is found from the hex entry');
+    assert.equal(await s.services.signIns.endAll(s.user.id), 1);
     await assert.rejects(s.resolve(), InvalidTokenError);
   });
 });

@@ -1,5 +1,5 @@
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
 import { followLink } from './router.ts';
 
@@ -69,7 +69,10 @@ export function Dialog({
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
-  useEffect(() => {
+  // A layout effect: its cleanup runs as the dialog leaves the page, not after the next paint as a
+  // passive effect's does (Preact 11, like React), so focus goes back to the opener at once instead
+  // of resting on the document in between, where a screen reader announces the page.
+  useLayoutEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     const dialog = ref.current!;
     dialog.showModal();

@@ -138,8 +138,22 @@ describe('console: every page at 390 and 1280 px, light and dark', { skip: chrom
         'focus stays in the dialog',
       );
     }
+    // Where focus is the moment the dialog leaves the page (before the next paint), not only later.
+    await page.evaluate(() => {
+      const open = document.querySelector('dialog')!;
+      new MutationObserver((_, observer) => {
+        if (open.isConnected) return;
+        document.body.dataset.focusAtClose = document.activeElement?.textContent ?? '';
+        observer.disconnect();
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+    assert.equal(
+      await page.evaluate(() => document.body.dataset.focusAtClose),
+      'Create',
+      'focus is back on the opener as the dialog closes',
+    );
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Create');
     // Visible focus: the focused control draws an outline.
     await page.keyboard.press('Tab');

@@ -48,6 +48,10 @@ const recordHashOf = (ref: string) => (ref.length === 64 ? ref : Buffer.from(ref
  */
 export function createSessions(deps: { store: Store; signIns: SignIns }) {
   const { store, signIns } = deps;
+  async function get(id: string): Promise<SessionRecord | null> {
+    const raw = await store.get(keys.session(idHash(id)));
+    return raw ? (JSON.parse(raw) as SessionRecord) : null;
+  }
   return {
     async create(
       context: Omit<SessionRecord, 'created_at' | 'expires_at'>,
@@ -65,16 +69,23 @@ export function createSessions(deps: { store: Store; signIns: SignIns }) {
       await signIns.add(context.actor_id, 'session', sessionSignInRef(id), now + ttlSeconds * 1000, client);
       return { id, session };
     },
-    async get(id: string): Promise<SessionRecord | null> {
-      const raw = await store.get(keys.session(idHash(id)));
-      return raw ? (JSON.parse(raw) as SessionRecord) : null;
+    get,
+    /**
+     * Log out of a session: it ends with its entry among its account's sign-ins and that entry's
+     * record (an entry in hex, from an earlier release, too). Answers the session as it was, or null.
+     */
+    async end(id: string): Promise<SessionRecord | null> {
+      const session = await get(id);
+      const listed =
+        session &&
+        ((await signIns.endRef(session.actor_id, 'session', sessionSignInRef(id))) ||
+          (await signIns.endRef(session.actor_id, 'session', idHash(id))));
+      if (!listed) await store.delete(keys.session(idHash(id)));
+      return session;
     },
     /** Note a use of the session for the admin's sign-in list (at most once a minute; a failure here refuses nothing). */
     async touch(id: string, session: SessionRecord): Promise<void> {
       await signIns.touch(session.actor_id, 'session', sessionSignInRef(id)).catch(() => undefined);
-    },
-    async destroy(id: string): Promise<void> {
-      await store.delete(keys.session(idHash(id)));
     },
     /** The sign-in (lineage sid) the session recorded under `ref` came from, or null when it has ended. */
     async signInOf(ref: string): Promise<string | null> {

@@ -218,10 +218,12 @@ describe('the session resolver', () => {
     assert.deepEqual(p?.scopes, ['read']);
   });
 
-  it('ends when destroyed (logout)', async () => {
+  it('ends at logout, with its entry among the sign-ins', async () => {
     const s = await withSession();
-    await s.services.sessions.destroy(s.id);
+    assert.equal((await s.services.sessions.end(s.id))?.sid, 'lin_s');
     await assert.rejects(s.resolve(), InvalidTokenError);
+    assert.deepEqual(await s.services.signIns.refsOf(s.user.id, 'session'), []);
+    assert.equal(await s.services.sessions.end(s.id), null, 'a second logout finds nothing');
   });
 
   it('is listed among the sign-ins under a short reference, and one listed in hex (an earlier release) still ends', async () => {
@@ -234,7 +236,14 @@ describe('the session resolver', () => {
     const hex = createHash('sha256').update(s.id).digest('hex');
     await s.services.signIns.add(s.user.id, 'session', hex, Date.now() + 600_000);
     assert.equal(await s.services.sessions.signInOf(hex), 'lin_s', 'the session is found from the hex entry');
+    const other = await withSession();
+    await other.services.signIns.forget(other.user.id, 'session', sessionSignInRef(other.id));
+    await other.services.signIns.add(other.user.id, 'session', createHash('sha256').update(other.id).digest('hex'), Date.now() + 600_000);
+    // Ended by sign-out everywhere, and by a logout of the session itself: no entry is left behind.
     assert.equal(await s.services.signIns.endAll(s.user.id), 1);
     await assert.rejects(s.resolve(), InvalidTokenError);
+    await other.services.sessions.end(other.id);
+    await assert.rejects(other.resolve(), InvalidTokenError);
+    assert.deepEqual(await other.services.signIns.refsOf(other.user.id, 'session'), []);
   });
 });

@@ -8,7 +8,7 @@ import { WeakPasswordError } from '../../accounts/password-policy.ts';
 import { currentStanding } from '../../accounts/standing.ts';
 import { AppError, RateLimitedError } from '../../errors.ts';
 import type { Principal } from '../../principal/principal.ts';
-import { SESSION_COOKIE, sessionSignInRef, writeSessionCookie } from '../../principal/session.ts';
+import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
 import type { Services } from '../../services.ts';
 import { appMetadataOf, authIdentityIdOf } from '../../tokens/actor-tokens.ts';
 import { auditRequest } from '../audit-request.ts';
@@ -296,10 +296,8 @@ export function createAccountPagesRouter(s: Services): Router {
   );
 
   async function endSession(sessionId: string): Promise<void> {
-    const session = await s.sessions.get(sessionId);
     // As DELETE /auth/session: the session and its sign-in end with their index entries and records.
-    if (!session || !(await s.signIns.endRef(session.actor_id, 'session', sessionSignInRef(sessionId))))
-      await s.sessions.destroy(sessionId);
+    const session = await s.sessions.end(sessionId);
     // The page's sign-in issued no token unless one was refreshed from the session (then it is listed
     // as a lineage); otherwise its revocation need only outlast the session.
     if (session?.sid && !(await s.signIns.endRef(session.actor_id, 'lineage', session.sid)))

@@ -8,7 +8,7 @@ import { signInClientOf } from '../../http/sign-in-client.ts';
 import { auditRequest } from '../../http/audit-request.ts';
 import { defineRoute } from '../../http/route.ts';
 import { readBearer } from '../../principal/read-credential.ts';
-import { SESSION_COOKIE, sessionSignInRef, writeSessionCookie } from '../../principal/session.ts';
+import { SESSION_COOKIE, writeSessionCookie } from '../../principal/session.ts';
 import type { Services } from '../../services.ts';
 import type { ActorType } from '../../accounts/accounts.ts';
 import { actorAccount, isRegistrationPrincipal, medusaErr } from '../medusa-shapes.ts';
@@ -266,10 +266,9 @@ export function createMedusaAuthRouter(s: Services): Router {
       const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
       let session: Awaited<ReturnType<typeof s.sessions.get>> = null;
       if (id) {
-        session = await s.sessions.get(id);
         // The session, its sign-in (the lineage it came from) and their index entries and records go
         // in one step; what stays is the lineage's revocation, until its latest token expires.
-        if (!session || !(await s.signIns.endRef(session.actor_id, 'session', sessionSignInRef(id)))) await s.sessions.destroy(id);
+        session = await s.sessions.end(id);
         if (session?.sid) await s.signOut.endSignInOf(session.actor_id, session.sid);
       }
       // A Bearer JWT sent along is logged out too (its whole sign-in). Logging out never

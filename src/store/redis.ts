@@ -23,14 +23,6 @@ const SCRIPTS = {
       if current < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
     end
     return 1`,
-  // KEYS[1] ARGV: ttl seconds or '', field, increment. HINCRBY, then the expiry as hashSetExtend.
-  hashIncrementExtend: `
-    local total = redis.call('HINCRBY', KEYS[1], ARGV[2], ARGV[3])
-    if ARGV[1] ~= '' then
-      local ttl = tonumber(ARGV[1])
-      if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
-    end
-    return total`,
   // KEYS[1] ARGV: ttl seconds. The longer of its current expiry and this one (none counts as shorter).
   expireExtend: `
     local ttl = tonumber(ARGV[1])
@@ -305,8 +297,14 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       if (!flat.length) return;
       await run('hashSetExtend', [key], [o.ttlSeconds === undefined ? '' : Math.ceil(o.ttlSeconds), ...flat]);
     },
-    hashIncrement: async (key, field, by, o = {}) =>
-      Number(await run('hashIncrementExtend', [key], [o.ttlSeconds === undefined ? '' : Math.ceil(o.ttlSeconds), field, Math.trunc(by)])),
+    // HINCRBY, then the expiry extended as expire({ onlyLonger }) does: sent together, one round trip.
+    hashIncrement: async (key, field, by, o = {}) => {
+      const [total] = await Promise.all([
+        guard(() => client.hIncrBy(p(key), field, Math.trunc(by))),
+        o.ttlSeconds === undefined ? undefined : run('expireExtend', [key], [Math.max(1, Math.ceil(o.ttlSeconds))]),
+      ]);
+      return Number(total);
+    },
     hashDelete: (key, fields) => guard(async () => void (fields.length && (await client.hDel(p(key), fields)))),
     indexAdd: (key, member, score) => guard(async () => void (await client.zAdd(p(key), { score, value: member }))),
     indexRemove: (key, members) => guard(async () => void (members.length && (await client.zRem(p(key), members)))),

@@ -35,19 +35,32 @@ export function createRefusalTally(deps: { store: Store; flushMs?: number; now?:
     return total;
   }
 
-  async function flush(): Promise<void> {
+  /** Adds this instance's count to the current hour's field; the hour written, or undefined when nothing was. */
+  async function write(): Promise<number | undefined> {
     clearTimeout(timer);
     timer = undefined;
-    if (!pending) return;
+    if (!pending) return undefined;
     const count = pending;
     pending = 0;
     const hour = hourOf(now());
     try {
       await store.hashIncrement(key, String(hour), count, { ttlSeconds: (HOURS_KEPT + 1) * 3600 });
-      if (hour !== prunedHour) await prune(hour, await store.hashGetAll(key));
+      return hour;
     } catch {
       // The store is down: the count waits for the next refusal's flush instead of being lost.
       pending += count;
+      return undefined;
+    }
+  }
+
+  /** Writes the count, and in a new hour drops the fields older than a day (a failed clean-up is tried at the next flush). */
+  async function flush(): Promise<void> {
+    const hour = await write();
+    if (hour === undefined || hour === prunedHour) return;
+    try {
+      await prune(hour, await store.hashGetAll(key));
+    } catch {
+      // The count is written; only the clean-up waits.
     }
   }
 
@@ -62,7 +75,7 @@ export function createRefusalTally(deps: { store: Store; flushMs?: number; now?:
     },
     /** Refusals in the last day on every instance (this one's unwritten count included). */
     async lastDay(): Promise<number> {
-      await flush();
+      await write();
       return (await prune(hourOf(now()), await store.hashGetAll(key))) + pending;
     },
     /** Writes what is counted (at a graceful stop). */

@@ -52,4 +52,18 @@ describe('the quota refusal tally', () => {
     assert.equal(await tally.lastDay(), 3);
     await store.close();
   });
+
+  it('counts a written refusal once when only the clean-up after it fails', async () => {
+    const store = createMemoryStore();
+    let reads = 0;
+    const flaky: Store = {
+      ...store,
+      hashGetAll: (...args) => (reads++ === 0 ? Promise.reject(new StoreUnavailableError(new Error('down'))) : store.hashGetAll(...args)),
+    };
+    const tally = createRefusalTally({ store: flaky });
+    tally.note();
+    await tally.flush();
+    assert.equal(await tally.lastDay(), 1);
+    await store.close();
+  });
 });
